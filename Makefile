@@ -1,0 +1,52 @@
+# Pårørendelinjen: two commands. `make run` starts the offline demo; `make test` runs lint, types and the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+HOTLINE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export HOTLINE_TEST_POSTGRES_URL
+
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/hotline serve
+
+test: $(TEST_STAMP) lint typecheck pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy
+
+pytest: pytest-sqlite pytest-postgres
+
+pytest-sqlite: $(TEST_STAMP)
+	HOTLINE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
+
+# Runs when PostgreSQL answers; with HOTLINE_REQUIRE_POSTGRES=1 (set by .ci/run) its absence fails the run.
+pytest-postgres: $(TEST_STAMP)
+	@$(BIN)/python -m tests.pgprobe; rc=$$?; \
+	if [ $$rc -eq 0 ]; then HOTLINE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q; \
+	elif [ $$rc -ne 3 ]; then exit 1; fi
+
+bench: $(TEST_STAMP)
+	$(BIN)/python benchmarks/webhooks.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,311 @@
+"""Throughput and latency of signed `POST /twilio/voice` through gunicorn, against a bare-Flask baseline.
+
+    .venv/bin/python benchmarks/webhooks.py [--seconds 8] [--concurrency 8] [--skip-postgres] [--log-level INFO]
+
+Each target is a gunicorn subprocess on a free loopback port, started by benchmarks/_serve.py through
+hotline.server.run_gunicorn (2 workers x 4 gthread threads for every target):
+  sqlite    the real hotline app (demo mode) on a fresh SQLite file in a temporary instance dir
+  postgres  the real app on a fresh database bench_<pid>, dropped at the end; skipped if PostgreSQL
+            (HOTLINE_BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test) is not reachable
+  baseline  a bare Flask app answering the same TwiML verbatim: no signature check, no database
+  flow-step one step of the call flow (POST /twilio/voice/step: a caller at the main menu presses 9), real
+            app on SQLite, beside baseline2: the bare app answering that step's TwiML verbatim
+Both databases are migrated and hold the demo roster, as `hotline serve` sets them up in demo mode.
+Each request has a new CallSid, so it inserts a row as a real call does; signatures are computed before the timed
+loop. OK means 200 with exactly the greeting TwiML (on a database failure the app answers 200 with the fallback
+TwiML; each real target's own first answer is the reference, the baseline serves the first one); afterwards the
+rows in `calls` must equal the OK answers. App logging is WARNING unless --log-level.
+
+The table: `requests` completed in the timed window, `errors` among them, `rps` OK answers per second, client-side
+p50/p99, both compared with the baseline (`/base`); `load cpu` is the load generator's own CPU use in cores and
+`cpu ms/req` the server's (gunicorn master and workers) CPU time per request. Client and server share the CPUs,
+so trust the ratios and the CPU per request more than the absolute rps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+
+from hotline.db import make_engine, make_session_factory, upgrade
+from hotline.roster_store import ensure_demo_roster
+from hotline.settings import normalize_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVE = Path(__file__).with_name("_serve.py")
+PG_ADMIN = os.environ.get("HOTLINE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+WORKERS, THREADS, WARMUP_SECONDS = 2, 4, 1.5
+Request = tuple[str, bytes, dict[str, str]]
+VOICE = "/twilio/voice"
+# One step of the call flow: a returning caller at the main menu presses 9 ("hear the menu again").
+STEP = "/twilio/voice/step?v=1&n=main_menu&f=o&l=da&g=1"
+COLUMNS = ("requests", "errors", "rps", "p50 ms", "p99 ms", "rps/base", "p50/base", "load cpu", "cpu ms/req")
+
+
+@dataclass
+class Result:
+    target: str
+    ok: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds the load generator itself used, per wall second
+    server_cpu: float = 0.0  # CPU seconds gunicorn's master and workers used in the timed window
+    latencies: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def ms(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def make_requests(base: str, path: str, secret: str, count: int) -> list[Request]:
+    """Form bodies with fresh CallSids, signed for `base + path` as Twilio would sign them."""
+    validator, out = RequestValidator(secret), []
+    for i in range(count):
+        params = {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": f"+4567{i:06d}"}
+        params |= {"To": "+4568000000", "CallStatus": "ringing", "Direction": "inbound"}
+        if path != VOICE:
+            params |= {"CallStatus": "in-progress", "Digits": "9"}
+        signature = validator.compute_signature(base + path, params)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+        out.append((path, urlencode(params).encode(), headers))
+    return out
+
+
+def post(port: int, conn: http.client.HTTPConnection | None, request: Request) -> tuple[int, bytes]:
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", request[0], body=request[1], headers=request[2])
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def run_load(port: int, requests: list[Request], threads: int, seconds: float, expected: bytes) -> Result:
+    """`threads` keep-alive clients send their share of `requests` until the time is up or the share runs out."""
+    result, lock, start = Result(""), threading.Lock(), threading.Barrier(threads + 1)
+
+    def client(share: list[Request]) -> None:
+        conn, latencies, ok, errors = http.client.HTTPConnection("127.0.0.1", port, timeout=30), [], 0, 0
+        start.wait()
+        deadline = time.perf_counter() + seconds
+        for request in share:
+            if time.perf_counter() >= deadline:
+                break
+            began = time.perf_counter()
+            try:
+                status, body = post(port, conn, request)
+            except (OSError, http.client.HTTPException):
+                conn.close()  # http.client reconnects on the next request
+                status, body = 0, b""
+            latencies.append(time.perf_counter() - began)
+            ok, errors = (ok + 1, errors) if status == 200 and body == expected else (ok, errors + 1)
+        conn.close()
+        with lock:
+            result.ok, result.errors = result.ok + ok, result.errors + errors
+            result.latencies.extend(latencies)
+
+    clients = [threading.Thread(target=client, args=(requests[i::threads],)) for i in range(threads)]
+    for thread in clients:
+        thread.start()
+    start.wait()
+    began, cpu = time.perf_counter(), time.process_time()
+    for thread in clients:
+        thread.join()
+    result.seconds = time.perf_counter() - began
+    result.client_cpu = (time.process_time() - cpu) / result.seconds
+    if result.seconds < seconds * 0.95:
+        result.notes.append("the request pool ran out before the time did: raise --max-requests")
+    return result
+
+
+def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not answer on port {port} within 30 s:\n{log.read_text()[-2000:]}")
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the gunicorn master and its workers (from Linux /proc; 0 elsewhere)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        stats = [Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split() for p in [pid, *children]]
+    except OSError:
+        return 0.0
+    return sum(int(fields[11]) + int(fields[12]) for fields in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Quick-stop the gunicorn master (SIGINT), then SIGKILL its process group (the workers) if anything is left."""
+    try:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, path: str = VOICE) -> Result:
+    """Migrate, start a server for `name`, capture its answer (real app), warm up, measure, stop."""
+    kind, log = "baseline" if name.startswith("baseline") else "hotline", work / f"{name}.log"
+    engine = make_engine(env["HOTLINE_DATABASE_URL"]) if kind == "hotline" else None
+    if engine is not None:  # migrated, with the demo roster `hotline serve` imports in demo mode
+        upgrade(engine)
+        with make_session_factory(engine).begin() as session:
+            ensure_demo_roster(session)
+        engine.dispose()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")} | env
+    env |= {"BENCH_WORKERS": str(WORKERS), "BENCH_THREADS": str(THREADS)}
+    with log.open("wb") as out:
+        command = [sys.executable, str(SERVE), kind, str(port)]
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
+    greeting, notes = work / ("greeting.xml" if path == VOICE else "step.xml"), []
+    try:
+        wait_ready(process, port, log)
+        secret_file = Path(env.get("BENCH_INSTANCE_DIR", "-")) / "demo_signing_secret"
+        secret = secret_file.read_text().strip() if kind == "hotline" else "unchecked"
+        warmup = args.concurrency * 100
+        pool = make_requests(f"http://127.0.0.1:{port}", path, secret, args.max_requests + warmup + 1)
+        if kind == "hotline":  # one extra call; its answer is what every timed answer must equal
+            status, expected = post(port, None, pool.pop())
+            if status != 200:
+                raise RuntimeError(f"{name}: capture request answered {status}: {expected[:300]!r}")
+            if greeting.exists() and greeting.read_bytes() != expected:
+                notes.append("its greeting differs from the first target's (was the code edited meanwhile?)")
+            elif not greeting.exists():
+                greeting.write_bytes(expected)
+        else:
+            expected = greeting.read_bytes()
+        warm = run_load(port, pool[:warmup], args.concurrency, WARMUP_SECONDS, expected)
+        cpu = server_cpu(process.pid)
+        result = run_load(port, pool[warmup:], args.concurrency, args.seconds, expected)
+        result.server_cpu = server_cpu(process.pid) - cpu
+    finally:
+        stop_server(process)
+    result.target, answered = name, result.ok + warm.ok + 1
+    result.notes += notes + ([f"{warm.errors} errors during warm-up"] if warm.errors else [])
+    if errors := [line for line in log.read_text().splitlines() if '"error"' in line or "[ERROR]" in line]:
+        result.notes.append(f"{len(errors)} error lines in the server log, first: {errors[0][:300]}")
+    if engine is not None and path == VOICE:  # a flow step writes no call row; a new call writes one
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT count(*) FROM calls")).scalar_one()
+        engine.dispose()
+        if rows != answered:
+            result.notes.append(f"`calls` has {rows} rows, but {answered} calls were answered OK")
+    return result
+
+
+def pg_admin(statement: str, database: str) -> bool:
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(sql.SQL(statement).format(sql.Identifier(database)))
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per target (default 8)")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--max-requests", type=int, default=40_000, help="cap per target (default 40000)")
+    parser.add_argument("--skip-postgres", action="store_true", help="measure SQLite and the baseline only")
+    parser.add_argument("--log-level", default="WARNING", help="the app's logging.level (default WARNING)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks below stop the servers
+    work = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    pg_name, pg_ready = f"bench_{os.getpid()}", False
+    results: list[Result] = []
+    skipped = ["postgres: skipped (--skip-postgres)"] if args.skip_postgres else []
+    common = {"HOTLINE_CONFIG": str(ROOT / "config.yaml"), "BENCH_LOG_LEVEL": args.log_level}
+    try:
+        env = common | {
+            "HOTLINE_DATABASE_URL": f"sqlite:///{work / 'sqlite' / 'hotline.db'}",
+            "BENCH_INSTANCE_DIR": str(work / "sqlite"),
+        }
+        results.append(bench("sqlite", env, work, args))
+        try:
+            pg_ready = not args.skip_postgres and pg_admin("CREATE DATABASE {}", pg_name)
+        except psycopg.Error as exc:
+            reason = " ".join(str(exc).split())[:200]
+            skipped.append(f"postgres: skipped, not reachable at {PG_ADMIN}: {reason}")
+        if pg_ready:
+            url = normalize_database_url(f"{PG_ADMIN.rpartition('/')[0]}/{pg_name}")
+            env = common | {"HOTLINE_DATABASE_URL": url, "BENCH_INSTANCE_DIR": str(work / "postgres")}
+            results.append(bench("postgres", env, work, args))
+        results.append(bench("baseline", {"BENCH_BASELINE_BODY": str(work / "greeting.xml")}, work, args))
+        env = common | {
+            "HOTLINE_DATABASE_URL": f"sqlite:///{work / 'sqlite' / 'hotline.db'}",
+            "BENCH_INSTANCE_DIR": str(work / "sqlite"),
+        }
+        results.append(bench("flow-step", env, work, args, STEP))
+        results.append(bench("baseline2", {"BENCH_BASELINE_BODY": str(work / "step.xml")}, work, args, STEP))
+    finally:
+        try:  # also when CREATE DATABASE itself was interrupted
+            if not args.skip_postgres:
+                pg_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg_name)
+        except psycopg.Error as exc:
+            if pg_ready:
+                print(f"could not drop the database {pg_name}: {exc}", file=sys.stderr)
+        shutil.rmtree(work, ignore_errors=True)
+    print_table(results, skipped, args)
+    return 1 if any(r.errors or r.notes for r in results) else 0
+
+
+def print_table(results: list[Result], skipped: list[str], args: argparse.Namespace) -> None:
+    print(f"signed POST {VOICE} (a new call) and {STEP.split('?')[0]} (one flow step: main menu, key 9);")
+    print(f"new CallSid each; gunicorn {WORKERS} workers x {THREADS} gthread;")
+    print(f"{args.concurrency} keep-alive clients; client and server share {os.cpu_count()} CPUs; app log")
+    print(f"level {args.log_level}; {args.seconds:g} s per target after up to {WARMUP_SECONDS:g} s warm-up\n")
+    print(f"{'target':<10}" + "".join(f"{c:>11}" for c in COLUMNS))
+    bases: dict[str, Result | None] = {"baseline": None, "baseline2": None}
+    for r in results:
+        if r.target in bases:
+            bases[r.target] = r
+    for r in results:
+        base = bases["baseline2"] if r.target.startswith("flow-step") else bases["baseline"]
+        is_base = r.target in bases
+        ratios = [r.rps / base.rps, r.ms(0.5) / base.ms(0.5)] if base is not None and not is_base else []
+        cells = [r.ok + r.errors, r.errors, f"{r.rps:.0f}", f"{r.ms(0.5):.2f}", f"{r.ms(0.99):.2f}"]
+        cells += [f"{x:.2f}" for x in ratios] or ["", ""]
+        cells += [f"{r.client_cpu:.2f}", f"{r.server_cpu * 1000 / max(1, r.ok + r.errors):.2f}"]
+        print(f"{r.target:<10}" + "".join(f"{c:>11}" for c in cells))
+    for line in skipped + [f"{r.target}: {note}" for r in results for note in r.notes]:
+        print(line)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

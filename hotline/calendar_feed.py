@@ -1,0 +1,112 @@
+"""Roster calendars (iCalendar) for one advisor, one team or the whole hotline, at unguessable URLs.
+
+A feed URL is `/calendar/<kind>-<id>-<mac>.ics`, where `mac` is the first 32 hex digits of
+HMAC-SHA256(key, "<kind>:<id>") and the key is HOTLINE_SECRET_KEY (in the offline demo without one: the demo
+signing secret). Nothing is stored: the URL proves itself, and changing the key retires every URL handed out.
+Calendar apps cannot sign requests, so the URL is the credential: the route is not under /twilio/ and needs no
+Twilio signature. Every wrong token gives the same 404, so it does not tell which part was wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Response, abort
+from sqlalchemy.exc import SQLAlchemyError
+
+from hotline import roster_store
+from hotline.runtime import Runtime
+from hotline.web import current_runtime
+from routing.ical import feed
+from routing.roster import Roster
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("calendar", __name__)
+
+KINDS = ("advisor", "team", "all")
+ALL_ID = "hotline"  # the id in the whole hotline's feed: all-hotline-<mac>
+DAYS_BACK = 30
+DAYS_AHEAD = 90
+MAC_HEX_DIGITS = 32
+
+
+def feed_key(runtime: Runtime) -> bytes:
+    """The key feed URLs are signed with: HOTLINE_SECRET_KEY, or the demo signing secret in the offline demo."""
+    settings = runtime.settings
+    if settings.secret_key:
+        return settings.secret_key.encode("utf-8")
+    if settings.demo_mode:
+        return runtime.signing_secret.encode("utf-8")
+    raise RuntimeError("HOTLINE_SECRET_KEY is not set; calendar feed URLs need it in live mode")
+
+
+def _mac(key: bytes, kind: str, ident: str) -> str:
+    return hmac.new(key, f"{kind}:{ident}".encode(), hashlib.sha256).hexdigest()[:MAC_HEX_DIGITS]
+
+
+def feed_token(runtime: Runtime, kind: str, ident: str) -> str:
+    """The token for the feed of advisor/team `ident` (kind "advisor" or "team"), or of everyone ("all")."""
+    if kind not in KINDS:
+        raise ValueError(f"feed kind {kind!r} must be one of {', '.join(KINDS)}")
+    return f"{kind}-{ident}-{_mac(feed_key(runtime), kind, ident)}"
+
+
+def parse_token(runtime: Runtime, token: str) -> tuple[str, str] | None:
+    """(kind, id) when `token` is one this hotline handed out; None for anything else."""
+    kind, sep, rest = token.partition("-")
+    ident, sep2, mac = rest.rpartition("-")
+    if not (sep and sep2 and ident) or kind not in KINDS:
+        return None
+    expected = _mac(feed_key(runtime), kind, ident)
+    if not hmac.compare_digest(mac.encode("utf-8"), expected.encode("ascii")):
+        return None
+    return kind, ident
+
+
+def feed_url(runtime: Runtime, kind: str, ident: str) -> str:
+    """The full subscription URL (base: HOTLINE_PUBLIC_URL, else http://127.0.0.1:<port>)."""
+    base = runtime.settings.public_url or f"http://127.0.0.1:{runtime.settings.port}"
+    return f"{base}/calendar/{feed_token(runtime, kind, ident)}.ics"
+
+
+def _exists(roster: Roster, kind: str, ident: str) -> bool:
+    if kind == "advisor":
+        return roster.has_advisor(ident)
+    if kind == "team":
+        return any(team.id == ident for team in roster.teams)
+    return ident == ALL_ID
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar(token: str) -> Response:
+    """The shifts from 30 days back to 90 days ahead, as worked after overrides."""
+    runtime = current_runtime()
+    parsed = parse_token(runtime, token)
+    if parsed is None:
+        abort(404)
+    kind, ident = parsed
+    try:
+        with runtime.sessions() as session:
+            roster = roster_store.current_roster(session)
+    except SQLAlchemyError as exc:
+        log.error("calendar feed: database unavailable (%s)", type(exc).__name__)
+        abort(503)
+    if roster is None or not _exists(roster, kind, ident):
+        abort(404)  # a valid token for an advisor or team no longer in the roster
+    now = datetime.now(UTC).replace(microsecond=0)
+    body = feed(
+        roster,
+        now - timedelta(days=DAYS_BACK),
+        now + timedelta(days=DAYS_AHEAD),
+        advisor_id=ident if kind == "advisor" else None,
+        team=ident if kind == "team" else None,
+        stamp=now,
+    )
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="vagtplan-{ident}.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,70 @@
+"""`hotline check`: everything that can be validated without starting the service."""
+
+from __future__ import annotations
+
+from hotline.settings import Settings
+from ivr_flows.prompts import PromptCatalogue, PromptError
+
+REQUIRED_SYSTEM_PROMPTS = (
+    "system.fallback",
+    "system.emergency",
+    "system.fallback_connect",
+    "system.fallback_record",
+    "system.recording_saved",
+    "system.greeting",
+)
+
+
+def run_checks(settings: Settings) -> tuple[list[str], list[str]]:
+    """(problems, warnings) about prompts and languages for the given settings."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    try:
+        prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
+    except PromptError as exc:
+        return [str(exc)], warnings
+    for language in ("da", "en"):
+        for key in REQUIRED_SYSTEM_PROMPTS:
+            if not prompts.has(language, key):
+                problems.append(
+                    f"ivr_flows/prompts/{language}.yaml: prompt {key!r} is missing; the fallback needs it"
+                )
+    for language in settings.file.languages.enabled:
+        if language not in prompts.languages():
+            warnings.append(
+                f"languages.enabled lists {language!r} but ivr_flows/prompts/{language}.yaml does not exist; "
+                "callers choosing it hear Danish"
+            )
+    from hotline.cli_flows import flow_problems
+
+    flow_errors, missing_recordings = flow_problems(settings)
+    problems.extend(flow_errors)
+    warnings.extend(missing_recordings)
+    sms_problems, sms_warnings = sms_template_checks(settings)
+    problems.extend(sms_problems)
+    warnings.extend(sms_warnings)
+    if settings.demo_mode:
+        warnings.append("no Twilio credentials: the hotline runs in offline demo mode")
+    return problems, warnings
+
+
+def sms_template_checks(settings: Settings) -> tuple[list[str], list[str]]:
+    """(problems, warnings) about the SMS texts: files that do not load, and texts that, with this
+    configuration's name, numbers and links, run past `sms.max_segments`."""
+    from hotline.outbox import display_number
+    from sms.catalogue import CatalogueError
+    from sms.templates import check_templates
+
+    info = settings.file.sms.info
+    links = (info.offers_url, info.handbook_url, info.network_url, info.mentor_url)
+    samples = {
+        "service_name": settings.file.service.name,
+        "hotline_phone": display_number(settings.file.service.hotline_number),
+        "phone": display_number(info.mentor_phone),
+        "url": max(links, key=len),
+    }
+    try:
+        warnings = check_templates(settings.file.sms.max_segments, samples)
+    except CatalogueError as exc:
+        return [str(exc)], []
+    return [], [f"{line} (sms.max_segments in config.yaml)" for line in warnings]

@@ -1,0 +1,94 @@
+"""What a running hotline holds: settings, database, prompts, the outbound transport and the signing secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.db import make_engine, make_session_factory
+from hotline.settings import Settings
+from hotline.transport.base import Transport
+from hotline.transport.guarded import GuardedTransport, destination_policy
+from hotline.voice_languages import languages_from_settings
+from ivr_flows.flow import Flow
+from ivr_flows.flow_file import MAIN_FLOW, load_flow
+from ivr_flows.languages import Languages
+from ivr_flows.prompts import PromptCatalogue
+from routing.guard import DestinationPolicy
+
+DEMO_SECRET_FILE = "demo_signing_secret"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    prompts: PromptCatalogue
+    transport: Transport
+    signing_secret: str
+    flow: Flow
+    languages: Languages
+
+    @property
+    def policy(self) -> DestinationPolicy:
+        """Where the hotline may call and text (the toll-fraud guard's rules)."""
+        return destination_policy(self.settings.file.destinations)
+
+
+def demo_signing_secret(instance_path: Path) -> str:
+    """The local secret the offline demo signs webhooks with; created once, kept in the instance folder.
+
+    Written to a temporary file and linked into place, so two processes starting together (serve and worker)
+    agree on one secret and never read a half-written file.
+    """
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / DEMO_SECRET_FILE
+    if not path.exists():
+        temporary = instance_path / f".{DEMO_SECRET_FILE}.{os.getpid()}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: use its secret
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
+def build_runtime(settings: Settings, transport: Transport | None = None) -> Runtime:
+    """Wire the parts together; opens no connection (engines connect lazily)."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
+    if transport is None:
+        transport = make_transport(settings, sessions)
+    transport = GuardedTransport(transport, destination_policy(settings.file.destinations))
+    if settings.demo_mode:
+        secret = demo_signing_secret(settings.instance_path)
+    else:
+        assert settings.twilio_auth_token is not None
+        secret = settings.twilio_auth_token
+    languages = languages_from_settings(settings, prompts)
+    flow = load_flow(MAIN_FLOW, languages)
+    return Runtime(settings, engine, sessions, prompts, transport, secret, flow, languages)
+
+
+def make_transport(settings: Settings, sessions: sessionmaker[Session]) -> Transport:
+    """Twilio with credentials; the offline demo transport without."""
+    if settings.demo_mode:
+        from hotline.transport.demo import DemoTransport
+
+        return DemoTransport(sessions)
+    from hotline.transport.twilio_adapter import TwilioTransport, make_client
+
+    assert settings.twilio_account_sid and settings.twilio_auth_token
+    client = make_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)
+    return TwilioTransport(client)

@@ -1,0 +1,49 @@
+"""Running the WSGI app: the embedded single-process server, or gunicorn for production."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+
+def run_embedded(app: Flask, host: str, port: int) -> None:
+    """A threaded server in this process (the scheduler runs beside it); stops cleanly on SIGTERM/SIGINT."""
+    server = make_server(host, port, app, threaded=True)
+
+    def _stop(*_: Any) -> None:
+        import threading
+
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    server.serve_forever()
+
+
+def run_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int = 4) -> None:
+    """gunicorn with `workers` processes of `threads` threads each."""
+    from gunicorn.app.base import BaseApplication
+
+    def fresh_connections(server: Any, worker: Any) -> None:
+        """Each worker opens its own database connections: a pooled one must never cross a fork."""
+        runtime = app.extensions.get("hotline")
+        if runtime is not None:
+            runtime.engine.dispose(close=False)
+
+    class _Application(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("post_fork", fresh_connections)
+
+        def load(self) -> Flask:
+            return app
+
+    _Application().run()

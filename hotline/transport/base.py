@@ -1,0 +1,44 @@
+"""The protocol every outbound channel implements: place a call, send a text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class TransportError(Exception):
+    """Sending failed. `message` is safe to show staff; `permanent` says whether retrying can help."""
+
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    sid: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    sid: str
+    status: str
+
+
+class Transport(Protocol):
+    """Outbound calls and texts. Callers pass numbers the toll-fraud guard has already allowed."""
+
+    name: str
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
+        """Hand a text to the network; raise TransportError on failure."""
+        ...
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20
+    ) -> PlacedCall:
+        """Start a call whose TwiML is fetched from `url`; raise TransportError on failure."""
+        ...

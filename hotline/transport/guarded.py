@@ -1,0 +1,55 @@
+"""Every outbound call and text passes the toll-fraud guard; a refusal is logged and raised, never dropped."""
+
+from __future__ import annotations
+
+import logging
+
+from hotline.config_sections import DestinationSettings
+from hotline.transport.base import PlacedCall, SentMessage, Transport, TransportError
+from routing.guard import DestinationPolicy, check_destination
+
+log = logging.getLogger(__name__)
+
+
+def destination_policy(settings: DestinationSettings) -> DestinationPolicy:
+    return DestinationPolicy(
+        allowed_countries=tuple(settings.allowed_countries), allow_toll_free=settings.allow_toll_free
+    )
+
+
+class GuardedTransport:
+    """Wraps a transport; refuses destinations the guard does not allow (reason code as the error code)."""
+
+    def __init__(self, inner: Transport, policy: DestinationPolicy) -> None:
+        self.inner = inner
+        self.policy = policy
+        self.name = inner.name
+
+    def _allowed(self, to: str, what: str) -> str:
+        decision = check_destination(to, self.policy)
+        if not decision.allowed or decision.number is None:
+            log.warning(
+                "outbound %s refused by the toll-fraud guard",
+                what,
+                extra={"to": decision.masked, "reason": decision.reason_code.value},
+            )
+            raise TransportError(
+                decision.explanation, permanent=True, code=f"guard:{decision.reason_code.value}"
+            )
+        return decision.number
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
+        return self.inner.send_sms(
+            to=self._allowed(to, "sms"), from_=from_, body=body, status_callback=status_callback
+        )
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20
+    ) -> PlacedCall:
+        return self.inner.place_call(
+            to=self._allowed(to, "call"),
+            from_=from_,
+            url=url,
+            status_callback=status_callback,
+            timeout_seconds=timeout_seconds,
+        )

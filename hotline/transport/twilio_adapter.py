@@ -1,0 +1,118 @@
+"""The Twilio adapter: the real twilio REST Client, optionally pointed at a Twilio-compatible base URL.
+
+Only this module knows twilio's exceptions; it raises TransportError with a message safe to show staff.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from hotline.transport.base import PlacedCall, SentMessage, TransportError
+from routing.numbers import mask_number
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes after which retrying the same request cannot succeed.
+# 21211 invalid 'To', 21214 'To' cannot be reached, 21408 region not enabled, 21610 recipient unsubscribed (STOP),
+# 21612 cannot route to this number, 21614 not a mobile number, 30004 blocked, 30005 unknown destination,
+# 30006 landline or unreachable carrier, 30007 filtered as spam.
+PERMANENT_CODES = frozenset({21211, 21214, 21217, 21408, 21610, 21612, 21614, 30004, 30005, 30006, 30007})
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """Sends every request to `base_url` instead of api.twilio.com (e.g. a local Twilio stand-in)."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._base = urlsplit(base_url)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        auth: Any = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        parts = urlsplit(url)
+        rewritten = urlunsplit(
+            (self._base.scheme, self._base.netloc, self._base.path.rstrip("/") + parts.path, parts.query, "")
+        )
+        return super().request(method, rewritten, params, data, headers, auth, timeout, allow_redirects)
+
+
+def make_client(account_sid: str, auth_token: str, api_url: str | None, timeout: float = 10.0) -> Client:
+    """A real twilio Client; with `api_url`, its HTTP goes to that base URL."""
+    http_client = (
+        BaseUrlHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
+    )
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
+def _translate(exc: Exception, what: str, to: str) -> TransportError:
+    if isinstance(exc, TwilioRestException):
+        code = exc.code if isinstance(exc.code, int) else None
+        permanent = code in PERMANENT_CODES or (
+            400 <= exc.status < 500 and exc.status != 429 and code is not None
+        )
+        message = (
+            f"Twilio afviste {what} til {mask_number(to)} (Twilio refused): kode {code}, HTTP {exc.status}"
+        )
+        return TransportError(message, permanent=permanent, code=str(code) if code else None)
+    if isinstance(exc, requests.Timeout):
+        return TransportError(
+            f"Twilio svarede ikke i tide ({what}; timeout)", permanent=False, code="timeout"
+        )
+    if isinstance(exc, requests.RequestException):
+        return TransportError(
+            f"Twilio kunne ikke nås ({what}; network error)", permanent=False, code="network"
+        )
+    return TransportError(f"Twilio-fejl ved {what} (Twilio error): {type(exc).__name__}", permanent=False)
+
+
+class TwilioTransport:
+    """Sends through Twilio's REST API."""
+
+    name = "twilio"
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
+        try:
+            message = self._client.messages.create(
+                to=to,
+                from_=from_,
+                body=body,
+                **({"status_callback": status_callback} if status_callback else {}),
+            )
+        except (TwilioException, requests.RequestException) as exc:
+            error = _translate(exc, "sms", to)
+            log.warning("sms send failed", extra={"to": mask_number(to), "code": error.code})
+            raise error from exc
+        return SentMessage(sid=str(message.sid), status=str(message.status))
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20
+    ) -> PlacedCall:
+        kwargs: dict[str, Any] = {"to": to, "from_": from_, "url": url, "timeout": timeout_seconds}
+        if status_callback:
+            kwargs.update(status_callback=status_callback, status_callback_event=["answered", "completed"])
+        try:
+            call = self._client.calls.create(**kwargs)
+        except (TwilioException, requests.RequestException) as exc:
+            error = _translate(exc, "call", to)
+            log.warning("call failed", extra={"to": mask_number(to), "code": error.code})
+            raise error from exc
+        return PlacedCall(sid=str(call.sid), status=str(call.status))

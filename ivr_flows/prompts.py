@@ -1,0 +1,77 @@
+"""The prompt catalogue: what callers hear, per language, loaded from `ivr_flows/prompts/<lang>.yaml`.
+
+Each file holds `language: <code>` and a flat `prompts:` mapping of dotted keys to text. Several files may
+serve one language (`da.yaml` for the call flow, `routing.da.yaml` for putting calls through); a key defined
+twice for one language is an error. Text may name placeholders such as `{service_name}`;
+`PromptCatalogue.text` fills them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+PROMPTS_DIR = Path(__file__).with_name("prompts")
+
+
+class PromptError(Exception):
+    """A prompt file is malformed or a prompt is missing; the message names the file and key."""
+
+
+class _Defaulting(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        raise PromptError(f"prompt placeholder {{{key}}} has no value")
+
+
+@dataclass(frozen=True)
+class PromptCatalogue:
+    """Prompts by language, then by key."""
+
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    default_language: str = "da"
+
+    @classmethod
+    def load(cls, directory: Path = PROMPTS_DIR, default_language: str = "da") -> PromptCatalogue:
+        """Read every `*.yaml` in `directory`; raise PromptError naming the file on malformed content."""
+        texts: dict[str, dict[str, str]] = {}
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise PromptError(f"{path}: not valid YAML: {exc}") from exc
+            if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
+                raise PromptError(f"{path}: expected `language:` and a `prompts:` mapping of key: text")
+            language = str(data.get("language") or path.stem.rsplit(".", 1)[-1])
+            prompts = data["prompts"]
+            bad = [k for k, v in prompts.items() if not isinstance(v, str) or not v.strip()]
+            if bad:
+                raise PromptError(f"{path}: prompt {bad[0]!r} must be non-empty text")
+            merged = texts.setdefault(language, {})
+            twice = sorted(set(map(str, prompts)) & set(merged))
+            if twice:
+                raise PromptError(
+                    f"{path}: prompt {twice[0]!r} for {language!r} is already defined in another file"
+                )
+            merged.update({str(k): v for k, v in prompts.items()})
+        return cls(texts=texts, default_language=default_language)
+
+    def languages(self) -> list[str]:
+        """Languages that have a prompt file."""
+        return sorted(self.texts)
+
+    def has(self, language: str, key: str) -> bool:
+        """True when `language` has its own text for `key` (no fallback)."""
+        return key in self.texts.get(language, {})
+
+    def text(self, language: str, key: str, /, **values: object) -> str:
+        """The text of `key` in `language`, falling back to the default language; placeholders filled in."""
+        for lang in (language, self.default_language):
+            template = self.texts.get(lang, {}).get(key)
+            if template is not None:
+                return template.format_map(_Defaulting({k: str(v) for k, v in values.items()}))
+        raise PromptError(
+            f"prompt {key!r} is missing for language {language!r} and {self.default_language!r}"
+        )

@@ -1,0 +1,210 @@
+"""Callback windows: the times a relative can choose to be called back, and the real slot each one means now.
+
+A window is plain configuration (config.yaml's `callback_windows`), for example::
+
+    - {key: asap, within_minutes: 60}
+    - {key: this_evening, start: "17:00", end: "21:00"}            # day: next (the default)
+    - {key: tomorrow_morning, start: "07:00", end: "09:00", day: tomorrow}
+    - {key: tomorrow_daytime, start: "09:00", end: "15:00", day: tomorrow}
+
+`resolve_window` turns a window and the moment the relative asks into a `WindowSlot` in UTC. Local times are
+Copenhagen wall-clock times converted per date by `routing.wallclock`, the one place local times become UTC,
+so callback windows obey the same DST rules as the rosters: a 17:00–21:00 window is four hours on every day,
+including both daylight-saving Sundays; a window that contains the changed hour has its real length (01:00–
+04:00 is two hours in March and four in October); a time in the skipped March hour means 03:00 summer time,
+and a time in the repeated October hour means its first occurrence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from routing.wallclock import COPENHAGEN, to_utc, wall_interval
+
+# Until this local time a relative's "today" is still yesterday: "i morgen tidlig" said at 00:30 means the
+# morning a few hours away, not the one after. People awake at 04:30 asking for "tomorrow" mean the same.
+DAY_ROLLOVER = time(5, 0)
+
+# A window with less than this left is skipped for its next occurrence: promising "this evening" at 20:50
+# for a window closing at 21:00 is a promise nobody can keep.
+MIN_REMAINING = timedelta(minutes=30)
+
+DAYS = ("next", "tomorrow")
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """One callback window as configured.
+
+    - `key`: the stable name the IVR and texts refer to ("this_evening").
+    - `start`, `end`: local wall-clock times; `end` at or before `start` means the window runs past
+      midnight into the next date (22:00–07:00). Both absent means "as soon as possible".
+    - `day`: "next" is the next occurrence that has not closed yet (today's if still open, else the
+      next day's); "tomorrow" is the day after the relative's today, where today lasts until
+      `DAY_ROLLOVER` (05:00) the following night. There is deliberately no "today": a same-day window
+      asked for after it closed has no meaning except the next one, which is "next".
+    - `within_minutes`: for "as soon as possible" only, how long the first slot lasts.
+    """
+
+    key: str
+    start: time | None = None
+    end: time | None = None
+    day: str = "next"
+    within_minutes: int | None = None
+
+    def __post_init__(self) -> None:
+        where = f"callback window {self.key!r}"
+        if not self.key:
+            raise ValueError("callback window: key must be a non-empty name such as 'this_evening'")
+        if (self.start is None) != (self.end is None):
+            raise ValueError(f"{where}: give both start and end (HH:MM), or neither for as-soon-as-possible")
+        if self.day not in DAYS:
+            raise ValueError(f"{where}: day must be one of {', '.join(DAYS)}, not {self.day!r}")
+        if self.start is None:
+            if self.within_minutes is None or self.within_minutes <= 0:
+                raise ValueError(f"{where}: as-soon-as-possible needs within_minutes > 0")
+        else:
+            if self.within_minutes is not None:
+                raise ValueError(f"{where}: within_minutes is only for windows without start and end")
+            if self.start == self.end:
+                raise ValueError(
+                    f"{where}: start and end are both {self.start:%H:%M}; a window needs a length"
+                )
+
+    @property
+    def asap(self) -> bool:
+        """True for the "as soon as possible" window."""
+        return self.start is None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str = "callback window") -> WindowSpec:
+        """Build a window from one config entry; errors name `where` and the offending key or value."""
+        unknown = set(data) - {"key", "start", "end", "day", "within_minutes"}
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown keys {sorted(unknown)}; allowed: key, start, end, day, within_minutes"
+            )
+        key = data.get("key")
+        if not isinstance(key, str):
+            raise ValueError(f"{where}: 'key' must be a string such as 'this_evening', not {key!r}")
+        within = data.get("within_minutes")
+        if within is not None and (isinstance(within, bool) or not isinstance(within, int)):
+            raise ValueError(f"{where}: within_minutes must be a whole number of minutes, not {within!r}")
+        start = _parse_hhmm(data.get("start"), f"{where}: start")
+        end = _parse_hhmm(data.get("end"), f"{where}: end")
+        try:
+            return cls(key=key, start=start, end=end, day=str(data.get("day", "next")), within_minutes=within)
+        except ValueError as error:
+            # Prefix the list position so the message points at the line in config.yaml.
+            raise ValueError(f"{where}: {error}") from error
+
+
+def window_specs_from_config(entries: Iterable[Mapping[str, Any]]) -> dict[str, WindowSpec]:
+    """Read config.yaml's `callback_windows` list into windows by key; duplicate keys are an error."""
+    specs: dict[str, WindowSpec] = {}
+    for index, entry in enumerate(entries):
+        where = f"callback_windows[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{where}: expected a mapping with key/start/end, got {type(entry).__name__}")
+        spec = WindowSpec.from_mapping(entry, where)
+        if spec.key in specs:
+            raise ValueError(f"{where}: key {spec.key!r} is already used by an earlier window")
+        specs[spec.key] = spec
+    return specs
+
+
+@dataclass(frozen=True)
+class WindowSlot:
+    """A concrete window in UTC: call the relative from `start_utc` until `end_utc`.
+
+    `start_utc` is never earlier than the moment the window was resolved: a relative who asks for
+    "this evening" at 18:30 can be called from 18:30, not from 17:00.
+    """
+
+    start_utc: datetime
+    end_utc: datetime
+    key: str
+    asap: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start_utc", to_utc(self.start_utc, "start_utc"))
+        object.__setattr__(self, "end_utc", to_utc(self.end_utc, "end_utc"))
+        if self.end_utc <= self.start_utc:
+            raise ValueError(f"window slot {self.key!r} ends at or before it starts")
+
+    @property
+    def length(self) -> timedelta:
+        """How long the slot really lasts (across a DST change this differs from the wall-clock span)."""
+        return self.end_utc - self.start_utc
+
+    def contains(self, instant: datetime) -> bool:
+        """True when `instant` lies inside the slot (start inclusive, end exclusive)."""
+        moment = to_utc(instant, "instant")
+        return self.start_utc <= moment < self.end_utc
+
+
+def resolve_window(
+    spec: WindowSpec, now_utc: datetime, *, min_remaining: timedelta = MIN_REMAINING
+) -> WindowSlot:
+    """The slot `spec` means when a relative asks for it at `now_utc`.
+
+    - as soon as possible: now until now + `within_minutes`.
+    - day "next": the first occurrence, starting from yesterday's (a window across midnight may still be
+      open), that has at least `min_remaining` left; "this evening 17–21" asked at 22:30 is tomorrow evening,
+      asked at 00:30 it is the evening of that same date.
+    - day "tomorrow": the occurrence on the day after the relative's today (see `DAY_ROLLOVER`):
+      "tomorrow morning 07–09" asked at 00:30 on Tuesday is Tuesday 07–09; asked at 05:00 or later on
+      Tuesday it is Wednesday 07–09.
+    """
+    now = to_utc(now_utc, "now_utc")
+    if spec.asap:
+        assert spec.within_minutes is not None  # WindowSpec guarantees it
+        return WindowSlot(now, now + timedelta(minutes=spec.within_minutes), spec.key, asap=True)
+    assert spec.start is not None and spec.end is not None
+
+    local_now = now.astimezone(COPENHAGEN)
+    if spec.day == "tomorrow":
+        relative_today = (
+            local_now.date() if local_now.time() >= DAY_ROLLOVER else local_now.date() - timedelta(1)
+        )
+        first = relative_today + timedelta(days=1)
+    else:
+        first = local_now.date() - timedelta(days=1)
+
+    # A handful of dates always suffices; the loop only skips past occurrences, and one that the March
+    # change has emptied (a window wholly inside the skipped hour vanishes, as a shift does).
+    for offset in range(4):
+        span = wall_interval(first + timedelta(days=offset), spec.start, spec.end)
+        if span is None:
+            continue
+        start, end = max(span[0], now), span[1]
+        if end - start >= min_remaining:
+            return WindowSlot(start, end, spec.key)
+    # Only a window shorter than min_remaining gets here: it could never be offered on any day.
+    raise ValueError(
+        f"callback window {spec.key!r} ({spec.start:%H:%M}-{spec.end:%H:%M}) is shorter than "
+        f"{math.ceil(min_remaining.total_seconds() / 60)} minutes and can never be offered"
+    )
+
+
+def _parse_hhmm(value: object, where: str) -> time | None:
+    if value is None:
+        return None
+    if isinstance(value, time):
+        return value
+    # YAML 1.1 reads an unquoted 17:00 as the integer 1020 (sexagesimal); say so instead of guessing.
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f'{where} must be quoted in YAML ("17:00"); an unquoted time is read as {value}')
+    if not isinstance(value, str):
+        raise ValueError(f'{where} must be a time "HH:MM", not {value!r}')
+    try:
+        hours, minutes = value.strip().split(":")
+        if len(hours) != 2 or len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f'{where} must be a time "HH:MM" between 00:00 and 23:59, not {value!r}') from None

@@ -1,0 +1,162 @@
+"""Calling back: the advisor is rung first and presses 1, then the relative; outcomes move the callback on."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from hotline import callback_queue, relatives, roster_store
+from hotline.callback_dialer import CallbackError, start
+from hotline.models import CallbackAttempt, CallbackRequest, DemoOutbound, utcnow
+from routing.callbacks import Priority
+from tests.conftest import RELATIVE, TwilioSigner, call_params
+from tests.hotline.test_dialing import ROSTER
+from tests.hotline.test_settings import REPO
+
+
+@pytest.fixture
+def queued(app: Flask) -> int:
+    """A scheduled question callback for the test relative, and the test roster."""
+    runtime = app.extensions["hotline"]
+    with runtime.sessions.begin() as session:
+        roster_store.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+        relative, _ = relatives.find_or_create(session, RELATIVE)
+        registration = callback_queue.register(
+            session,
+            relative=relative,
+            call_sid="CA" + "c" * 32,
+            priority=Priority.QUESTION,
+            reason="question",
+            language="ar",
+            window_key="asap",
+            settings=runtime.settings.file.callbacks,
+            assigned_advisor_id="anna",
+            now=utcnow(),
+            actor="test",
+        )
+        return registration.callback.id
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + "?" + parts.query
+
+
+def _walk_advisor(twilio: TwilioSigner, url: str, press: str) -> ET.Element:
+    doc = ET.fromstring(twilio.post(_path(url), call_params(CallStatus="in-progress")).data)
+    gather = doc.find("Gather")
+    assert gather is not None and "tilbagekald" in "".join(gather.itertext())
+    assert "arabisk" in "".join(gather.itertext())
+    return ET.fromstring(twilio.post(_path(gather.get("action", "")), call_params(Digits=press)).data)
+
+
+def _state(app: Flask, callback_id: int) -> CallbackRequest:
+    with app.extensions["hotline"].sessions() as session:
+        callback = session.get(CallbackRequest, callback_id)
+        assert callback is not None
+        return callback
+
+
+def test_advisor_first_then_relative_then_reached(app: Flask, twilio: TwilioSigner, queued: int) -> None:
+    runtime = app.extensions["hotline"]
+    started = start(runtime, queued, "anna", actor="cli:anna")
+    with runtime.sessions() as session:
+        (placed,) = session.scalars(select(DemoOutbound)).all()
+    assert (placed.kind, placed.to_number, placed.sid) == ("call", "+4568200001", started.call_sid)
+    assert _state(app, queued).state == "in_progress"
+    assert placed.url is not None
+    dial_doc = _walk_advisor(twilio, placed.url, "1")
+    dial = dial_doc.find("Dial")
+    assert dial is not None and dial.get("callerId") == "+4568000000"
+    number = dial.find("Number")
+    assert number is not None and number.text == RELATIVE
+    intro = twilio.post(_path(number.get("url", "")), call_params()).get_data(as_text=True)
+    assert 'language="arb"' in intro  # the relative hears their own language
+    for _ in range(2):  # a retried action records once
+        twilio.post(_path(dial.get("action", "")), call_params(DialCallStatus="completed"))
+    callback = _state(app, queued)
+    assert (callback.state, callback.open_for_relative) == ("reached", None)
+
+
+def test_not_reached_is_retried_per_policy_then_final(app: Flask, twilio: TwilioSigner, queued: int) -> None:
+    runtime = app.extensions["hotline"]
+    policy = runtime.settings.file.callbacks
+    for attempt in range(1, policy.max_attempts + 1):
+        start(runtime, queued, "anna", actor="cli:anna")
+        with runtime.sessions() as session:
+            placed = session.scalars(select(DemoOutbound).order_by(DemoOutbound.id.desc())).first()
+        assert placed is not None and placed.url
+        dial = _walk_advisor(twilio, placed.url, "1").find("Dial")
+        assert dial is not None
+        twilio.post(_path(dial.get("action", "")), call_params(DialCallStatus="no-answer"))
+        callback = _state(app, queued)
+        assert callback.attempts == attempt
+        if attempt < policy.max_attempts:
+            assert callback.state == "scheduled"
+            assert callback.next_attempt_at is not None
+            assert callback.next_attempt_at - utcnow() > timedelta(
+                minutes=policy.minutes_between_attempts - 1
+            )
+    assert _state(app, queued).state == "not_reached"
+    with runtime.sessions() as session:
+        from hotline.models import OutboxText
+
+        purposes = [t.purpose for t in session.scalars(select(OutboxText).order_by(OutboxText.id))]
+    # Registered, one "we will try again" per retry, and at the end: we could not reach you, reply RING.
+    assert purposes == ["callback_registered"] + ["callback_missed"] * (policy.max_attempts - 1) + [
+        "callback_given_up"
+    ]
+
+
+def test_advisor_who_does_not_press_1_hands_the_callback_back(
+    app: Flask, twilio: TwilioSigner, queued: int
+) -> None:
+    runtime = app.extensions["hotline"]
+    started = start(runtime, queued, "anna", actor="cli:anna")
+    with runtime.sessions() as session:
+        placed = session.scalars(select(DemoOutbound)).one()
+    doc = _walk_advisor(twilio, placed.url or "", "5")
+    assert doc.find("Hangup") is not None and doc.find("Dial") is None
+    twilio.post(
+        f"/twilio/callback/advisor-status?attempt={started.attempt_id}",
+        {"CallSid": started.call_sid, "CallStatus": "completed"},
+    )
+    callback = _state(app, queued)
+    assert (callback.state, callback.attempts) == ("scheduled", 0)
+    with runtime.sessions() as session:
+        attempt = session.get(CallbackAttempt, started.attempt_id)
+        assert attempt is not None and attempt.outcome == "advisor_completed"
+
+
+def test_only_a_scheduled_callback_can_be_started(app: Flask, queued: int) -> None:
+    runtime = app.extensions["hotline"]
+    start(runtime, queued, "anna", actor="cli:anna")
+    with pytest.raises(CallbackError, match="in_progress; only a scheduled callback can be started"):
+        start(runtime, queued, "bo", actor="cli:bo")
+    with pytest.raises(CallbackError, match="not in the roster"):
+        start(runtime, queued, "nobody", actor="cli")
+
+
+def test_notes_from_the_command_line_show_in_the_history(app: Flask, queued: int, database_url: str) -> None:
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    env = {"HOTLINE_CONFIG": str(REPO / "config.yaml"), "HOTLINE_DATABASE_URL": database_url}
+    runner = CliRunner()
+    saved = runner.invoke(
+        main, ["callbacks", "note", str(queued), "Ring efter kl. 9", "--advisor", "anna"], env=env
+    )
+    assert saved.exit_code == 0, saved.output
+    listed = runner.invoke(main, ["callbacks", "list", "--history"], env=env)
+    assert "anna: note: Ring efter kl. 9" in listed.output
+    assert "+45 67 12 ** **" in listed.output and RELATIVE not in listed.output  # masked in the listing
+    empty = runner.invoke(main, ["callbacks", "note", str(queued), "  ", "--advisor", "anna"], env=env)
+    assert empty.exit_code == 2
+    unknown = runner.invoke(main, ["callbacks", "note", "999", "x", "--advisor", "anna"], env=env)
+    assert unknown.exit_code == 1 and "does not exist" in unknown.output

@@ -1,0 +1,82 @@
+"""The database layer: idempotent inserts, aware UTC times, SQLite pragmas, schema currency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+
+from hotline.db import head_revision, insert_ignore, make_engine, schema_problem
+from hotline.models import Call, SchedulerHeartbeat
+from tests.conftest import BACKEND
+
+
+def test_insert_ignore_reports_only_the_first_insert(app: Flask) -> None:
+    sessions = app.extensions["hotline"].sessions
+    values = {
+        "instance_id": "a",
+        "hostname": "h",
+        "pid": 1,
+        "is_leader": False,
+        "started_at": datetime.now(UTC),
+        "beat_at": datetime.now(UTC),
+    }
+    with sessions.begin() as session:
+        assert insert_ignore(session, SchedulerHeartbeat, values, ["instance_id"]) is True
+    with sessions.begin() as session:
+        assert insert_ignore(session, SchedulerHeartbeat, {**values, "pid": 2}, ["instance_id"]) is False
+    with sessions() as session:
+        assert session.scalars(select(SchedulerHeartbeat.pid)).all() == [1]
+
+
+def test_times_come_back_aware_in_utc_and_naive_ones_are_refused(app: Flask) -> None:
+    sessions = app.extensions["hotline"].sessions
+    copenhagen_summer = timezone(timedelta(hours=2))
+    with sessions.begin() as session:
+        session.add(
+            Call(
+                call_sid="CA" + "1" * 32,
+                direction="inbound",
+                status="ringing",
+                created_at=datetime(2026, 10, 25, 2, 30, tzinfo=copenhagen_summer),
+            )
+        )
+    with sessions() as session:
+        call = session.scalars(select(Call)).one()
+    assert call.created_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert call.created_at.utcoffset() == timedelta(0)
+    with pytest.raises(Exception, match="naive datetime"), sessions.begin() as session:
+        session.add(
+            Call(
+                call_sid="CA" + "2" * 32,
+                direction="inbound",
+                status="ringing",
+                created_at=datetime(2026, 10, 25, 2, 30),
+            )
+        )
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
+def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    engine.dispose()
+
+
+def test_schema_problem_names_the_command(tmp_path: object, database_url: str) -> None:
+    engine = make_engine(database_url)
+    assert schema_problem(engine) is None
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'old'"))
+    assert (
+        schema_problem(engine)
+        == f"the database schema is at old but this code needs {head_revision()}; run `hotline db upgrade`"
+    )
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()})
+    engine.dispose()

@@ -1,0 +1,247 @@
+"""Call walks through the real app with Twilio-signed requests: a person answers, or a callback is registered."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import func, select
+
+from hotline import roster_store
+from hotline.models import CallbackCall, CallbackRequest, CallbackTransition, Relative
+from tests.conftest import RELATIVE, TwilioSigner, call_params, new_sid
+
+# Everyone on call around the clock (07:00-07:00 is 24 hours), so the walks do not depend on the time of day.
+ROSTER = """
+version: 1
+advisors:
+  - {id: anna, name: Anna Prøve, phone: "+45 68 20 00 01", languages: [da, en]}
+  - {id: bo, name: Bo Prøve, phone: "+45 68 20 00 02", languages: [da]}
+  - {id: dalia, name: Dalia Prøve, phone: "+45 68 20 00 03", languages: [da, ar]}
+  - {id: carl, name: Carl Prøve, phone: "+45 68 20 00 04", languages: [da]}
+shifts:
+  primary:
+    - {advisor: anna, days: daily, start: "07:00", end: "07:00"}
+    - {advisor: dalia, days: daily, start: "07:00", end: "07:00"}
+  backup:
+    - {advisor: bo, days: daily, start: "07:00", end: "07:00"}
+  manager:
+    - {advisor: carl, days: daily, start: "07:00", end: "07:00"}
+"""
+NUMBERS = {"anna": "+4568200001", "bo": "+4568200002", "dalia": "+4568200003", "carl": "+4568200004"}
+
+
+@pytest.fixture
+def rostered(app: Flask) -> Flask:
+    with app.extensions["hotline"].sessions.begin() as session:
+        roster_store.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+    return app
+
+
+def _xml(body: bytes) -> ET.Element:
+    return ET.fromstring(body)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class Call:
+    """One relative's call, walked step by step as Twilio would."""
+
+    def __init__(
+        self, twilio: TwilioSigner, reason: str = "question", lang: str = "da", from_: str = RELATIVE
+    ):
+        self.twilio = twilio
+        self.params = call_params(from_=from_, CallStatus="in-progress")
+        self.next = f"/twilio/voice/connect?reason={reason}&lang={lang}"
+        self.dialled: list[str] = []
+
+    def connect(self) -> ET.Element:
+        response = self.twilio.post(self.next, self.params)
+        assert response.status_code == 200
+        return _xml(response.data)
+
+    def ring(self, advisor_presses: str | None, dial_status: str = "completed") -> ET.Element:
+        """The current TwiML must be a Dial; play the advisor's side, then post the Dial action."""
+        doc = self.connect()
+        dial = doc.find("Dial")
+        assert dial is not None, ET.tostring(doc)
+        assert dial.get("answerOnBridge") == "true" and dial.get("callerId") == "+4568000000"
+        number = dial.find("Number")
+        assert number is not None and number.text is not None
+        self.dialled.append(number.text)
+        if advisor_presses is not None:
+            leg = call_params(from_="+4568000000", CallStatus="in-progress")
+            whisper = _xml(self.twilio.post(_path(number.get("url", "")), leg).data)
+            gather = whisper.find("Gather")
+            assert gather is not None and "Tryk 1" in "".join(gather.itertext())
+            assert whisper.find("Hangup") is not None  # no key: the leg hangs up
+            if advisor_presses:
+                self.twilio.post(_path(gather.get("action", "")), {**leg, "Digits": advisor_presses})
+        result = self.twilio.post(
+            _path(dial.get("action", "")), {**self.params, "DialCallStatus": dial_status}
+        )
+        doc = _xml(result.data)
+        redirect = doc.find("Redirect")
+        if redirect is not None and redirect.text:
+            self.next = _path(redirect.text)
+        self.last_action = (_path(dial.get("action", "")), {**self.params, "DialCallStatus": dial_status})
+        return doc
+
+
+def _callbacks(app: Flask) -> list[CallbackRequest]:
+    with app.extensions["hotline"].sessions() as session:
+        return list(session.scalars(select(CallbackRequest)))
+
+
+def test_advisor_answers_and_presses_1(rostered: Flask, twilio: TwilioSigner) -> None:
+    call = Call(twilio)
+    doc = call.ring(advisor_presses="1")
+    assert doc.find("Hangup") is not None and "Tak fordi du ringede" in "".join(doc.itertext())
+    assert call.dialled == [NUMBERS["anna"]]
+    with rostered.extensions["hotline"].sessions() as session:
+        relative = session.scalars(select(Relative)).one_or_none()
+    assert relative is None or relative.last_advisor_id == "anna"
+    assert _callbacks(rostered) == []
+
+
+@pytest.mark.parametrize(
+    ("presses", "status"),
+    [("", "completed"), ("7", "completed"), (None, "no-answer"), (None, "busy"), (None, "failed")],
+    ids=["voicemail-answers-no-key", "wrong-key", "no-answer", "busy", "failed"],
+)
+def test_not_taken_moves_to_the_next_step(
+    rostered: Flask, twilio: TwilioSigner, presses: str | None, status: str
+) -> None:
+    call = Call(twilio)
+    doc = call.ring(advisor_presses=presses, dial_status=status)
+    assert doc.find("Redirect") is not None
+    call.ring(advisor_presses="1")
+    assert call.dialled == [NUMBERS["anna"], NUMBERS["dalia"]]
+
+
+def test_reassurance_between_steps(rostered: Flask, twilio: TwilioSigner) -> None:
+    call = Call(twilio)
+    call.ring(advisor_presses=None, dial_status="no-answer")
+    doc = call.connect()
+    assert "Vi prøver stadig at finde en ledig rådgiver" in "".join(doc.itertext())
+
+
+def test_whole_chain_failing_ends_in_a_callback_with_a_time(rostered: Flask, twilio: TwilioSigner) -> None:
+    # 23:40 on a Monday in Copenhagen: an acute callback is due within 30 minutes, which is after midnight.
+    with time_machine.travel(datetime(2026, 11, 23, 22, 40, tzinfo=UTC)):
+        call = Call(twilio, reason="acute")
+        for _ in range(4):  # anna, dalia (primary), bo (backup), carl (manager: acute reaches the manager)
+            call.ring(advisor_presses=None, dial_status="no-answer")
+        assert call.dialled == [NUMBERS[a] for a in ("anna", "dalia", "bo", "carl")]
+        doc = call.connect()
+    text = "".join(doc.itertext())
+    assert "vi ringer dig op i nat mellem 23.40 og 0.10. Er det livstruende, så ring 112." in text, text
+    assert doc.find("Hangup") is not None
+    (callback,) = _callbacks(rostered)
+    assert (callback.state, callback.priority, callback.phone_number) == ("scheduled", "acute", RELATIVE)
+    assert callback.assigned_advisor_id == "anna"
+    with rostered.extensions["hotline"].sessions() as session:
+        steps = session.scalars(select(CallbackTransition.to_state).order_by(CallbackTransition.id)).all()
+    assert steps == ["requested", "scheduled"]
+
+
+def test_questions_stop_before_the_manager(rostered: Flask, twilio: TwilioSigner) -> None:
+    call = Call(twilio, reason="question")
+    for _ in range(3):
+        call.ring(advisor_presses=None, dial_status="no-answer")
+    assert NUMBERS["carl"] not in call.dialled
+    assert call.connect().find("Dial") is None
+    assert len(_callbacks(rostered)) == 1
+
+
+def test_the_same_dial_action_twice_creates_one_callback(rostered: Flask, twilio: TwilioSigner) -> None:
+    call = Call(twilio)
+    for _ in range(3):
+        call.ring(advisor_presses=None, dial_status="no-answer")
+    path, params = call.last_action
+    first = call.connect()
+    twilio.post(path, params)  # Twilio retries the last Dial action
+    again = call.connect()
+    assert first.find("Hangup") is not None and again.find("Hangup") is not None
+    assert len(_callbacks(rostered)) == 1
+    with rostered.extensions["hotline"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CallbackCall)) == 1
+
+
+def test_a_relative_who_calls_again_is_linked_to_the_open_request(
+    rostered: Flask, twilio: TwilioSigner
+) -> None:
+    for _ in range(2):
+        call = Call(twilio)
+        for _ in range(3):
+            call.ring(advisor_presses=None, dial_status="no-answer")
+        call.connect()
+    assert len(_callbacks(rostered)) == 1
+    with rostered.extensions["hotline"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CallbackCall)) == 2
+
+
+def test_contact_person_is_tried_first(rostered: Flask, twilio: TwilioSigner) -> None:
+    with rostered.extensions["hotline"].sessions.begin() as session:
+        session.add(Relative(phone_number=RELATIVE, contact_person_id="bo"))
+    call = Call(twilio)
+    call.ring(advisor_presses="1")
+    assert call.dialled == [NUMBERS["bo"]]
+
+
+def test_a_language_match_is_tried_first(rostered: Flask, twilio: TwilioSigner) -> None:
+    call = Call(twilio, lang="ar")
+    call.ring(advisor_presses="1")
+    assert call.dialled == [NUMBERS["dalia"]]
+
+
+def test_an_advisor_already_on_a_call_is_skipped(rostered: Flask, twilio: TwilioSigner) -> None:
+    first = Call(twilio, from_="+4567000001")
+    first.ring(advisor_presses="1")  # anna is now on a call
+    second = Call(twilio, from_="+4567000002")
+    second.ring(advisor_presses="1")
+    assert second.dialled == [NUMBERS["dalia"]]
+    # anna's leg ends: she is free again for the next caller.
+    twilio.post(
+        "/twilio/voice/advisor-status?advisor=anna",
+        {"CallSid": _anna_leg(rostered), "CallStatus": "completed"},
+    )
+    third = Call(twilio, from_="+4567000003")
+    third.ring(advisor_presses="1")
+    assert third.dialled[0] in (NUMBERS["anna"],)
+
+
+def _anna_leg(app: Flask) -> str:
+    from hotline.models import AdvisorRecord
+
+    with app.extensions["hotline"].sessions() as session:
+        advisor = session.get(AdvisorRecord, "anna")
+        assert advisor is not None and advisor.busy_call_sid
+        return advisor.busy_call_sid
+
+
+def test_empty_roster_goes_straight_to_a_callback(app: Flask, twilio: TwilioSigner) -> None:
+    doc = Call(twilio).connect()
+    assert doc.find("Dial") is None and doc.find("Hangup") is not None
+    assert "Vi har skrevet dit nummer ned" in "".join(doc.itertext())
+    assert len(_callbacks(app)) == 1
+
+
+def test_withheld_caller_with_nobody_free_can_leave_a_voicemail(app: Flask, twilio: TwilioSigner) -> None:
+    doc = Call(twilio, from_="anonymous").connect()
+    assert doc.find("Record") is not None
+    assert _callbacks(app) == []
+
+
+def test_unsigned_connect_is_refused(rostered: Flask) -> None:
+    response = rostered.test_client().post(
+        "/twilio/voice/connect?reason=acute", data=call_params(new_sid("CA"))
+    )
+    assert response.status_code == 403

@@ -1,0 +1,121 @@
+"""Always an answer: the fallback needs no database, and a failing database never gives a caller a 500."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from hotline import spool
+from hotline.app import create_app
+from hotline.models import Message, Recording
+from tests.conftest import TwilioSigner, call_params, new_sid
+
+# A database that does not exist: nothing listens on port 1.
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+
+
+@pytest.fixture
+def broken_app(settings_mapping: dict[str, Any]) -> Flask:
+    return create_app({**settings_mapping, "HOTLINE_DATABASE_URL": UNREACHABLE})
+
+
+@pytest.fixture
+def broken_twilio(broken_app: Flask) -> TwilioSigner:
+    return TwilioSigner(broken_app.test_client(), broken_app.extensions["hotline"].signing_secret)
+
+
+def _assert_fallback(body: str) -> None:
+    assert "tekniske problemer" in body  # Danish
+    assert "technical problems" in body  # English
+    assert "112" in body and "1 1 2" in body
+    assert 'language="da-DK"' in body and 'language="en-GB"' in body
+
+
+def test_fallback_answers_without_a_database(broken_twilio: TwilioSigner) -> None:
+    response = broken_twilio.post("/twilio/voice/fallback", call_params(ErrorCode="11200"))
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    _assert_fallback(body)
+    assert "<Record" in body and "/twilio/voice/fallback/recording" in body
+
+
+def test_voice_webhook_with_the_database_down_gives_the_fallback_not_a_500(
+    broken_twilio: TwilioSigner,
+) -> None:
+    response = broken_twilio.post("/twilio/voice", call_params())
+    assert response.status_code == 200
+    _assert_fallback(response.get_data(as_text=True))
+
+
+def test_fallback_dials_the_configured_number(settings_mapping: dict[str, Any]) -> None:
+    config = {**settings_mapping["config"], "service": {"fallback_number": "+45 68 99 00 00"}}
+    application = create_app({**settings_mapping, "HOTLINE_DATABASE_URL": UNREACHABLE, "config": config})
+    twilio = TwilioSigner(application.test_client(), application.extensions["hotline"].signing_secret)
+    body = twilio.post("/twilio/voice/fallback", call_params()).get_data(as_text=True)
+    assert "<Dial" in body and "+4568990000</Dial>" in body
+    assert "/twilio/voice/fallback/after-dial" in body
+    # Nobody answers at the fallback number: a voicemail, not a dead end.
+    after = twilio.post("/twilio/voice/fallback/after-dial", call_params(DialCallStatus="no-answer"))
+    assert "<Record" in after.get_data(as_text=True)
+    done = twilio.post("/twilio/voice/fallback/after-dial", call_params(DialCallStatus="completed"))
+    assert "<Hangup" in done.get_data(as_text=True)
+
+
+def test_voicemail_spooled_without_database_is_imported_once_later(
+    broken_app: Flask, broken_twilio: TwilioSigner, app: Flask
+) -> None:
+    recording = {
+        **call_params(),
+        "RecordingSid": new_sid("RE"),
+        "RecordingUrl": "https://api.twilio.com/rec/1",
+        "RecordingDuration": "37",
+    }
+    for _ in range(2):  # Twilio retries: still one file, one row
+        response = broken_twilio.post("/twilio/voice/fallback/recording", recording)
+        assert response.status_code == 200
+        assert "Farvel" in response.get_data(as_text=True)
+    instance: Path = broken_app.extensions["hotline"].settings.instance_path
+    assert spool.pending(instance) == 1
+    files = list((instance / "spool" / "recordings").glob("*.json"))
+    assert oct(files[0].stat().st_mode & 0o777) == "0o600"
+
+    # The database is back (the healthy app shares the instance folder).
+    runtime = app.extensions["hotline"]
+    assert spool.import_spool(instance, runtime.sessions) == 1
+    assert spool.import_spool(instance, runtime.sessions) == 0
+    with runtime.sessions() as session:
+        (row,) = session.scalars(select(Recording)).all()
+    assert (row.recording_sid, row.duration_seconds, row.from_number, row.source) == (
+        recording["RecordingSid"],
+        37,
+        "+4567123456",
+        "fallback",
+    )
+
+
+def test_text_arriving_while_database_is_down_is_spooled_then_imported(
+    broken_app: Flask, broken_twilio: TwilioSigner, app: Flask
+) -> None:
+    sid = new_sid("SM")
+    response = broken_twilio.post(
+        "/twilio/sms",
+        {"MessageSid": sid, "From": "+4567123456", "To": "+4568000000", "Body": "Ring mig i aften 🙏"},
+    )
+    assert response.status_code == 200
+    instance = broken_app.extensions["hotline"].settings.instance_path
+    runtime = app.extensions["hotline"]
+    assert spool.import_spool(instance, runtime.sessions) == 1
+    with runtime.sessions() as session:
+        (message,) = session.scalars(select(Message)).all()
+    assert (message.message_sid, message.body) == (sid, "Ring mig i aften 🙏")
+
+
+def test_readyz_reports_an_unreachable_database(broken_app: Flask) -> None:
+    response = broken_app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["problems"][0].startswith("database unreachable")
+    assert broken_app.test_client().get("/healthz").status_code == 200

@@ -1,0 +1,261 @@
+"""Every path of the shipped call flow, walked through the real app with Twilio-signed requests.
+
+Each row is a caller's key script (an empty string is silence) and what the call must end in: a person
+("human"), a registered callback (with its window), a voicemail, or a goodbye after requested information.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from hotline import roster_store
+from hotline.models import CallbackRequest, Recording, Relative
+from tests.conftest import RELATIVE
+from tests.hotline.test_dialing import NUMBERS, ROSTER
+from tests.hotline.test_phone import dial_in
+
+ANSWER, RING = ("answer",), ("ring",)
+# The paths are walked on a Monday morning, 10:00 in Copenhagen, so promises that name the time of day ("i dag",
+# "i aften", "i nat") are exact; test_asap_promise_names_the_time_of_day walks the rest of the day.
+MONDAY_MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def rostered(app: Flask) -> Flask:
+    with app.extensions["hotline"].sessions.begin() as session:
+        roster_store.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+    return app
+
+
+def _callbacks(app: Flask) -> list[CallbackRequest]:
+    with app.extensions["hotline"].sessions() as session:
+        return list(session.scalars(select(CallbackRequest)))
+
+
+def _recordings(app: Flask) -> list[Recording]:
+    with app.extensions["hotline"].sessions() as session:
+        return list(session.scalars(select(Recording)))
+
+
+def _info_texts(app: Flask) -> list[str]:
+    from hotline.models import OutboxText
+
+    with app.extensions["hotline"].sessions() as session:
+        return list(session.scalars(select(OutboxText.purpose).where(OutboxText.purpose.startswith("info_"))))
+
+
+def _outcome(app: Flask, dialled: list[str], advisors: tuple[str, ...]) -> str:
+    if _recordings(app):
+        return "voicemail"
+    callbacks = _callbacks(app)
+    if callbacks:
+        return f"callback:{callbacks[0].window_key}:{callbacks[0].priority}"
+    if dialled and advisors == ANSWER:
+        return "human"
+    return "nothing"
+
+
+PATHS = [
+    # (id, keys, advisors, expected outcome, something the caller must hear)
+    ("da-acute-answered", ["1", "1"], ANSWER, "human", "Tak fordi du ringede"),
+    ("da-question-answered", ["1", "2"], ANSWER, "human", "Tak fordi du ringede"),
+    ("da-acute-nobody", ["1", "1"], RING, "callback:asap:acute", "forrest i køen"),
+    ("da-acute-nobody-time", ["1", "1"], RING, "callback:asap:acute", "og i dag mellem 10 og 10.30"),
+    ("da-question-nobody", ["1", "2"], RING, "callback:asap:question", "Vi ringer dig op i dag mellem 10 og 14"),
+    ("da-callback-asap", ["1", "3", "1"], ANSWER, "callback:asap:question", "Vi ringer dig op i dag mellem 10 og 14"),
+    ("da-callback-evening", ["1", "3", "2"], ANSWER, "callback:this_evening:question", "mellem 17 og 21"),
+    ("da-callback-morning", ["1", "3", "3"], ANSWER, "callback:tomorrow_morning:question", "mellem 7 og 9"),
+    ("da-callback-daytime", ["1", "3", "4"], ANSWER, "callback:tomorrow_daytime:question", "mellem 9 og 15"),
+    ("da-repeat-then-question", ["1", "9", "2"], ANSWER, "human", "Tak fordi du ringede"),
+    ("da-silence-everywhere", [], ANSWER, "human", "Vi hørte ikke noget tryk"),
+    ("da-wrong-keys", ["8", "8", "8"], ANSWER, "human", "Det tryk kender vi ikke"),
+    ("da-wrong-then-silence", ["1", "7", "", ""], ANSWER, "human", "Her er valgene igen"),
+    ("da-callback-menu-back", ["1", "3", "*", "2"], ANSWER, "human", "Tak fordi du ringede"),
+    ("en-question-answered", ["2", "2"], ANSWER, "human", "Thank you for calling"),
+    ("en-callback-evening", ["2", "3", "2"], ANSWER, "callback:this_evening:question", "between 17 and 21"),
+    ("en-silence", ["2"], ANSWER, "human", "We did not hear"),
+    ("ar-question-nobody", ["3", "2"], RING, "callback:asap:question", "سنتصل بك"),
+]
+
+
+@pytest.mark.parametrize(
+    ("keys", "advisors", "expected", "heard"), [p[1:] for p in PATHS], ids=[p[0] for p in PATHS]
+)
+def test_paths(
+    rostered: Flask, keys: list[str], advisors: tuple[str, ...], expected: str, heard: str
+) -> None:
+    with time_machine.travel(MONDAY_MORNING):
+        _, result, output = dial_in(rostered, keys, advisors=advisors)
+    assert result.ended_by == "hotline", output
+    assert _outcome(rostered, result.dialled, advisors) == expected, output
+    assert heard.lower() in output.lower(), output
+
+
+def _utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("at", "heard"),
+    [
+        pytest.param(_utc(2026, 11, 23, 9, 0), "i dag mellem 10 og 14", id="monday-10.00"),
+        pytest.param(_utc(2026, 11, 23, 16, 2), "i aften mellem 17.02 og 21.02", id="monday-17.02"),
+        pytest.param(_utc(2026, 11, 23, 22, 30), "i nat mellem 23.30 og 3.30", id="monday-23.30"),
+        # 00:30 on the March DST Sunday: four real hours end at 05:30 CEST, not 04:30.
+        pytest.param(_utc(2026, 3, 28, 23, 30), "i nat mellem 0.30 og 5.30", id="march-dst-00.30"),
+        # 00:30 CEST on the October DST Sunday: four real hours end at 03:30 CET.
+        pytest.param(_utc(2026, 10, 24, 22, 30), "i nat mellem 0.30 og 3.30", id="october-dst-00.30"),
+    ],
+)
+def test_asap_promise_names_the_time_of_day(rostered: Flask, at: datetime, heard: str) -> None:
+    with time_machine.travel(at):
+        _, _, output = dial_in(rostered, ["1", "2"], advisors=RING)
+    assert f"Vi ringer dig op {heard}. Farvel." in output, output
+    (callback,) = _callbacks(rostered)
+    assert callback.window_end.replace(tzinfo=UTC) - callback.window_start.replace(tzinfo=UTC) == (
+        _utc(2026, 1, 1, 4) - _utc(2026, 1, 1, 0)
+    )
+
+
+def test_language_is_remembered_and_the_menu_skipped(rostered: Flask) -> None:
+    _, _, first = dial_in(rostered, ["2", "2"], advisors=ANSWER)
+    assert "For English, press 2" in first
+    with rostered.extensions["hotline"].sessions() as session:
+        relative = session.scalars(select(Relative).where(Relative.phone_number == RELATIVE)).one()
+    assert relative.language == "en"
+    _, result, second = dial_in(rostered, ["2"], advisors=ANSWER)
+    assert "For English, press 2" not in second and "Welcome to" in second
+    assert result.dialled == [NUMBERS["anna"]]  # anna speaks English: the language match goes first
+
+
+def test_a_returning_caller_can_change_language(rostered: Flask) -> None:
+    dial_in(rostered, ["2", "2"], advisors=ANSWER)
+    _, _, output = dial_in(rostered, ["0", "1", "2"], advisors=ANSWER)
+    assert "For dansk, tryk 1" in output
+    with rostered.extensions["hotline"].sessions() as session:
+        assert session.scalars(select(Relative.language)).one() == "da"
+
+
+def test_withheld_caller_keys_in_a_number_for_a_callback(rostered: Flask) -> None:
+    _, _, output = dial_in(rostered, ["1", "3", "67000003", "1", "2"], caller="anonymous")
+    assert "6 7 0 0 0 0 0 3" in output or "67000003" in output.replace(" ", "")
+    (callback,) = _callbacks(rostered)
+    assert (callback.phone_number, callback.window_key) == ("+4567000003", "this_evening")
+
+
+def test_withheld_caller_whose_number_is_refused_is_asked_again(rostered: Flask) -> None:
+    # 90 xx xx xx is premium rate: the toll-fraud guard refuses it; the second number is fine.
+    _, _, output = dial_in(rostered, ["1", "3", "90000000", "1", "67000004", "1", "1"], caller="anonymous")
+    assert "kan vi desværre ikke ringe" in output
+    (callback,) = _callbacks(rostered)
+    assert callback.phone_number == "+4567000004"
+
+
+def test_withheld_caller_who_gives_up_leaves_a_voicemail(rostered: Flask) -> None:
+    dial_in(rostered, ["1", "3", "", "", ""], caller="anonymous")
+    (recording,) = _recordings(rostered)
+    assert recording.source == "ivr" and recording.from_number is None
+    assert _callbacks(rostered) == []
+
+
+def test_empty_roster_offers_a_callback(app: Flask) -> None:
+    _, _, output = dial_in(app, ["1", "2", "1", "2"])
+    # Nobody is rostered this week: no invented time, an honest "as soon as an advisor is on duty".
+    assert "ingen rådgiver på vagt. Vi er her igen så snart en rådgiver er på vagt" in output
+    (callback,) = _callbacks(app)
+    assert callback.window_key == "this_evening"
+
+
+def test_closed_hours_name_the_next_shift(app: Flask) -> None:
+    night_only = ROSTER.replace(
+        'days: daily, start: "07:00", end: "07:00"', 'days: daily, start: "03:00", end: "03:01"'
+    )
+    with app.extensions["hotline"].sessions.begin() as session:
+        roster_store.import_roster(session, night_only, source_name="t.yaml", actor="test")
+    with time_machine.travel(MONDAY_MORNING):
+        _, _, output = dial_in(app, ["1", "2", "1", "2"])
+    assert "Vi er her igen i morgen kl. 3." in output, output
+    with time_machine.travel(_utc(2026, 11, 23, 22, 0)):  # 23:00: the shift starts in four hours
+        _, _, output = dial_in(app, ["1", "2", "1", "2"], caller="+4567123457")
+    assert "Vi er her igen i nat kl. 3." in output, output
+
+
+def test_empty_roster_voicemail_is_saved_into_the_callback_queue(app: Flask) -> None:
+    _, _, output = dial_in(app, ["1", "1", "2"])
+    (recording,) = _recordings(app)
+    (callback,) = _callbacks(app)
+    assert callback.recording_sid == recording.recording_sid
+    assert callback.reason == "voicemail"
+    assert "Tak. Vi har gemt din besked" in output
+
+
+def test_a_retried_step_does_not_register_twice(rostered: Flask) -> None:
+    from tests.conftest import TwilioSigner, call_params
+
+    twilio = TwilioSigner(rostered.test_client(), rostered.extensions["hotline"].signing_secret)
+    params = call_params()
+    twilio.post("/twilio/voice", params)
+    url = "/twilio/voice/step?v=1&n=callback_menu&f=&l=da"
+    for _ in range(2):
+        response = twilio.post(url, {**params, "Digits": "2"})
+        assert "mellem 17 og 21" in response.get_data(as_text=True)
+    assert len(_callbacks(rostered)) == 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    keys=st.lists(
+        st.sampled_from(["", "0", "1", "2", "3", "4", "5", "7", "8", "9", "*", "#", "12", "67000005"]),
+        max_size=14,
+    ),
+    advisors=st.sampled_from([ANSWER, RING, ("voicemail",), ("decline",)]),
+)
+def test_any_keys_end_with_help_and_never_a_500(
+    rostered: Flask, keys: list[str], advisors: tuple[str, ...]
+) -> None:
+    """Random keys and silences: the call ends with a person, a callback, a voicemail or info — never a 500."""
+    from hotline.models import OutboxText
+
+    with rostered.extensions["hotline"].sessions.begin() as session:
+        for model in (OutboxText, CallbackRequest, Recording):
+            session.query(model).delete()
+    _, result, output = dial_in(rostered, keys, advisors=advisors)
+    assert result.ended_by == "hotline", output
+    helped = (
+        (result.dialled and advisors == ANSWER)
+        or _callbacks(rostered)
+        or _recordings(rostered)
+        or _info_texts(rostered)
+    )
+    assert helped, output
+
+
+def test_whisper_tells_a_new_relative_from_a_returning_one(rostered: Flask) -> None:
+    _, _, first = dial_in(rostered, ["1", "2"], advisors=ANSWER)
+    assert "fra en ny pårørende" in first
+    _, _, second = dial_in(rostered, ["2"], advisors=ANSWER)
+    assert "der har ringet før" in second
+
+
+@pytest.mark.parametrize(
+    ("key", "topic"), [("1", "offers"), ("2", "handbook"), ("3", "network"), ("4", "mentor")]
+)
+def test_information_by_sms_is_queued_once_in_the_callers_language(
+    rostered: Flask, key: str, topic: str
+) -> None:
+    from hotline.models import OutboxText
+
+    _, result, output = dial_in(rostered, ["2", "4", key, ""], advisors=ANSWER)
+    assert result.ended_by == "hotline"
+    assert "Goodbye" in output
+    with rostered.extensions["hotline"].sessions() as session:
+        (text,) = session.scalars(select(OutboxText)).all()
+    assert (text.purpose, text.to_number, text.language) == (f"info_{topic}", RELATIVE, "en")
+    assert text.body is not None and "Pårørendelinjen" in text.body

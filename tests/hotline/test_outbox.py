@@ -1,0 +1,464 @@
+"""The outbox sending through the real twilio Client against a fake Twilio on loopback: sends, retries with
+backoff, permanent errors, the toll-fraud guard, the opt-out registry for every kind of text, delivery status
+callbacks in and out of order, and never a text twice."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import select
+
+from hotline import callback_queue, outbox, relatives
+from hotline.callback_dialer import record_outcome
+from hotline.cli import main
+from hotline.models import CallbackAttempt, CallbackRequest, Message, OutboxText, SmsOptOut
+from hotline.transport.base import PlacedCall, SentMessage
+from hotline.transport.twilio_adapter import TwilioTransport, make_client
+from routing.callbacks import Event, Priority
+from tests.conftest import RELATIVE, TwilioSigner
+from tests.fake_twilio import FakeTwilio, Reply, error
+from tests.hotline.test_sms_inbound import AppFactory, command_env, utc
+
+SID = "AC" + "b" * 32
+NOW = utc(2026, 6, 10, 8, 0)  # 10:00 in Copenhagen
+ADVISOR = "+4568300001"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_app(settings_mapping: dict[str, Any]) -> Iterator[AppFactory]:
+    factory = AppFactory(settings_mapping)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def live(make_app: AppFactory, fake: FakeTwilio) -> Flask:
+    """The app sending through the real twilio Client to the fake Twilio (1 s client timeout)."""
+    return make_app(transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=1.0)))
+
+
+def put(
+    app: Flask,
+    to: str = RELATIVE,
+    body: str = "Hej fra Pårørendelinjen",
+    purpose: str = "received",
+    **extra: Any,
+) -> int:
+    """Write one text to the outbox, as the code that causes it would."""
+    runtime = app.extensions["hotline"]
+    with runtime.sessions.begin() as session:
+        written = outbox.enqueue(session, to=to, purpose=purpose, language="da", now=NOW, body=body, **extra)
+        assert written is not None
+        return written.id
+
+
+def row(app: Flask, outbox_id: int) -> OutboxText:
+    with app.extensions["hotline"].sessions() as session:
+        found = session.get(OutboxText, outbox_id)
+        assert found is not None
+        return found
+
+
+def send(app: Flask, at: timedelta = timedelta(0)) -> outbox.SendReport:
+    return outbox.send_due(app.extensions["hotline"], NOW + at)
+
+
+def sent_bodies(fake: FakeTwilio) -> list[str]:
+    return [r.form["Body"][0] for r in fake.requests if r.path.endswith("/Messages.json")]
+
+
+def test_a_text_goes_through_the_real_client_and_joins_the_thread(live: Flask, fake: FakeTwilio) -> None:
+    runtime = live.extensions["hotline"]
+    with runtime.sessions.begin() as session:
+        relative, _ = relatives.find_or_create(session, RELATIVE)
+        relative_id = relative.id
+    outbox_id = put(live, body="Vi ringer i aften ❤️", relative_id=relative_id)
+    report = send(live)
+    assert (report.sent, report.failed, report.retrying) == (1, 0, 0)
+    (request,) = fake.requests
+    assert request.path == f"/2010-04-01/Accounts/{SID}/Messages.json"
+    assert request.form["To"] == [RELATIVE] and request.form["From"] == ["+4568000000"]
+    assert request.form["Body"] == ["Vi ringer i aften ❤️"]
+    assert request.form["StatusCallback"] == ["http://127.0.0.1:8000/twilio/sms/status"]
+    done = row(live, outbox_id)
+    assert (done.state, done.attempts, done.body, done.sent_at) == ("sent", 0, None, NOW)
+    with runtime.sessions() as session:
+        message = session.get(Message, done.message_id)
+        assert message is not None
+        assert (message.direction, message.body, message.relative_id, message.status) == (
+            "outbound",
+            "Vi ringer i aften ❤️",
+            relative_id,
+            "queued",
+        )
+        assert message.message_sid and message.message_sid.startswith("SM")
+    assert send(live, timedelta(minutes=5)).handled == 0  # never twice
+    assert len(fake.requests) == 1
+
+
+def test_the_status_callback_url_follows_the_public_url(make_app: AppFactory, fake: FakeTwilio) -> None:
+    app = make_app(
+        transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=1.0)),
+        HOTLINE_PUBLIC_URL="https://hotline.example.dk",
+    )
+    put(app)
+    send(app)
+    assert fake.requests[0].form["StatusCallback"] == ["https://hotline.example.dk/twilio/sms/status"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        (error(500, 20500), "20500"),
+        (error(503, 20503), "20503"),
+        (error(429, 20429), "20429"),
+        (Reply(delay=2.5), "timeout"),
+    ],
+    ids=["500", "503", "429", "timeout"],
+)
+def test_transient_failures_retry_with_backoff(
+    live: Flask, fake: FakeTwilio, reply: Reply, code: str
+) -> None:
+    fake.script.append(reply)
+    outbox_id = put(live)
+    assert send(live).retrying == 1
+    waiting = row(live, outbox_id)
+    assert (waiting.state, waiting.attempts, waiting.failure_code) == ("pending", 1, code)
+    assert waiting.next_attempt_at == NOW + timedelta(seconds=30)
+    assert send(live, timedelta(seconds=29)).handled == 0  # not due yet
+    assert len(fake.requests) == 1
+    assert send(live, timedelta(seconds=30)).sent == 1
+    assert row(live, outbox_id).state == "sent"
+    assert len(fake.requests) == 2
+
+
+def test_the_backoff_doubles_and_gives_up_after_the_configured_attempts(
+    make_app: AppFactory, fake: FakeTwilio
+) -> None:
+    app = make_app(
+        {"sms": {"send_attempts": 4, "retry_seconds": 10, "retry_max_seconds": 25}},
+        transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=1.0)),
+    )
+    fake.script.extend(error(500, 20500) for _ in range(4))
+    outbox_id = put(app)
+    at, waits = timedelta(0), []
+    for _ in range(3):
+        send(app, at)
+        next_at = row(app, outbox_id).next_attempt_at
+        assert next_at is not None
+        waits.append(next_at - (NOW + at))
+        at = next_at - NOW
+    assert waits == [timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=25)]
+    assert send(app, at).failed == 1
+    final = row(app, outbox_id)
+    assert (final.state, final.attempts, final.failure_code) == ("failed", 4, "20500")
+    assert final.failure_detail is not None and final.failure_detail.startswith("gave up after 4 attempts")
+    assert send(app, at + timedelta(hours=1)).handled == 0
+    assert len(fake.requests) == 4
+
+
+@pytest.mark.parametrize(
+    ("code", "opts_out"),
+    [(21610, True), (21614, False), (21211, False)],
+    ids=["unsubscribed", "not-a-mobile", "invalid-number"],
+)
+def test_permanent_errors_stop_at_once_with_the_reason(
+    live: Flask, fake: FakeTwilio, code: int, opts_out: bool
+) -> None:
+    fake.script.append(error(400, code))
+    outbox_id = put(live)
+    assert send(live).failed == 1
+    failed = row(live, outbox_id)
+    assert (failed.state, failed.attempts, failed.failure_code) == ("failed", 1, str(code))
+    assert failed.failure_detail is not None and "4567123456" not in failed.failure_detail  # masked
+    assert send(live, timedelta(hours=2)).handled == 0
+    assert len(fake.requests) == 1
+    with live.extensions["hotline"].sessions() as session:
+        registry = session.scalars(select(SmsOptOut)).all()
+    assert [(r.phone_number, r.source) for r in registry] == (
+        [(RELATIVE, "twilio:21610")] if opts_out else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("to", "code"),
+    [
+        ("+4590000000", "guard:premium_rate"),
+        ("+4570000000", "guard:shared_cost"),
+        ("+46700000000", "guard:country_not_allowed"),
+        ("+881600000000", "guard:satellite_or_international_network"),
+    ],
+    ids=["premium", "shared-cost", "foreign", "satellite"],
+)
+def test_the_toll_fraud_guard_refuses_before_twilio_is_asked(
+    live: Flask, fake: FakeTwilio, to: str, code: str
+) -> None:
+    outbox_id = put(live, to=to)
+    assert send(live).failed == 1
+    refused = row(live, outbox_id)
+    assert (refused.state, refused.attempts, refused.failure_code) == ("failed", 1, code)
+    assert fake.requests == []
+
+
+def _reply(app: Flask) -> int:
+    return put(app, auto_reply=True)
+
+
+def _info(app: Flask) -> int:
+    return put(app, purpose="info_offers")
+
+
+def _staff(app: Flask) -> int:
+    return put(app, purpose="handover")
+
+
+def _status(app: Flask) -> int:
+    runtime = app.extensions["hotline"]
+    with runtime.sessions.begin() as session:
+        relative, _ = relatives.find_or_create(session, RELATIVE)
+        callback = callback_queue.register(
+            session,
+            relative=relative,
+            call_sid="CA" + "d" * 32,
+            priority=Priority.QUESTION,
+            reason="question",
+            language="da",
+            window_key="asap",
+            settings=runtime.settings.file.callbacks,
+            assigned_advisor_id=None,
+            now=NOW,
+            actor="test",
+        ).callback
+        text = session.scalars(select(OutboxText).where(OutboxText.callback_id == callback.id)).one()
+        return text.id
+
+
+@pytest.mark.parametrize(
+    "write", [_reply, _info, _staff, _status], ids=["auto-reply", "info", "staff", "status"]
+)
+def test_the_opt_out_registry_is_honoured_by_every_kind_of_text(
+    live: Flask, fake: FakeTwilio, write: Callable[[Flask], int]
+) -> None:
+    outbox_id = write(live)  # written before the STOP arrived
+    with live.extensions["hotline"].sessions.begin() as session:
+        assert outbox.opt_out(session, RELATIVE, source="keyword", now=NOW)
+    assert send(live).cancelled == 1
+    cancelled = row(live, outbox_id)
+    assert (cancelled.state, cancelled.failure_code) == ("cancelled", "opted_out")
+    assert fake.requests == []
+
+
+def test_the_opt_out_confirmation_and_help_still_reach_an_opted_out_number(
+    live: Flask, fake: FakeTwilio
+) -> None:
+    with live.extensions["hotline"].sessions.begin() as session:
+        outbox.opt_out(session, RELATIVE, source="keyword", now=NOW)
+    put(live, purpose="opt_out_confirmed", body="Du får ikke flere", ignores_opt_out=True)
+    put(live, purpose="received", body="Tak for din besked")
+    report = send(live)
+    assert (report.sent, report.cancelled) == (1, 1)
+    assert sent_bodies(fake) == ["Du får ikke flere"]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "final"),
+    [
+        (["sent", "delivered"], "delivered"),
+        (["delivered", "sent"], "delivered"),
+        (["sent", "delivered", "sending", "queued"], "delivered"),
+        (["undelivered", "delivered", "sent"], "undelivered"),
+        (["failed", "sent"], "failed"),
+        (["sending", "sent"], "sent"),
+        (["bogus-status", "sent"], "sent"),
+    ],
+)
+def test_delivery_callbacks_only_move_a_text_forward(
+    live: Flask, fake: FakeTwilio, statuses: list[str], final: str
+) -> None:
+    outbox_id = put(live)
+    send(live)
+    twilio = TwilioSigner(live.test_client(), live.extensions["hotline"].signing_secret)
+    with live.extensions["hotline"].sessions() as session:
+        message = session.get(Message, row(live, outbox_id).message_id)
+        assert message is not None and message.message_sid
+        sid = message.message_sid
+    for status in statuses:
+        params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": SID}
+        if status == "undelivered":
+            params["ErrorCode"] = "30005"
+        response = twilio.post("/twilio/sms/status", params)
+        assert response.status_code == 204
+    with live.extensions["hotline"].sessions() as session:
+        message = session.scalars(select(Message).where(Message.message_sid == sid)).one()
+    assert message.status == final
+    assert message.error_code == ("30005" if final == "undelivered" else None)
+
+
+def test_a_delivery_callback_that_overtakes_the_recorded_send_is_not_lost(
+    live: Flask, fake: FakeTwilio
+) -> None:
+    sid = "SM" + "e" * 32
+    fake.script.append(Reply(body={"sid": sid, "status": "queued"}))
+    twilio = TwilioSigner(live.test_client(), live.extensions["hotline"].signing_secret)
+    for status in ("sent", "delivered"):  # before the send is recorded: the SID is not known yet
+        twilio.post("/twilio/sms/status", {"MessageSid": sid, "MessageStatus": status})
+    outbox_id = put(live)
+    send(live)
+    with live.extensions["hotline"].sessions() as session:
+        message = session.get(Message, row(live, outbox_id).message_id)
+    assert message is not None and (message.message_sid, message.status) == (sid, "delivered")
+
+
+def test_a_text_left_sending_by_a_dead_worker_is_never_sent_again(live: Flask, fake: FakeTwilio) -> None:
+    runtime = live.extensions["hotline"]
+    outbox_id = put(live)
+    claimed = outbox.claim(runtime.sessions, runtime.settings, NOW, 10)  # claimed, then the worker died
+    assert [c.id for c in claimed] == [outbox_id]
+    assert outbox.claim(runtime.sessions, runtime.settings, NOW, 10) == []  # nobody else takes it
+    assert send(live, timedelta(minutes=29)).interrupted == 0
+    assert send(live, timedelta(minutes=31)).interrupted == 1
+    lost = row(live, outbox_id)
+    assert (lost.state, lost.failure_code) == ("failed", "interrupted")
+    assert fake.requests == []
+
+
+def test_a_text_past_its_expiry_is_cancelled(live: Flask, fake: FakeTwilio) -> None:
+    outbox_id = put(live, expires_at=NOW + timedelta(hours=2))
+    assert send(live, timedelta(hours=2)).cancelled == 1
+    assert row(live, outbox_id).failure_code == "expired"
+    assert fake.requests == []
+
+
+def test_callback_status_texts_are_worded_when_sent_from_the_callback_as_it_stands(
+    live: Flask, fake: FakeTwilio
+) -> None:
+    runtime = live.extensions["hotline"]
+    settings = runtime.settings.file.callbacks
+    with runtime.sessions.begin() as session:
+        relative, _ = relatives.find_or_create(session, RELATIVE)
+        callback = callback_queue.register(
+            session,
+            relative=relative,
+            call_sid="CA" + "f" * 32,
+            priority=Priority.QUESTION,
+            reason="question",
+            language="en",
+            window_key="this_evening",
+            settings=settings,
+            assigned_advisor_id=None,
+            now=NOW,
+            actor="system:ivr",
+        ).callback
+        callback_id = callback.id
+    send(live)
+    assert sent_bodies(fake)[-1].startswith(
+        "Pårørendelinjen: Thank you, we will call you this evening between 17:00 and 21:00."
+    )
+
+    def attempt(reached: bool, at: timedelta) -> None:
+        with runtime.sessions.begin() as session:
+            callback = session.get(CallbackRequest, callback_id)
+            assert callback is not None
+            callback_queue.move(session, callback, Event.START, "advisor:anna", NOW + at)
+            attempt_row = CallbackAttempt(callback_id=callback_id, advisor_id=None, started_at=NOW + at)
+            session.add(attempt_row)
+            session.flush()
+            record_outcome(
+                session, attempt_row, reached=reached, now=NOW + at, actor="advisor:anna", settings=settings
+            )
+
+    attempt(False, timedelta(hours=7, minutes=10))  # 17:10: no answer; tried again 30 minutes later
+    send(live, timedelta(hours=7, minutes=10))
+    assert "We will try again this evening at 17:40." in sent_bodies(fake)[-1]
+    attempt(True, timedelta(hours=7, minutes=40))
+    send(live, timedelta(hours=7, minutes=41))
+    assert sent_bodies(fake)[-1].startswith("Pårørendelinjen: Thank you for talking with us.")
+    assert [r.purpose for r in _rows(live)] == ["callback_registered", "callback_missed", "callback_done"]
+
+
+def test_a_status_text_that_is_no_longer_true_is_not_sent(live: Flask, fake: FakeTwilio) -> None:
+    outbox_id = _status(live)
+    runtime = live.extensions["hotline"]
+    with runtime.sessions.begin() as session:
+        text = session.get(OutboxText, outbox_id)
+        assert text is not None and text.callback_id is not None
+        callback = callback_queue.open_request(session, text.relative_id or 0)
+        assert callback is not None
+        callback_queue.move(session, callback, Event.CANCEL, "relative:sms", NOW)
+    assert send(live).cancelled == 1
+    assert row(live, outbox_id).failure_code == "stale"
+    assert fake.requests == []
+
+
+def _rows(app: Flask) -> list[OutboxText]:
+    with app.extensions["hotline"].sessions() as session:
+        return list(session.scalars(select(OutboxText).order_by(OutboxText.id)))
+
+
+class Exploding:
+    """A transport with a bug for one text: the batch must go on, and that text must not be tried again."""
+
+    name = "exploding"
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
+        self.bodies.append(body)
+        if body == "boom":
+            raise RuntimeError("a bug in the transport")
+        return SentMessage(sid="SM" + uuid.uuid4().hex, status="queued")
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20
+    ) -> PlacedCall:
+        raise NotImplementedError
+
+
+def test_an_unexpected_error_fails_that_text_only_and_it_is_never_retried(make_app: AppFactory) -> None:
+    transport = Exploding()
+    app = make_app(transport=transport)
+    boom, fine = put(app, body="boom"), put(app, body="fine")
+    report = send(app)
+    assert (report.sent, report.failed, report.codes) == (1, 1, {"unexpected": 1})
+    assert (row(app, boom).state, row(app, boom).failure_code) == ("failed", "unexpected")
+    assert row(app, fine).state == "sent"
+    assert send(app, timedelta(hours=1)).handled == 0
+    assert transport.bodies == ["boom", "fine"]
+
+
+@pytest.fixture
+def cli_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
+    return command_env(settings_mapping, instance_dir, tmp_path)
+
+
+def test_hotline_outbox_lists_states_and_never_prints_a_body_raw(
+    live: Flask, fake: FakeTwilio, cli_env: dict[str, str]
+) -> None:
+    put(live, body="Farlig \x1b[2J tekst \u202e")
+    put(live, to="+4567200002", body="til en fastnettelefon")
+    fake.script.extend([Reply(), error(400, 21614)])
+    send(live)
+    result = CliRunner().invoke(main, ["outbox", "--bodies"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "sent" in lines[3] and "+45 67 12 ** **" in lines[3]  # newest first: the first text is last
+    assert "failed" in lines[1] and "21614" in lines[1] and "+45 67 20 ** **" in lines[1]
+    assert "Farlig \\u001b[2J tekst \\u202e" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    failed = CliRunner().invoke(main, ["outbox", "--state", "failed", "--no-bodies"], env=cli_env)
+    assert failed.output.count("\n") == 2 and "til en fastnettelefon" not in failed.output

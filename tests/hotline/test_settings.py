@@ -1,0 +1,235 @@
+"""Bad configuration: every problem on its own line, naming where, the key, the value and the fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hotline.settings import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+BROKEN_FILES = [
+    (
+        "escalation:\n  step_timeout_seconds: -5\n",
+        "{f}:2: escalation.step_timeout_seconds = -5: must be at least 5; set a larger number",
+    ),
+    (
+        "escalaton:\n  step_timeout_seconds: 20\n",
+        "{f}:1: escalaton: is not a known setting; did you mean 'escalation'? Remove or rename it",
+    ),
+    (
+        "escalation:\n  step_timout_seconds: 20\n",
+        "{f}:2: escalation.step_timout_seconds = 20: is not a known setting; did you mean 'step_timeout_seconds'? "
+        "Remove or rename it",
+    ),
+    (
+        "escalation:\n  step_timeout_seconds: twenty\n",
+        "{f}:2: escalation.step_timeout_seconds = 'twenty': must be a whole number, e.g. 20",
+    ),
+    (
+        "service:\n  timezone: Europe/Aarhus\n",
+        "{f}:2: service.timezone = 'Europe/Aarhus': is not an IANA time zone; use e.g. 'Europe/Copenhagen'",
+    ),
+    (
+        "service:\n  hotline_number: 'ring os'\n",
+        "{f}:2: service.hotline_number = 'ring os': is not a phone number; write it in E.164 form, e.g. '+4568000000'",
+    ),
+    (
+        "languages:\n  default: de\n",
+        "{f}:1: languages: default language 'de' must also be listed in 'enabled'",
+    ),
+    (
+        "languages:\n  enabled: [da, en, fr]\n",
+        "{f}:1: languages: enabled language(s) fr need an entry under 'voices'",
+    ),
+    (
+        "callbacks:\n  windows:\n    - {{key: x, start: '25:00', end: '21:00'}}\n",
+        "{f}:3: callbacks.windows[0].start = '25:00': must be a time of day written HH:MM in quotes, e.g. '17:00'",
+    ),
+    (
+        "destinations:\n  allowed_countries: [dk]\n",
+        "{f}:2: destinations.allowed_countries: 'dk' is not an ISO 3166 country code; use two capital letters, e.g. DK",
+    ),
+    (
+        "service:\n  name: [unclosed\n",
+        "{f}:3: expected ',' or ']', but got '<stream end>'; fix the YAML syntax there (indentation, quotes, colons)",
+    ),
+    ("- just\n- a list\n", "{f}: the top level must be a mapping of keys (service:, languages:, ...)"),
+]
+
+
+@pytest.mark.parametrize(("content", "expected"), BROKEN_FILES)
+def test_broken_config_files(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(content.format(), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, config_path=path)
+    assert caught.value.problems == [expected.format(f=path)]
+
+
+SID = "AC" + "1" * 32
+
+BROKEN_ENVIRONMENTS = [
+    (
+        {"TWILIO_ACCOUNT_SID": SID},
+        [
+            "TWILIO_AUTH_TOKEN is not set but its partner is: set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for live "
+            "mode, or neither for offline demo mode"
+        ],
+    ),
+    (
+        {
+            "TWILIO_ACCOUNT_SID": "XX12",
+            "TWILIO_AUTH_TOKEN": "t",
+            "HOTLINE_SECRET_KEY": "s",
+            "HOTLINE_PUBLIC_URL": "https://hotline.example",
+        },
+        [
+            "TWILIO_ACCOUNT_SID=XX12...: an Account SID starts with 'AC' and has 34 characters; copy it from the Twilio "
+            "console (Account Info)"
+        ],
+    ),
+    (
+        {
+            "TWILIO_ACCOUNT_SID": SID,
+            "TWILIO_AUTH_TOKEN": "t",
+            "HOTLINE_PUBLIC_URL": "https://hotline.example",
+        },
+        [
+            "HOTLINE_SECRET_KEY is not set: live mode needs a long random secret for staff sessions; generate one with: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        ],
+    ),
+    (
+        {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t", "HOTLINE_SECRET_KEY": "s"},
+        [
+            "HOTLINE_PUBLIC_URL is not set: live mode needs the https base URL Twilio calls (e.g. "
+            "https://hotline.aarhus.dk) to check signatures and to hand Twilio callback URLs"
+        ],
+    ),
+    ({"HOTLINE_PORT": "80a"}, ["HOTLINE_PORT='80a': must be a whole number from 1 to 65535, e.g. 8000"]),
+    ({"HOTLINE_PORT": "70000"}, ["HOTLINE_PORT='70000': must be a whole number from 1 to 65535, e.g. 8000"]),
+    (
+        {"HOTLINE_PUBLIC_URL": "ftp://x"},
+        [
+            "HOTLINE_PUBLIC_URL='ftp://x': must be an http(s) base URL without query, e.g. https://hotline.aarhus.dk"
+        ],
+    ),
+    (
+        {"HOTLINE_TWILIO_API_URL": "localhost:9000"},
+        [
+            "HOTLINE_TWILIO_API_URL='localhost:9000': must be an http(s) base URL without query, e.g. "
+            "https://hotline.aarhus.dk"
+        ],
+    ),
+    (
+        {"HOTLINE_DATABASE_URL": "mysql://u:pw@h/db"},
+        [
+            "HOTLINE_DATABASE_URL='mysql://u:***@h/db': mysql is not supported; use PostgreSQL (postgresql://...) or "
+            "SQLite (sqlite:///...)"
+        ],
+    ),
+    (
+        {"HOTLINE_DATABASE_URL": "not a url"},
+        [
+            "HOTLINE_DATABASE_URL='not a url': not a database URL; use e.g. postgresql://user@host:5432/hotline or "
+            "sqlite:///instance/hotline.db"
+        ],
+    ),
+    (
+        {"HOTLINE_CONFIG": "/nonexistent/hotline.yaml"},
+        [
+            "/nonexistent/hotline.yaml: the config file does not exist; set HOTLINE_CONFIG to an existing file or create "
+            "it"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("environ", "expected"), BROKEN_ENVIRONMENTS)
+def test_broken_environments(environ: dict[str, str], expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"HOTLINE_CONFIG": str(REPO / "config.yaml"), **environ})
+    assert caught.value.problems == expected
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("escalation:\n  step_timeout_seconds: 1\nweb:\n  trusted_proxies: -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"HOTLINE_PORT": "x"}, config_path=path)
+    assert len(caught.value.problems) == 3
+
+
+def test_the_shipped_config_is_valid_and_means_aarhus() -> None:
+    settings = load_settings(environ={}, config_path=REPO / "config.yaml")
+    assert settings.file.service.timezone == "Europe/Copenhagen"
+    assert settings.file.languages.default == "da"
+    assert settings.file.destinations.allowed_countries == ["DK"]
+    assert settings.demo_mode
+    assert settings.database_url == "sqlite:///instance/hotline.db"
+
+
+def test_postgres_urls_use_psycopg() -> None:
+    settings = load_settings(
+        environ={"HOTLINE_DATABASE_URL": "postgresql://u@db:5432/hotline"}, config_path=REPO / "config.yaml"
+    )
+    assert settings.database_url == "postgresql+psycopg://u@db:5432/hotline"
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"], ["db", "upgrade"]])
+def test_cli_prints_problems_and_exits_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("escalation:\n  step_timeout_seconds: -5\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
+    env.update(HOTLINE_CONFIG=str(path), HOTLINE_PORT="nope")
+    result = subprocess.run(
+        [sys.executable, "-m", "hotline", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"hotline: {path}:2: escalation.step_timeout_seconds = -5: must be at least 5" in result.stderr
+    assert "hotline: HOTLINE_PORT='nope': must be a whole number" in result.stderr
+
+
+def test_check_command_exit_codes(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
+    ok = subprocess.run(
+        [sys.executable, "-m", "hotline", "check"],
+        env={**env, "HOTLINE_CONFIG": str(REPO / "config.yaml")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("web:\n  trusted_proxies: 9\n", encoding="utf-8")
+    failed = subprocess.run(
+        [sys.executable, "-m", "hotline", "check"],
+        env={**env, "HOTLINE_CONFIG": str(bad)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert failed.returncode == 1
+    assert "web.trusted_proxies = 9: must be at most 5" in failed.stderr
+
+
+def test_built_in_defaults_equal_the_shipped_config() -> None:
+    """An installed copy without config.yaml behaves like the committed config.yaml."""
+    from hotline.config_sections import FileSettings
+
+    shipped = load_settings(environ={}, config_path=REPO / "config.yaml").file
+    assert shipped == FileSettings().model_copy(update={"instance_dir": shipped.instance_dir})
