@@ -35,13 +35,14 @@ HOTLINE = "+4568000000"
 
 
 # HOTLINE_TEST_NOW=2026-10-25T00:30:00+00:00 runs every test as if it started at that instant (the clock ticks on
-# from there), to find tests that only pass at some hours of the day. See docs/testing.md.
+# from there), to find tests that only pass at some hours of the day. Tests marked slow start real processes,
+# whose clocks it cannot move, so they keep real time. See docs/testing.md.
 TEST_NOW = os.environ.get("HOTLINE_TEST_NOW")
 
 
 @pytest.fixture(autouse=True)
-def _test_now() -> Iterator[None]:
-    if not TEST_NOW:
+def _test_now(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not TEST_NOW or request.node.get_closest_marker("slow"):
         yield
         return
     with time_machine.travel(datetime.fromisoformat(TEST_NOW)):
