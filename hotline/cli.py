@@ -165,3 +165,7 @@ from hotline.cli_sms import outbox_command, sms_command  # noqa: E402  (texts: h
 
 main.add_command(sms_command)
 main.add_command(outbox_command)
+
+from hotline.cli_erasure import erasures_command  # noqa: E402
+
+main.add_command(erasures_command)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from hotline import callback_queue, outbox, roster_store
+from hotline import callback_queue, erasure, outbox, roster_store
 from hotline.db import insert_ignore
 from hotline.models import (
     AdvisorRecord,
@@ -331,6 +331,7 @@ class Purged:
     callback_recordings: int = 0
     notes: int = 0
     call_numbers: int = 0
+    twilio_erasures_queued: int = 0
 
     def summary(self) -> str:
         return ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
@@ -376,7 +377,12 @@ def purge_personal_data(session: Session, settings: Settings, now: datetime) -> 
         )
         return len(session.execute(statement).all())
 
+    # Twilio's copies of the same data are queued for erasure first, in this transaction (hotline.erasure).
+    queued = erasure.queue_purged(
+        session, now, recordings_before=recordings, bodies_before=bodies, calls_before=calls
+    )
     return Purged(
+        twilio_erasures_queued=queued,
         message_bodies=blank(Message, Message.created_at, bodies, [Message.body], stamped=True),
         outbox_bodies=blank(OutboxText, OutboxText.created_at, bodies, [OutboxText.body], stamped=True),
         demo_bodies=blank(DemoOutbound, DemoOutbound.created_at, bodies, [DemoOutbound.body]),

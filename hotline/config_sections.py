@@ -271,6 +271,7 @@ class JobSettings(BaseModel):
     gap_report_at: time = time(7, 30)
     gap_report_days: int = Field(7, ge=1, le=31)
     purge_at: time = time(3, 30)
+    erasure_seconds: int = Field(300, ge=10, le=24 * 3600)
 
 
 class LoggingSettings(BaseModel):

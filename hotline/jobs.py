@@ -8,7 +8,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from hotline import clockwork, outbox, sms_inbound, spool
+from hotline import clockwork, erasure, outbox, sms_inbound, spool
 from hotline.db import insert_ignore
 from hotline.models import SchedulerHeartbeat, utcnow
 from hotline.runtime import Runtime
@@ -128,3 +128,10 @@ def gap_report() -> None:
 def purge() -> None:
     """The nightly purge of personal data past retention (checked every few minutes, run once a day)."""
     clockwork.purge(context().runtime, utcnow())
+
+
+def erase_at_twilio() -> None:
+    """Twilio's copies of purged personal data are erased there (every `jobs.erasure_seconds`)."""
+    report = erasure.erase_due(context().runtime, utcnow())
+    if report.handled:
+        log.info("twilio copies erased", extra={"outcomes": dict(report.outcomes)})

@@ -364,3 +364,26 @@ class ClockworkRun(Base):
     run_key: Mapped[str] = mapped_column(String(160))
     summary: Mapped[str | None] = mapped_column(String(300))
     ran_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RemoteErasure(Base):
+    """Personal data Twilio holds for us, to be erased there once our own copy is purged (see hotline.erasure).
+
+    `kind`: recording (deleted), message (its body redacted) or call (the call log deleted). `outcome`: erased,
+    gone (Twilio no longer had it), demo (nothing left the machine), or failed (`last_error` says why).
+    """
+
+    __tablename__ = "remote_erasures"
+    __table_args__ = (
+        UniqueConstraint("kind", "sid"),
+        Index("ix_remote_erasures_due", "done_at", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sid: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -40,6 +40,13 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     scheduler.add_job(
         jobs.send_outbox, "interval", seconds=timing.outbox_seconds, id="send_outbox", replace_existing=True
     )
+    scheduler.add_job(
+        jobs.erase_at_twilio,
+        "interval",
+        seconds=timing.erasure_seconds,
+        id="erase_at_twilio",
+        replace_existing=True,
+    )
     for job in (jobs.open_windows, jobs.escalate_overdue, jobs.shift_starts):
         scheduler.add_job(
             job, "interval", seconds=timing.callbacks_seconds, id=job.__name__, replace_existing=True

@@ -1,7 +1,8 @@
 """A fake Twilio REST API on loopback: the real twilio Client talks HTTP to it, so only the network edge is fake.
 
 Scripted per request: `server.script.append(Reply(...))` makes the next request get that reply; with no script
-left, messages and calls are accepted with a new SID. Every request is kept in `server.requests`.
+left, messages and calls are accepted with a new SID, updates (a text's body redacted) answered, and deletions
+(recordings, call logs) done. Every request is kept in `server.requests`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -53,15 +55,24 @@ class FakeTwilio:
                 pass
 
             def do_POST(self) -> None:
+                self._answer("POST")
+
+            def do_DELETE(self) -> None:
+                self._answer("DELETE")
+
+            def _answer(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode("utf-8"), keep_blank_values=True)
                 with fake.lock:
-                    fake.requests.append(Seen("POST", self.path, form, self.headers.get("Authorization", "")))
-                    reply = fake.script.popleft() if fake.script else Reply()
+                    fake.requests.append(Seen(method, self.path, form, self.headers.get("Authorization", "")))
+                    reply = fake.script.popleft() if fake.script else fake.default_reply(method, self.path)
                 if reply.delay:
                     time.sleep(reply.delay)
-                body = reply.body if reply.body is not None else fake.default_body(self.path, form)
-                payload = json.dumps(body).encode()
+                if reply.status == HTTPStatus.NO_CONTENT:
+                    payload = b""
+                else:
+                    body = reply.body if reply.body is not None else fake.default_body(self.path, form)
+                    payload = json.dumps(body).encode()
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
@@ -81,8 +92,19 @@ class FakeTwilio:
             self.server.server_close()
 
     @staticmethod
+    def default_reply(method: str, path: str) -> Reply:
+        """Unscripted: a DELETE succeeds with no content; a POST creates (201) or updates (200) a resource."""
+        if method == "DELETE":
+            return Reply(status=HTTPStatus.NO_CONTENT)
+        created = path.endswith(("/Messages.json", "/Calls.json"))
+        return Reply(status=HTTPStatus.CREATED if created else HTTPStatus.OK)
+
+    @staticmethod
     def default_body(path: str, form: dict[str, list[str]]) -> dict[str, Any]:
-        kind = "SM" if path.endswith("/Messages.json") else "CA"
+        name = path.rsplit("/", 1)[-1].removesuffix(".json")
+        if name not in ("Messages", "Calls"):  # an update of one resource, e.g. /Messages/SM....json
+            return {"sid": name, "status": "delivered", "body": form.get("Body", [""])[0]}
+        kind = "SM" if name == "Messages" else "CA"
         return {
             "sid": kind + uuid.uuid4().hex,
             "status": "queued",

@@ -1,4 +1,4 @@
-"""The protocol every outbound channel implements: place a call, send a text."""
+"""The protocol every outbound channel implements: place a call, send a text, erase what the network keeps."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ class PlacedCall:
     status: str
 
 
+# What the network keeps for us that holds personal data: a voicemail recording (deleted), a text (its body
+# redacted), a call (its log deleted).
+ERASABLE_KINDS = ("recording", "message", "call")
+
+
 class Transport(Protocol):
     """Outbound calls and texts. Callers pass numbers the toll-fraud guard has already allowed."""
 
@@ -41,4 +46,9 @@ class Transport(Protocol):
         self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20
     ) -> PlacedCall:
         """Start a call whose TwiML is fetched from `url`; raise TransportError on failure."""
+        ...
+
+    def erase(self, *, kind: str, sid: str) -> str:
+        """Erase the network's copy of `kind` (one of ERASABLE_KINDS) `sid`: "erased", or "gone" when it held
+        nothing any more (or, in the demo, "demo"); raise TransportError on failure."""
         ...

@@ -39,3 +39,7 @@ class DemoTransport:
         self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20
     ) -> PlacedCall:
         return PlacedCall(sid=self._record("call", to, from_, None, url), status="queued")
+
+    def erase(self, *, kind: str, sid: str) -> str:
+        # Nothing left the machine: the demo's own copies are purged with the rest of the database.
+        return "demo"

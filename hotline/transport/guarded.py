@@ -53,3 +53,6 @@ class GuardedTransport:
             status_callback=status_callback,
             timeout_seconds=timeout_seconds,
         )
+
+    def erase(self, *, kind: str, sid: str) -> str:
+        return self.inner.erase(kind=kind, sid=sid)

@@ -6,6 +6,7 @@ Only this module knows twilio's exceptions; it raises TransportError with a mess
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,7 +16,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from hotline.transport.base import PlacedCall, SentMessage, TransportError
+from hotline.transport.base import ERASABLE_KINDS, PlacedCall, SentMessage, TransportError
 from routing.numbers import mask_number
 
 log = logging.getLogger(__name__)
@@ -60,15 +61,14 @@ def make_client(account_sid: str, auth_token: str, api_url: str | None, timeout:
     return Client(account_sid, auth_token, http_client=http_client)
 
 
-def _translate(exc: Exception, what: str, to: str) -> TransportError:
+def _translate(exc: Exception, what: str, shown: str) -> TransportError:
+    """`exc` as a TransportError; `shown` names the target safely for logs and staff (a masked number, a SID)."""
     if isinstance(exc, TwilioRestException):
         code = exc.code if isinstance(exc.code, int) else None
         permanent = code in PERMANENT_CODES or (
             400 <= exc.status < 500 and exc.status != 429 and code is not None
         )
-        message = (
-            f"Twilio afviste {what} til {mask_number(to)} (Twilio refused): kode {code}, HTTP {exc.status}"
-        )
+        message = f"Twilio afviste {what} til {shown} (Twilio refused): kode {code}, HTTP {exc.status}"
         return TransportError(message, permanent=permanent, code=str(code) if code else None)
     if isinstance(exc, requests.Timeout):
         return TransportError(
@@ -98,7 +98,7 @@ class TwilioTransport:
                 **({"status_callback": status_callback} if status_callback else {}),
             )
         except (TwilioException, requests.RequestException) as exc:
-            error = _translate(exc, "sms", to)
+            error = _translate(exc, "sms", mask_number(to))
             log.warning("sms send failed", extra={"to": mask_number(to), "code": error.code})
             raise error from exc
         return SentMessage(sid=str(message.sid), status=str(message.status))
@@ -112,7 +112,26 @@ class TwilioTransport:
         try:
             call = self._client.calls.create(**kwargs)
         except (TwilioException, requests.RequestException) as exc:
-            error = _translate(exc, "call", to)
+            error = _translate(exc, "call", mask_number(to))
             log.warning("call failed", extra={"to": mask_number(to), "code": error.code})
             raise error from exc
         return PlacedCall(sid=str(call.sid), status=str(call.status))
+
+    def erase(self, *, kind: str, sid: str) -> str:
+        try:
+            if kind == "recording":
+                self._client.recordings(sid).delete()
+            elif kind == "message":
+                # Twilio's redaction: the message stays in the account's log (for billing), without its body.
+                self._client.messages(sid).update(body="")
+            elif kind == "call":
+                self._client.calls(sid).delete()
+            else:
+                raise ValueError(f"cannot erase a {kind!r}; one of {', '.join(ERASABLE_KINDS)}")
+        except TwilioRestException as exc:
+            if exc.status == HTTPStatus.NOT_FOUND:
+                return "gone"
+            raise _translate(exc, f"sletning af {kind} (erasure)", sid) from exc
+        except (TwilioException, requests.RequestException) as exc:
+            raise _translate(exc, f"sletning af {kind} (erasure)", sid) from exc
+        return "erased"

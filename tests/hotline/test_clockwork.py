@@ -355,7 +355,15 @@ def test_a_nightly_time_in_the_repeated_october_hour_runs_once(make_app: AppFact
 def test_every_clockwork_job_is_scheduled(app: Flask) -> None:
     scheduler = build_scheduler(app.extensions["hotline"])
     ids = {job.id for job in scheduler.get_jobs()}
-    assert ids >= {"send_outbox", "open_windows", "escalate_overdue", "shift_starts", "gap_report", "purge"}
+    assert ids >= {
+        "send_outbox",
+        "open_windows",
+        "escalate_overdue",
+        "shift_starts",
+        "gap_report",
+        "purge",
+        "erase_at_twilio",
+    }
 
 
 def test_the_handover_lists_acute_cases_first_and_counts_notes(runtime: Runtime) -> None:

@@ -80,3 +80,19 @@ def test_schema_problem_names_the_command(tmp_path: object, database_url: str) -
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()})
     engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_models(database_url: str) -> None:
+    """A model changed without a migration (or the reverse) shows here, on SQLite and on PostgreSQL."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from hotline.models import Base
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()

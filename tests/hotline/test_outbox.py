@@ -428,6 +428,9 @@ class Exploding:
     ) -> PlacedCall:
         raise NotImplementedError
 
+    def erase(self, *, kind: str, sid: str) -> str:
+        raise NotImplementedError
+
 
 def test_an_unexpected_error_fails_that_text_only_and_it_is_never_retried(make_app: AppFactory) -> None:
     transport = Exploding()
