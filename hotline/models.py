@@ -324,6 +324,9 @@ class OutboxText(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    # Set when an attempt ended without knowing whether Twilio took the text (a timeout, a worker that died
+    # mid-send): every later attempt first asks Twilio for a text sent since then, and sends only if none.
+    uncertain_since: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     failure_code: Mapped[str | None] = mapped_column(String(64))

@@ -1,10 +1,12 @@
 """The outbox: every text the hotline sends is written here in the transaction of the event that causes it, and
 sent by a scheduler job through the transport (toll-fraud guard included) exactly once.
 
-A text is claimed (`sending`) and committed before it is handed to Twilio, and a claimed text is never handed over
-again: with several workers on PostgreSQL the claim takes rows with `FOR UPDATE SKIP LOCKED`, so no two workers
-take the same text. Transient failures go back to `pending` with a backoff; permanent ones, and the last allowed
-attempt, end as `failed` with the reason. The opt-out registry is checked when a text is sent, so it is honoured by
+A text is claimed (`sending`) and committed before it is handed to Twilio: with several workers on PostgreSQL the
+claim takes rows with `FOR UPDATE SKIP LOCKED`, so no two workers take the same text. Transient failures go back
+to `pending` with a backoff; permanent ones, and the last allowed attempt, end as `failed` with the reason. When
+an attempt may have reached Twilio without our knowing (a timeout, a dropped connection, a worker that died
+mid-send), the text is marked uncertain and every later attempt first asks Twilio for it (`find_sent`): found,
+it is recorded as sent with Twilio's SID; not found, it is sent. So a timeout neither doubles a text nor loses it. The opt-out registry is checked when a text is sent, so it is honoured by
 every kind of text, including those written before the relative texted STOP.
 
 Status texts about a callback are written without a body and worded when they are sent, from the callback as it
@@ -20,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import insert_ignore
@@ -40,6 +42,8 @@ PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "faile
 
 # Twilio's code for "the recipient has unsubscribed": the number goes into our own registry too.
 TWILIO_UNSUBSCRIBED = "21610"
+# Clocks differ: a text Twilio dates a little before our attempt began is still ours.
+LOOKUP_SLACK = timedelta(minutes=2)
 
 # The relative's status text for each step of a callback's life (docs/sms.md), and what makes it unique.
 CALLBACK_TEXTS = {
@@ -233,6 +237,8 @@ class Claimed:
     to: str
     body: str
     purpose: str
+    # When an earlier attempt may have reached Twilio (see OutboxText.uncertain_since): look it up first.
+    uncertain_since: datetime | None = None
 
 
 def claim(
@@ -269,7 +275,7 @@ def claim_in(
             log.info("sms cancelled", extra={"outbox": row.id, "purpose": row.purpose, "reason": reason})
             continue
         row.state, row.claimed_at, row.updated_at = SENDING, now, now
-        claimed.append(Claimed(row.id, row.to_number, row.body or "", row.purpose))
+        claimed.append(Claimed(row.id, row.to_number, row.body or "", row.purpose, row.uncertain_since))
     return claimed
 
 
@@ -293,35 +299,45 @@ def send_due(runtime: Runtime, now: datetime, *, limit: int | None = None) -> Se
 
 
 def _mark_interrupted(runtime: Runtime, now: datetime) -> int:
-    """Texts left `sending` by a worker that stopped mid-send: unknown whether Twilio got them, so never resent."""
+    """Texts left `sending` by a worker that stopped mid-send: unknown whether Twilio got them, so they go back
+    to the queue as uncertain, and the next attempt asks Twilio before sending (never blindly twice)."""
     cutoff = now - timedelta(minutes=runtime.settings.file.sms.sending_timeout_minutes)
     with runtime.sessions.begin() as session:
-        result = session.execute(
-            update(OutboxText)
+        rows = session.scalars(
+            select(OutboxText)
             .where(OutboxText.state == SENDING, OutboxText.claimed_at < cutoff)
-            .values(
-                state=FAILED,
-                failure_code="interrupted",
-                failure_detail="the worker stopped while sending; not sent again, to avoid a double text",
-                updated_at=now,
-            )
-            .returning(OutboxText.id)
-            .execution_options(synchronize_session=False)
-        )
-        count = len(result.all())
-    if count:
-        log.warning("texts interrupted mid-send marked failed", extra={"count": count})
-    return count
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            row.uncertain_since = row.uncertain_since or row.claimed_at
+            row.attempts += 1
+            row.next_attempt_at, row.claimed_at = now, None
+            _finish(row, PENDING, "interrupted", _INTERRUPTED, now)
+    if rows:
+        log.warning("texts interrupted mid-send: to be looked up at twilio", extra={"count": len(rows)})
+    return len(rows)
+
+
+_INTERRUPTED = (
+    "the worker stopped while sending; Twilio is asked whether it took the text before it is resent"
+)
+# Failures after which Twilio may have taken the text anyway: the request went out, the answer never came.
+AMBIGUOUS_CODES = frozenset({"timeout", "network"})
 
 
 def _deliver(runtime: Runtime, text: Claimed, now: datetime, report: SendReport) -> None:
     settings = runtime.settings
+    hotline_number = settings.file.service.hotline_number
     try:
-        sent = runtime.transport.send_sms(
-            to=text.to,
-            from_=settings.file.service.hotline_number,
-            body=text.body,
-            status_callback=status_callback_url(settings),
+        found = (
+            runtime.transport.find_sent(
+                to=text.to, from_=hotline_number, body=text.body, since=text.uncertain_since - LOOKUP_SLACK
+            )
+            if text.uncertain_since is not None
+            else None
+        )
+        sent = found or runtime.transport.send_sms(
+            to=text.to, from_=hotline_number, body=text.body, status_callback=status_callback_url(settings)
         )
     except TransportError as error:
         _failed_attempt(runtime, text.id, error, now, report)
@@ -332,7 +348,7 @@ def _deliver(runtime: Runtime, text: Claimed, now: datetime, report: SendReport)
         _record_sent(session, settings, row, sent, now)
     report.count("sent")
     log.info(
-        "sms sent",
+        "sms found at twilio, not sent again" if found else "sms sent",
         extra={"outbox": text.id, "purpose": text.purpose, "to": mask_number(text.to), "sid": sent.sid},
     )
 
@@ -418,6 +434,8 @@ def _failed_attempt(
         row = session.get(OutboxText, outbox_id)
         assert row is not None
         row.attempts += 1
+        if code in AMBIGUOUS_CODES and row.uncertain_since is None:
+            row.uncertain_since = row.claimed_at or now
         if error.permanent or row.attempts >= settings.send_attempts:
             detail = (
                 error.message

@@ -2,7 +2,8 @@
 
 Scripted per request: `server.script.append(Reply(...))` makes the next request get that reply; with no script
 left, messages and calls are accepted with a new SID, updates (a text's body redacted) answered, and deletions
-(recordings, call logs) done. Every request is kept in `server.requests`.
+(recordings, call logs) done. Every request is kept in `server.requests`; every text taken (a 2xx answer, even
+one delayed past the client's timeout) is kept in `server.messages`, which `GET .../Messages.json` lists.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -40,6 +43,22 @@ class FakeTwilio:
     requests: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    # The texts it took, oldest first, as Twilio's message log lists them.
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def keep(self, created: dict[str, Any], form: dict[str, list[str]], at: datetime | None = None) -> None:
+        """Remember a text Twilio took (`at`: when it was created; now by default)."""
+        with self.lock:
+            self.messages.append(
+                {
+                    "sid": created["sid"],
+                    "status": created.get("status", "queued"),
+                    "to": form.get("To", [""])[0],
+                    "from": form.get("From", [""])[0],
+                    "body": form.get("Body", [""])[0],
+                    "date_created": format_datetime(at or datetime.now(UTC)),
+                }
+            )
 
     @property
     def url(self) -> str:
@@ -60,21 +79,51 @@ class FakeTwilio:
             def do_DELETE(self) -> None:
                 self._answer("DELETE")
 
+            def do_GET(self) -> None:
+                """The message log, newest first, filtered by To and From (what `messages.list` asks)."""
+                path, _, query = self.path.partition("?")
+                params = parse_qs(query)
+                with fake.lock:
+                    fake.requests.append(
+                        Seen("GET", self.path, params, self.headers.get("Authorization", ""))
+                    )
+                    reply = fake.script.popleft() if fake.script else Reply(status=HTTPStatus.OK)
+                    wanted = {key: params[key][0] for key in ("To", "From") if key in params}
+                    found = [
+                        m
+                        for m in reversed(fake.messages)
+                        if all(m[k.lower()] == v for k, v in wanted.items())
+                    ]
+                size = int(params.get("PageSize", ["50"])[0])
+                body = reply.body or {
+                    "messages": found[:size],
+                    "uri": path,
+                    "page": 0,
+                    "page_size": size,
+                    "next_page_uri": None,
+                }
+                self._write(reply.status, json.dumps(body).encode())
+
             def _answer(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode("utf-8"), keep_blank_values=True)
                 with fake.lock:
                     fake.requests.append(Seen(method, self.path, form, self.headers.get("Authorization", "")))
                     reply = fake.script.popleft() if fake.script else fake.default_reply(method, self.path)
-                if reply.delay:
-                    time.sleep(reply.delay)
                 if reply.status == HTTPStatus.NO_CONTENT:
                     payload = b""
                 else:
                     body = reply.body if reply.body is not None else fake.default_body(self.path, form)
                     payload = json.dumps(body).encode()
+                    if self.path.endswith("/Messages.json") and reply.status < HTTPStatus.BAD_REQUEST:
+                        fake.keep(body, form)  # taken at once, even if the answer is late (a timeout test)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                self._write(reply.status, payload)
+
+            def _write(self, status: int, payload: bytes) -> None:
                 try:
-                    self.send_response(reply.status)
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
@@ -113,6 +162,7 @@ class FakeTwilio:
         }
 
 
-def error(status: int, code: int, message: str = "error") -> Reply:
-    """A Twilio-style error reply."""
-    return Reply(status=status, body={"code": code, "message": message, "more_info": "", "status": status})
+def error(status: int, code: int, message: str = "error", delay: float = 0.0) -> Reply:
+    """A Twilio-style error reply (after `delay` seconds)."""
+    body = {"code": code, "message": message, "more_info": "", "status": status}
+    return Reply(status=status, body=body, delay=delay)

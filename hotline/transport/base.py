@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -40,6 +41,12 @@ class Transport(Protocol):
 
     def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         """Hand a text to the network; raise TransportError on failure."""
+        ...
+
+    def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> SentMessage | None:
+        """The text with this `body` from `from_` to `to` that the network took at or after `since`, if any:
+        asked after a send whose answer never came (a timeout), before sending it again. Raise TransportError
+        when the network cannot say."""
         ...
 
     def place_call(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.models import DemoOutbound
@@ -34,6 +36,19 @@ class DemoTransport:
 
     def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         return SentMessage(sid=self._record("sms", to, from_, body, None), status="sent")
+
+    def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> SentMessage | None:
+        with self._sessions() as session:
+            sid = session.scalars(
+                select(DemoOutbound.sid).where(
+                    DemoOutbound.kind == "sms",
+                    DemoOutbound.to_number == to,
+                    DemoOutbound.from_number == from_,
+                    DemoOutbound.body == body,
+                    DemoOutbound.created_at >= since,
+                )
+            ).first()
+        return SentMessage(sid=sid, status="sent") if sid else None
 
     def place_call(
         self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20

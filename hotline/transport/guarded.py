@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from hotline.config_sections import DestinationSettings
 from hotline.transport.base import PlacedCall, SentMessage, Transport, TransportError
@@ -42,6 +43,9 @@ class GuardedTransport:
         return self.inner.send_sms(
             to=self._allowed(to, "sms"), from_=from_, body=body, status_callback=status_callback
         )
+
+    def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> SentMessage | None:
+        return self.inner.find_sent(to=to, from_=from_, body=body, since=since)
 
     def place_call(
         self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20

@@ -6,6 +6,7 @@ Only this module knows twilio's exceptions; it raises TransportError with a mess
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 # 21612 cannot route to this number, 21614 not a mobile number, 30004 blocked, 30005 unknown destination,
 # 30006 landline or unreachable carrier, 30007 filtered as spam.
 PERMANENT_CODES = frozenset({21211, 21214, 21217, 21408, 21610, 21612, 21614, 30004, 30005, 30006, 30007})
+
+
+# How many of the newest texts to one number are searched for a text whose send timed out.
+RECENT_LOOKUP = 20
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -102,6 +107,24 @@ class TwilioTransport:
             log.warning("sms send failed", extra={"to": mask_number(to), "code": error.code})
             raise error from exc
         return SentMessage(sid=str(message.sid), status=str(message.status))
+
+    def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> SentMessage | None:
+        # Newest first; a text queued seconds ago has no date_sent yet, so match on date_created, not a filter.
+        try:
+            recent = self._client.messages.list(to=to, from_=from_, limit=RECENT_LOOKUP)
+        except (TwilioRestException, requests.RequestException) as exc:
+            raise _translate(exc, "opslag af sendt sms (sent-text lookup)", mask_number(to)) from exc
+        except TwilioException as exc:  # a page it could not read: twilio raises this, not a REST error
+            raise TransportError(
+                "Twilio kunne ikke vise de sendte sms'er (the sent-text lookup failed)",
+                permanent=False,
+                code="lookup",
+            ) from exc
+        for message in recent:
+            created = message.date_created
+            if message.body == body and isinstance(created, datetime) and created.astimezone(UTC) >= since:
+                return SentMessage(sid=str(message.sid), status=str(message.status))
+        return None
 
     def place_call(
         self, *, to: str, from_: str, url: str, status_callback: str | None, timeout_seconds: int = 20

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from hotline.models import CallbackAttempt, CallbackRequest, Message, OutboxText
 from hotline.transport.base import PlacedCall, SentMessage
 from hotline.transport.twilio_adapter import TwilioTransport, make_client
 from routing.callbacks import Event, Priority
-from tests.conftest import RELATIVE, TwilioSigner
+from tests.conftest import HOTLINE, RELATIVE, TwilioSigner
 from tests.fake_twilio import FakeTwilio, Reply, error
 from tests.hotline.test_sms_inbound import AppFactory, command_env, utc
 
@@ -126,7 +126,7 @@ def test_the_status_callback_url_follows_the_public_url(make_app: AppFactory, fa
         (error(500, 20500), "20500"),
         (error(503, 20503), "20503"),
         (error(429, 20429), "20429"),
-        (Reply(delay=2.5), "timeout"),
+        (error(500, 20500, delay=2.5), "timeout"),  # the answer came too late, and Twilio had not taken it
     ],
     ids=["500", "503", "429", "timeout"],
 )
@@ -143,7 +143,61 @@ def test_transient_failures_retry_with_backoff(
     assert len(fake.requests) == 1
     assert send(live, timedelta(seconds=30)).sent == 1
     assert row(live, outbox_id).state == "sent"
-    assert len(fake.requests) == 2
+    assert len(sent_bodies(fake)) == 2
+    # After a timeout Twilio is asked first (it did not have the text, so it was sent again).
+    assert [r.method for r in fake.requests] == (
+        ["POST", "GET", "POST"] if code == "timeout" else ["POST"] * 2
+    )
+    assert len(fake.messages) == 1
+
+
+def test_a_text_twilio_took_before_the_timeout_is_not_sent_again(live: Flask, fake: FakeTwilio) -> None:
+    fake.script.append(Reply(delay=2.5))  # Twilio took the text; its answer came after the client's 1 s
+    outbox_id = put(live)
+    assert send(live).retrying == 1
+    waiting = row(live, outbox_id)
+    assert (waiting.failure_code, waiting.uncertain_since) == ("timeout", NOW)
+    assert send(live, timedelta(seconds=30)).sent == 1
+    assert [r.method for r in fake.requests] == ["POST", "GET"]  # looked up, found, not posted twice
+    (taken,) = fake.messages
+    get = fake.requests[1]
+    assert (get.form["To"], get.form["From"]) == ([RELATIVE], [HOTLINE])
+    with live.extensions["hotline"].sessions() as session:
+        message = session.get(Message, row(live, outbox_id).message_id)
+    assert message is not None and message.message_sid == taken["sid"]
+
+
+def test_an_identical_older_text_is_not_mistaken_for_the_one_that_timed_out(
+    live: Flask, fake: FakeTwilio
+) -> None:
+    # The same words went to the same number yesterday (say, the same receipt): that is not this text.
+    fake.keep(
+        {"sid": "SM" + "0" * 32},
+        {"To": [RELATIVE], "From": [HOTLINE], "Body": ["Hej fra Pårørendelinjen"]},
+        at=NOW - timedelta(days=1),
+    )
+    fake.script.append(error(500, 20500, delay=2.5))
+    outbox_id = put(live)
+    send(live)
+    assert send(live, timedelta(seconds=30)).sent == 1
+    assert [r.method for r in fake.requests] == ["POST", "GET", "POST"]
+    with live.extensions["hotline"].sessions() as session:
+        message = session.get(Message, row(live, outbox_id).message_id)
+    assert message is not None and message.message_sid != "SM" + "0" * 32
+
+
+def test_a_failed_lookup_is_retried_and_never_sends_blindly(live: Flask, fake: FakeTwilio) -> None:
+    fake.script.extend([Reply(delay=2.5), error(503, 20503)])  # taken but timed out; then the lookup fails
+    outbox_id = put(live)
+    send(live)
+    assert send(live, timedelta(seconds=30)).retrying == 1
+    assert row(live, outbox_id).failure_code == "lookup"
+    assert [r.method for r in fake.requests] == ["POST", "GET"]
+    later = row(live, outbox_id).next_attempt_at
+    assert later is not None
+    assert send(live, later - NOW).sent == 1  # still uncertain: asked again, found
+    assert [r.method for r in fake.requests] == ["POST", "GET", "GET"]
+    assert len(fake.messages) == 1
 
 
 def test_the_backoff_doubles_and_gives_up_after_the_configured_attempts(
@@ -323,17 +377,27 @@ def test_a_delivery_callback_that_overtakes_the_recorded_send_is_not_lost(
     assert message is not None and (message.message_sid, message.status) == (sid, "delivered")
 
 
-def test_a_text_left_sending_by_a_dead_worker_is_never_sent_again(live: Flask, fake: FakeTwilio) -> None:
+@pytest.mark.parametrize("reached_twilio", [False, True], ids=["died-before-sending", "died-after-sending"])
+def test_a_text_left_sending_by_a_dead_worker_is_sent_exactly_once(
+    live: Flask, fake: FakeTwilio, reached_twilio: bool
+) -> None:
     runtime = live.extensions["hotline"]
     outbox_id = put(live)
     claimed = outbox.claim(runtime.sessions, runtime.settings, NOW, 10)  # claimed, then the worker died
     assert [c.id for c in claimed] == [outbox_id]
+    if reached_twilio:
+        fake.keep({"sid": "SM" + "d" * 32}, {"To": [RELATIVE], "From": [HOTLINE], "Body": [claimed[0].body]})
     assert outbox.claim(runtime.sessions, runtime.settings, NOW, 10) == []  # nobody else takes it
     assert send(live, timedelta(minutes=29)).interrupted == 0
-    assert send(live, timedelta(minutes=31)).interrupted == 1
-    lost = row(live, outbox_id)
-    assert (lost.state, lost.failure_code) == ("failed", "interrupted")
-    assert fake.requests == []
+    report = send(live, timedelta(minutes=31))
+    assert (report.interrupted, report.sent) == (1, 1)
+    done = row(live, outbox_id)
+    assert (done.state, done.uncertain_since, done.attempts) == ("sent", NOW, 1)
+    assert len(fake.messages) == 1  # Twilio holds the text once, whether or not the dead worker got it there
+    assert [r.method for r in fake.requests] == (["GET"] if reached_twilio else ["GET", "POST"])
+    with runtime.sessions() as session:
+        message = session.get(Message, done.message_id)
+    assert message is not None and message.message_sid == fake.messages[0]["sid"]
 
 
 def test_a_text_past_its_expiry_is_cancelled(live: Flask, fake: FakeTwilio) -> None:
@@ -429,6 +493,9 @@ class Exploding:
         raise NotImplementedError
 
     def erase(self, *, kind: str, sid: str) -> str:
+        raise NotImplementedError
+
+    def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> SentMessage | None:
         raise NotImplementedError
 
 
