@@ -65,7 +65,7 @@ def register_proxies(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline import calendar_feed, callback_voice, dialing, ivr, ops, webhooks
+    from hotline import calendar_feed, callback_voice, dialing, ivr, ops, staff_pages, webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(ivr.bp)
@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(calendar_feed.bp)
+    app.register_blueprint(staff_pages.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -35,6 +35,7 @@ from hotline.models import (
 from hotline.oncall_service import chain_for, coverage_hours
 from hotline.runtime import Runtime
 from hotline.settings import Settings
+from hotline.staff_links import staff_link
 from routing.callbacks import Priority, State
 from routing.chain import Reason
 from routing.gaps import find_gaps
@@ -67,11 +68,9 @@ def reference(callback: CallbackRequest) -> str:
     return f"PL-{callback.created_at.astimezone(COPENHAGEN):%Y}-{callback.id:04d}"
 
 
-def staff_url(settings: Settings, page: str) -> str:
-    base = (
-        settings.file.sms.staff_url or f"{settings.public_url or f'http://127.0.0.1:{settings.port}'}/staff"
-    )
-    return f"{base}/{page}"
+# How long a staff page link works: the handover until well after the shift; the roster page for a week.
+HANDOVER_LINK_AFTER_SHIFT = timedelta(hours=12)
+ROSTER_LINK_FOR = timedelta(days=8)
 
 
 def _staff_text(
@@ -260,7 +259,7 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
                 acute=acute,
                 notes=notes,
                 cases=cases,
-                url=staff_url(settings, "handover"),
+                url=staff_link(runtime, "handover", advisor_id, end + HANDOVER_LINK_AFTER_SHIFT),
             )
         for gap in find_gaps(roster, since, now + timedelta(days=7), coverage_hours(settings)):
             if not since < gap.start <= now < gap.end:
@@ -279,7 +278,7 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
                     dedup_key=f"uncovered:{gap.start.isoformat()}:{manager.id}",
                     expires_at=gap.end,
                     window=window_phrase(gap.start, gap.end, now, "da"),
-                    url=staff_url(settings, "roster"),
+                    url=staff_link(runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
                 )
     return texts
 
@@ -315,7 +314,7 @@ def gap_report(runtime: Runtime, now: datetime) -> int | None:
                     dedup_key=f"gap_report:{today.isoformat()}:{gap.start.isoformat()}:{manager.id}",
                     expires_at=gap.end,
                     window=window_phrase(gap.start, gap.end, now, "da"),
-                    url=staff_url(settings, "roster"),
+                    url=staff_link(runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
                 )
     return len(gaps)
 

@@ -104,12 +104,16 @@ def sample_values(language: str, catalogue: Catalogue | None = None) -> dict[str
 
 
 def check_templates(
-    max_segments: int, samples: Mapping[str, object] | None = None, catalogue: Catalogue | None = None
+    max_segments: int,
+    samples: Mapping[str, object] | None = None,
+    catalogue: Catalogue | None = None,
+    staff_samples: Mapping[str, object] | None = None,
 ) -> list[str]:
     """Warnings for templates that, rendered with realistic values, take more than `max_segments` segments.
 
-    `samples` override `SAMPLE_VALUES` (pass the configured URLs and phone numbers). Each warning names the file
-    and key, the segment count and encoding, and the character that forced UCS-2 if any.
+    `samples` override `SAMPLE_VALUES` (pass the configured URLs and phone numbers); `staff_samples` override
+    them again for staff texts (whose links differ). Each warning names the file and key, the segment count and
+    encoding, and the character that forced UCS-2 if any.
     """
     cat = catalogue or default_catalogue()
     warnings: list[str] = []
@@ -117,7 +121,8 @@ def check_templates(
         pack = cat.packs[code]
         values = {**sample_values(code, cat), **(samples or {})}
         for key in pack.template_keys():
-            text = render_from(cat, key, code, values)
+            extra = staff_samples if staff_samples and key in pack.staff_texts else {}
+            text = render_from(cat, key, code, {**values, **extra})
             info = count_segments(text)
             if info.segments <= max_segments:
                 continue

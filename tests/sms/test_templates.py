@@ -294,3 +294,12 @@ def test_bad_catalogue_is_reported_with_file_and_key(
     with pytest.raises(CatalogueError) as excinfo:
         _catalogue(tmp_path, files)
     assert message in str(excinfo.value)
+
+
+def test_staff_samples_apply_to_staff_texts_only() -> None:
+    long_link = "https://hotline.example.dk/staff/handover/" + "x" * 200
+    warned = check_templates(2, staff_samples={"url": long_link})
+    keys = {w.split(": ")[1] for w in warned if w.startswith("sms/templates/da.yaml")}
+    assert "handover" in keys and "roster_gap" in keys  # staff texts with the long staff link
+    assert not keys & {"info_offers", "info_handbook"}  # relatives' texts keep their own links
+    assert not any(": handover:" in w for w in check_templates(2))
