@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -43,8 +44,10 @@ class FakeTwilio:
     requests: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
-    # The texts it took, oldest first, as Twilio's message log lists them.
+    # The texts it took, oldest first, as Twilio's message log lists them, dated by `clock` (Twilio's clock; a
+    # test that sets the hotline's time sets this one to match).
     messages: list[dict[str, Any]] = field(default_factory=list)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def keep(self, created: dict[str, Any], form: dict[str, list[str]], at: datetime | None = None) -> None:
         """Remember a text Twilio took (`at`: when it was created; now by default)."""
@@ -56,7 +59,7 @@ class FakeTwilio:
                     "to": form.get("To", [""])[0],
                     "from": form.get("From", [""])[0],
                     "body": form.get("Body", [""])[0],
-                    "date_created": format_datetime(at or datetime.now(UTC)),
+                    "date_created": format_datetime(at or self.clock()),
                 }
             )
 

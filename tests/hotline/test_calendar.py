@@ -25,15 +25,17 @@ from routing.roster import Roster
 from routing.roster_file import load_roster
 
 REPO = Path(__file__).resolve().parents[2]
-TODAY = datetime.now(UTC).date()
 
 
 def _local(day: date, hhmm: str) -> str:
     return f"{day.isoformat()} {hhmm}"
 
 
-# Dated overrides near today, so the feed (30 days back to 90 ahead) shows them being applied.
-ROSTER = f"""\
+# Dated overrides near today, so the feed (30 days back to 90 ahead) shows them being applied. Worded when a test
+# runs, not at import, so "today" is the test's today (HOTLINE_TEST_NOW moves it).
+def roster_text() -> str:
+    today = datetime.now(UTC).date()
+    return f"""\
 version: 1
 teams:
   - {{id: nord, name: Team Nord}}
@@ -54,9 +56,9 @@ shifts:
   manager:
     - {{advisor: dorte, days: daily, start: "07:00", end: "07:00"}}
 overrides:
-  - {{off: anna, from: "{_local(TODAY + timedelta(days=3), "00:00")}", to: "{_local(TODAY + timedelta(days=6), "00:00")}", reason: syg}}
-  - {{replace: anna, with: dorte, from: "{_local(TODAY + timedelta(days=3), "07:00")}", to: "{_local(TODAY + timedelta(days=6), "00:00")}", reason: dækker}}
-  - {{add: bilal, layer: backup, from: "{_local(TODAY - timedelta(days=2), "09:00")}", to: "{_local(TODAY - timedelta(days=2), "13:00")}", reason: ekstra}}
+  - {{off: anna, from: "{_local(today + timedelta(days=3), "00:00")}", to: "{_local(today + timedelta(days=6), "00:00")}", reason: syg}}
+  - {{replace: anna, with: dorte, from: "{_local(today + timedelta(days=3), "07:00")}", to: "{_local(today + timedelta(days=6), "00:00")}", reason: dækker}}
+  - {{add: bilal, layer: backup, from: "{_local(today - timedelta(days=2), "09:00")}", to: "{_local(today - timedelta(days=2), "13:00")}", reason: ekstra}}
 """
 
 
@@ -64,7 +66,7 @@ overrides:
 def runtime(app: Flask) -> Runtime:
     rt: Runtime = app.extensions["hotline"]
     with rt.sessions.begin() as session:
-        roster_store.import_roster(session, ROSTER, source_name="r.yaml", actor="test")
+        roster_store.import_roster(session, roster_text(), source_name="r.yaml", actor="test")
     return rt
 
 
@@ -129,7 +131,7 @@ def test_feed_events_match_who_is_on_call(
 ) -> None:
     events = _events(client, feed_url(runtime, kind, ident))
     assert {e.advisor for e in events} == who
-    roster = load_roster(ROSTER)
+    roster = load_roster(roster_text())
     for t in _samples():
         assert _covering(events, t) == _expected(roster, t, who), t.isoformat()
 

@@ -33,7 +33,7 @@ ADVISOR = "+4568300001"
 
 @pytest.fixture
 def fake() -> Iterator[FakeTwilio]:
-    server = FakeTwilio().start()
+    server = FakeTwilio(clock=lambda: NOW).start()  # Twilio dates texts in the tests' time, not the machine's
     yield server
     server.stop()
 
