@@ -6,8 +6,9 @@ claim takes rows with `FOR UPDATE SKIP LOCKED`, so no two workers take the same 
 to `pending` with a backoff; permanent ones, and the last allowed attempt, end as `failed` with the reason. When
 an attempt may have reached Twilio without our knowing (a timeout, a dropped connection, a worker that died
 mid-send), the text is marked uncertain and every later attempt first asks Twilio for it (`find_sent`): found,
-it is recorded as sent with Twilio's SID; not found, it is sent. So a timeout neither doubles a text nor loses it. The opt-out registry is checked when a text is sent, so it is honoured by
-every kind of text, including those written before the relative texted STOP.
+it is recorded as sent with Twilio's SID; not found, it is sent. So a timeout neither doubles a text nor loses it.
+The opt-out registry is checked when a text is sent, so it is honoured by every kind of text, including those
+written before the relative texted STOP.
 
 Status texts about a callback are written without a body and worded when they are sent, from the callback as it
 stands then: a text that would be stale (the window is over, the relative was already reached) is cancelled.
