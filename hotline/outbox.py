@@ -240,6 +240,8 @@ class Claimed:
     purpose: str
     # When an earlier attempt may have reached Twilio (see OutboxText.uncertain_since): look it up first.
     uncertain_since: datetime | None = None
+    # Why it must not go out now (expired, opted out); claimed only to look up whether it already went out.
+    cancel_unless_found: str | None = None
 
 
 def claim(
@@ -270,14 +272,20 @@ def claim_in(
     claimed = []
     for row in session.scalars(due):
         reason = _reason_not_to_send(session, settings, row, now)
-        if reason is not None:
-            _finish(row, CANCELLED, reason, _CANCEL_DETAIL[reason], now)
-            report.count("cancelled", reason)
-            log.info("sms cancelled", extra={"outbox": row.id, "purpose": row.purpose, "reason": reason})
+        if reason is not None and (row.uncertain_since is None or not row.body):
+            _cancel(row, reason, now, report)
             continue
         row.state, row.claimed_at, row.updated_at = SENDING, now, now
-        claimed.append(Claimed(row.id, row.to_number, row.body or "", row.purpose, row.uncertain_since))
+        claimed.append(
+            Claimed(row.id, row.to_number, row.body or "", row.purpose, row.uncertain_since, reason)
+        )
     return claimed
+
+
+def _cancel(row: OutboxText, reason: str, now: datetime, report: SendReport) -> None:
+    _finish(row, CANCELLED, reason, _CANCEL_DETAIL[reason], now)
+    report.count("cancelled", reason)
+    log.info("sms cancelled", extra={"outbox": row.id, "purpose": row.purpose, "reason": reason})
 
 
 def send_due(runtime: Runtime, now: datetime, *, limit: int | None = None) -> SendReport:
@@ -337,6 +345,12 @@ def _deliver(runtime: Runtime, text: Claimed, now: datetime, report: SendReport)
             if text.uncertain_since is not None
             else None
         )
+        if found is None and text.cancel_unless_found:
+            with runtime.sessions.begin() as session:
+                row = session.get(OutboxText, text.id)
+                assert row is not None
+                _cancel(row, text.cancel_unless_found, now, report)
+            return
         sent = found or runtime.transport.send_sms(
             to=text.to, from_=hotline_number, body=text.body, status_callback=status_callback_url(settings)
         )

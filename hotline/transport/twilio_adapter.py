@@ -122,7 +122,9 @@ class TwilioTransport:
             ) from exc
         for message in recent:
             created = message.date_created
-            if message.body == body and isinstance(created, datetime) and created.astimezone(UTC) >= since:
+            # endswith: a trial account's texts carry Twilio's prefix ("Sent from your Twilio trial account - ").
+            same = message.body is not None and (message.body == body or message.body.endswith(f" - {body}"))
+            if same and isinstance(created, datetime) and created.astimezone(UTC) >= since:
                 return SentMessage(sid=str(message.sid), status=str(message.status))
         return None
 

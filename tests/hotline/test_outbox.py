@@ -377,6 +377,44 @@ def test_a_delivery_callback_that_overtakes_the_recorded_send_is_not_lost(
     assert message is not None and (message.message_sid, message.status) == (sid, "delivered")
 
 
+@pytest.mark.parametrize(
+    ("first_reply", "state", "methods"),
+    [
+        (Reply(delay=2.5), "sent", ["POST", "GET"]),  # Twilio took it: the record says so
+        (error(500, 20500, delay=2.5), "cancelled", ["POST", "GET"]),  # it did not: cancelled, not sent late
+    ],
+    ids=["taken", "not-taken"],
+)
+def test_an_uncertain_text_that_expires_is_looked_up_before_it_is_cancelled(
+    live: Flask, fake: FakeTwilio, first_reply: Reply, state: str, methods: list[str]
+) -> None:
+    fake.script.append(first_reply)
+    outbox_id = put(live, expires_at=NOW + timedelta(seconds=20))
+    assert send(live).retrying == 1  # timed out; the retry comes after the text has expired
+    report = send(live, timedelta(seconds=30))
+    done = row(live, outbox_id)
+    assert done.state == state and [r.method for r in fake.requests] == methods
+    assert (report.sent, report.cancelled) == ((1, 0) if state == "sent" else (0, 1))
+    assert done.failure_code == (None if state == "sent" else "expired")
+
+
+def test_a_trial_accounts_prefix_does_not_hide_the_text(live: Flask, fake: FakeTwilio) -> None:
+    fake.script.append(
+        Reply(
+            body={"sid": "SM" + "f" * 32, "status": "queued", "body": "x"},
+            delay=2.5,
+        )
+    )
+    outbox_id = put(live, body="Hej")
+    send(live)
+    fake.messages[0]["body"] = "Sent from your Twilio trial account - Hej"  # what a trial account stores
+    assert send(live, timedelta(seconds=30)).sent == 1
+    assert [r.method for r in fake.requests] == ["POST", "GET"]
+    with live.extensions["hotline"].sessions() as session:
+        message = session.get(Message, row(live, outbox_id).message_id)
+    assert message is not None and message.message_sid == "SM" + "f" * 32
+
+
 @pytest.mark.parametrize("reached_twilio", [False, True], ids=["died-before-sending", "died-after-sending"])
 def test_a_text_left_sending_by_a_dead_worker_is_sent_exactly_once(
     live: Flask, fake: FakeTwilio, reached_twilio: bool
