@@ -23,12 +23,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import insert_ignore
 from hotline.message_log import MESSAGE_STATUS_RANK, apply_message_status
-from hotline.models import CallbackRequest, Message, OutboxText, SmsOptOut, SmsStatusEvent
+from hotline.models import CallbackRequest, Message, OutboxText, SmsStatusEvent
+from hotline.opt_outs import is_opted_out, opt_out
 from hotline.runtime import Runtime
 from hotline.settings import Settings
 from hotline.transport.base import SentMessage, TransportError
@@ -147,33 +148,6 @@ def callback_moved(session: Session, callback: CallbackRequest, event: Event, no
 def callback_text_key(callback_id: int, step: str) -> str:
     """The dedup key `callback_moved` gives a callback's status text (`registered`, `done`, ...)."""
     return f"callback:{callback_id}:{step}"
-
-
-# --- the opt-out registry -----------------------------------------------------------------------------------
-
-
-def is_opted_out(session: Session, number: str) -> bool:
-    return session.get(SmsOptOut, number) is not None
-
-
-def opt_out(
-    session: Session, number: str, *, source: str, now: datetime, message_sid: str | None = None
-) -> bool:
-    """Put `number` in the registry; True when it was not there before."""
-    return insert_ignore(
-        session,
-        SmsOptOut,
-        {"phone_number": number, "source": source[:32], "message_sid": message_sid, "opted_out_at": now},
-        ["phone_number"],
-    )
-
-
-def opt_in(session: Session, number: str) -> bool:
-    """Take `number` out of the registry; True when it was there."""
-    result = session.execute(
-        delete(SmsOptOut).where(SmsOptOut.phone_number == number).returning(SmsOptOut.phone_number)
-    )
-    return result.first() is not None
 
 
 # --- delivery status ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hotline import callback_queue, outbox, relatives, roster_store
+from hotline import callback_queue, opt_outs, outbox, relatives, roster_store
 from hotline.models import CallbackRequest, Message, OutboxText, Relative
 from hotline.runtime import Runtime
 from hotline.settings import Settings
@@ -78,12 +78,12 @@ def _keyword(
     number = relative.phone_number
     if action is KeywordAction.OPT_OUT:
         sid = reply.message.message_sid
-        if not outbox.opt_out(session, number, source="keyword", now=now, message_sid=sid):
+        if not opt_outs.opt_out(session, number, source="keyword", now=now, message_sid=sid):
             return Handled(action.value, skipped="already_opted_out")  # confirmed once
         log.info("sms opt-out", extra={"from": mask_number(number)})
         return reply.send(action.value, "opt_out_confirmed", ignores_opt_out=True)
     if action is KeywordAction.OPT_IN:
-        if outbox.opt_in(session, number):
+        if opt_outs.opt_in(session, number):
             log.info("sms opt-in", extra={"from": mask_number(number)})
         return reply.send(action.value, "opt_in_confirmed")
     if action is KeywordAction.HELP:
@@ -162,7 +162,7 @@ class _Replier:
     def refusal(self, *, ignores_opt_out: bool = False) -> str | None:
         """Why no automatic reply may go out now, or None."""
         number = self.relative.phone_number
-        if not ignores_opt_out and outbox.is_opted_out(self.session, number):
+        if not ignores_opt_out and opt_outs.is_opted_out(self.session, number):
             return "opted_out"
         sms = self.settings.file.sms
         limits = ReplyLimits(sms.auto_replies_per_number_per_hour, sms.auto_replies_total_per_hour)

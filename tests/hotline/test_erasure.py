@@ -4,7 +4,6 @@ queue through the real twilio Client (against the fake Twilio on loopback), and 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
@@ -158,7 +157,7 @@ def test_an_unexpected_error_is_retried_not_dropped(make_app: AppFactory) -> Non
     assert all(row.done_at is None for row in erasures(app).values())
 
 
-def test_the_cli_says_when_nothing_was_queued(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_the_cli_says_when_nothing_was_queued(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["erasures"], env=cli_env)
     assert result.exit_code == 0, result.output
     assert "nothing queued for erasure yet" in result.output

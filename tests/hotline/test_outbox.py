@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline import callback_queue, outbox, relatives
+from hotline import callback_queue, opt_outs, outbox, relatives
 from hotline.callback_dialer import record_outcome
 from hotline.cli import main
 from hotline.models import CallbackAttempt, CallbackRequest, Message, OutboxText, SmsOptOut
@@ -309,7 +309,7 @@ def test_the_opt_out_registry_is_honoured_by_every_kind_of_text(
 ) -> None:
     outbox_id = write(live)  # written before the STOP arrived
     with live.extensions["hotline"].sessions.begin() as session:
-        assert outbox.opt_out(session, RELATIVE, source="keyword", now=NOW)
+        assert opt_outs.opt_out(session, RELATIVE, source="keyword", now=NOW)
     assert send(live).cancelled == 1
     cancelled = row(live, outbox_id)
     assert (cancelled.state, cancelled.failure_code) == ("cancelled", "opted_out")
@@ -320,7 +320,7 @@ def test_the_opt_out_confirmation_and_help_still_reach_an_opted_out_number(
     live: Flask, fake: FakeTwilio
 ) -> None:
     with live.extensions["hotline"].sessions.begin() as session:
-        outbox.opt_out(session, RELATIVE, source="keyword", now=NOW)
+        opt_outs.opt_out(session, RELATIVE, source="keyword", now=NOW)
     put(live, purpose="opt_out_confirmed", body="Du får ikke flere", ignores_opt_out=True)
     put(live, purpose="received", body="Tak for din besked")
     report = send(live)
