@@ -156,3 +156,18 @@ def test_the_roster_link_shows_the_gaps_and_who_is_on_call(app: Flask, runtime: 
     assert "Mads Prøve" in page and "leder" in page  # the manager layer is on call
     assert response.headers["Cache-Control"] == "no-store"
     assert _get(app, path, night + timedelta(days=8, minutes=1)).status_code == 404
+
+
+def test_a_database_outage_gets_a_plain_503_page(
+    app: Flask, handed_over: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("the database is down"))
+
+    monkeypatch.setattr(callback_queue, "queue", down)
+    response = _get(app, handed_over, START + timedelta(minutes=3))
+    assert response.status_code == 503
+    assert "Siden kan ikke vises lige nu" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
