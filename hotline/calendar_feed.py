@@ -69,8 +69,7 @@ def parse_token(runtime: Runtime, token: str) -> tuple[str, str] | None:
 
 def feed_url(runtime: Runtime, kind: str, ident: str) -> str:
     """The full subscription URL (base: HOTLINE_PUBLIC_URL, else http://127.0.0.1:<port>)."""
-    base = runtime.settings.public_url or f"http://127.0.0.1:{runtime.settings.port}"
-    return f"{base}/calendar/{feed_token(runtime, kind, ident)}.ics"
+    return f"{runtime.settings.base_url}/calendar/{feed_token(runtime, kind, ident)}.ics"
 
 
 def _exists(roster: Roster, kind: str, ident: str) -> bool:

@@ -34,7 +34,7 @@ class Started:
 
 
 def base_url(runtime: Runtime) -> str:
-    return runtime.settings.public_url or f"http://127.0.0.1:{runtime.settings.port}"
+    return runtime.settings.base_url
 
 
 def callback_url(runtime: Runtime, path: str, **params: object) -> str:

@@ -58,7 +58,7 @@ def sms_template_checks(settings: Settings) -> tuple[list[str], list[str]]:
     info = settings.file.sms.info
     links = (info.offers_url, info.handbook_url, info.network_url, info.mentor_url)
     # Staff texts link to a signed staff page (hotline.staff_links), as long as a 16-character advisor id makes it.
-    base = settings.file.sms.staff_url or f"{settings.public_url or 'http://127.0.0.1:8000'}/staff"
+    base = settings.file.sms.staff_url or f"{settings.base_url}/staff"
     staff_link = f"{base}/handover/{'x' * 16}.{'f' * 8}.{'0' * 32}"
     samples = {
         "service_name": settings.file.service.name,

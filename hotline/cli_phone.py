@@ -215,7 +215,7 @@ def call(
         raise click.BadParameter(
             f"{from_!r} is not a phone number; use E.164, e.g. +4567123456", param_hint="--from"
         )
-    base = (url or settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/")
+    base = (url or settings.base_url).rstrip("/")
     speaker = None
     if speak:
         speaker = espeak_speaker(click.echo)

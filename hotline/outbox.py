@@ -200,8 +200,7 @@ class SendReport:
 
 
 def status_callback_url(settings: Settings) -> str:
-    base = settings.public_url or f"http://127.0.0.1:{settings.port}"
-    return f"{base}/twilio/sms/status"
+    return f"{settings.base_url}/twilio/sms/status"
 
 
 @dataclass(frozen=True)

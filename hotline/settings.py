@@ -41,6 +41,11 @@ class Settings(BaseModel):
         return not (self.twilio_account_sid and self.twilio_auth_token)
 
     @property
+    def base_url(self) -> str:
+        """Where the hotline is reached: HOTLINE_PUBLIC_URL, else this machine at the configured port."""
+        return self.public_url or f"http://127.0.0.1:{self.port}"
+
+    @property
     def instance_path(self) -> Path:
         return Path(self.file.instance_dir).resolve()
 

@@ -55,5 +55,4 @@ def staff_link(runtime: Runtime, page: str, advisor_id: str, expires: datetime) 
     settings = runtime.settings
     if settings.file.sms.staff_url:
         return f"{settings.file.sms.staff_url.rstrip('/')}/{page}"
-    base = settings.public_url or f"http://127.0.0.1:{settings.port}"
-    return f"{base}/staff/{page}/{staff_token(runtime, page, advisor_id, expires)}"
+    return f"{settings.base_url}/staff/{page}/{staff_token(runtime, page, advisor_id, expires)}"

@@ -22,6 +22,7 @@ from hotline.models import AdvisorRecord, CallbackAttempt, CallbackRequest, utcn
 from hotline.oncall_service import coverage_hours
 from hotline.staff_links import parse_staff_token
 from hotline.web import current_runtime
+from routing.callbacks import Priority
 from routing.gaps import find_gaps
 from routing.oncall import coverage
 from routing.wallclock import COPENHAGEN
@@ -38,7 +39,6 @@ STATES_DA = {
     "in_progress": "i gang",
     "not_reached": "ikke nået",
 }
-LAYERS_DA = {"primary": "primær", "backup": "backup", "manager": "leder"}
 GAP_DAYS = 7
 HEADERS = {
     "Cache-Control": "no-store",
@@ -92,7 +92,7 @@ def _cases(
         Case(
             reference=reference(c),
             category=REASONS_DA.get(c.reason, c.reason),
-            acute=c.priority == "acute",
+            acute=c.priority == Priority.ACUTE.value,
             state=STATES_DA.get(c.state, c.state),
             due=_local(c.due_at),
             window=f"{_local(c.window_start)}–{_local(c.window_end, '%H:%M')}",
@@ -184,7 +184,7 @@ def roster_page(token: str) -> Response:
         for g in find_gaps(roster, now, end, coverage_hours(runtime.settings))
     ]
     on_call = [
-        OnCall(LAYERS_DA.get(entry.layer, entry.layer), entry.advisor.name, _local(entry.end))
+        OnCall(entry.layer.danish, entry.advisor.name, _local(entry.end))
         for interval in coverage(roster, now, now + timedelta(seconds=1))
         for entry in interval.entries
     ]

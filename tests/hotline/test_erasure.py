@@ -4,15 +4,15 @@ queue through the real twilio Client (against the fake Twilio on loopback), and 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
 from hotline import clockwork, erasure
 from hotline.cli import main
-from hotline.models import RemoteErasure
+from hotline.models import RemoteErasure, utcnow
 from hotline.runtime import Runtime
 from tests.fake_twilio import FakeTwilio, Reply, error
 from tests.hotline.test_clockwork import _seed_personal_data, local, make_app, runtime
@@ -148,9 +148,6 @@ def test_an_unexpected_error_is_retried_not_dropped(make_app: AppFactory) -> Non
         def erase(self, *, kind: str, sid: str) -> str:
             raise RuntimeError("a bug")
 
-        def __getattr__(self, name: str) -> Any:
-            raise AttributeError(name)
-
     app = make_app(transport=Broken())  # type: ignore[arg-type]
     queue_three(app)
     assert erasure.erase_due(app.extensions["hotline"], NOW).outcomes == {"retrying": 3}
@@ -161,3 +158,14 @@ def test_the_cli_says_when_nothing_was_queued(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["erasures"], env=cli_env)
     assert result.exit_code == 0, result.output
     assert "nothing queued for erasure yet" in result.output
+
+
+def test_the_scheduler_job_works_the_queue(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hotline import jobs
+
+    monkeypatch.setattr(jobs, "_context", None)  # restored after the test
+    with app.extensions["hotline"].sessions.begin() as session:
+        erasure.queue(session, "recording", [RECORDING], utcnow())  # due now; the job reads the clock itself
+    jobs.bind(app.extensions["hotline"], "test-instance")
+    jobs.erase_at_twilio()
+    assert {row.outcome for row in erasures(app).values()} == {"demo"}
