@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/outbox.py [--texts 2000] [--events 2000] [--skip-postgres]
 
-Dispatch: `--texts` texts are written to the outbox, then one worker (`hotline.outbox.send_due`, batches of
+Dispatch: `--texts` texts are written to the outbox, then one worker (`hotline.jobs.outbox.send_due`, batches of
 `sms.batch_size`) sends them through the real twilio Client (behind the toll-fraud guard) to the fake Twilio
 from tests/fake_twilio.py on loopback, until the outbox is empty. Beside it, the same number of bare
 `TwilioTransport.send_sms` calls to the same fake server: the floor the network part sets, so `outbox/bare` is
@@ -12,7 +12,7 @@ Writing: per transaction, on the same database, `--events` times each of
   event alone      record an incoming text (`record_inbound_message`: INSERT ... ON CONFLICT DO NOTHING)
   event + text     the same, plus one rendered text written to the outbox (`outbox.enqueue`)
   event + handling the webhook's whole transaction: record, join the thread, keyword, reply caps, the roster's
-                   answer time and the reply in the outbox (`sms_inbound.handle`), with a roster imported
+                   answer time and the reply in the outbox (`inbox.handle`), with a roster imported
 and the ratios to the event alone. SQLite is a fresh file in a temporary directory; PostgreSQL a database
 bench_outbox_<pid> created and dropped (HOTLINE_BENCH_POSTGRES_URL, default
 postgresql://postgres@127.0.0.1:5432/test), skipped when it does not answer.
@@ -40,12 +40,13 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Twilio lives with the tests
 
-from hotline import outbox, roster_store, sms_inbound
-from hotline.db import make_engine, upgrade
-from hotline.message_log import InboundMessage, record_inbound_message
+from hotline.config.settings import load_settings, normalize_database_url
+from hotline.db.session import make_engine, upgrade
+from hotline.jobs import outbox as send_loop
 from hotline.runtime import Runtime, build_runtime
-from hotline.settings import load_settings, normalize_database_url
-from hotline.transport.twilio_adapter import TwilioTransport, make_client
+from hotline.services import inbox, outbox, rosters
+from hotline.services.texts import InboundMessage, record_inbound_message
+from hotline.twilio.rest import TwilioTransport, make_client
 from tests.fake_twilio import FakeTwilio
 from tests.hotline.test_sms_inbound import ROSTER
 
@@ -96,7 +97,7 @@ def dispatch(runtime: Runtime, fake: FakeTwilio, texts: int) -> tuple[float, flo
     started = time.perf_counter()
     sent = 0
     while True:
-        report = outbox.send_due(runtime, datetime.now(UTC))
+        report = send_loop.send_due(runtime, datetime.now(UTC))
         sent += report.sent
         if report.handled == 0:
             break
@@ -124,7 +125,7 @@ def per_transaction(
 
 def writing(runtime: Runtime, events: int) -> tuple[float, float, float]:
     with runtime.sessions.begin() as session:
-        roster_store.import_roster(session, ROSTER, source_name="bench.yaml", actor="bench")
+        rosters.import_roster(session, ROSTER, source_name="bench.yaml", actor="bench")
     now = datetime.now(UTC)
 
     def incoming(n: int, body: str) -> InboundMessage:
@@ -139,7 +140,7 @@ def writing(runtime: Runtime, events: int) -> tuple[float, float, float]:
 
     def event_and_handling(session: Session, n: int) -> None:
         message, _ = record_inbound_message(session, incoming(n + 200_000, "Hvornår ringer I?"))
-        sms_inbound.handle(session, runtime.settings, message, now)
+        inbox.handle(session, runtime.settings, message, now)
 
     # Interleaved rounds, so a warming cache or a growing table favours none of them.
     rounds: dict[str, list[float]] = {"alone": [], "text": [], "handling": []}

@@ -46,9 +46,9 @@ from psycopg import sql
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
-from hotline.db import make_engine, make_session_factory, upgrade
-from hotline.roster_store import ensure_demo_roster
-from hotline.settings import normalize_database_url
+from hotline.config.settings import normalize_database_url
+from hotline.db.session import make_engine, make_session_factory, upgrade
+from hotline.services.rosters import ensure_demo_roster
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVE = Path(__file__).with_name("_serve.py")

@@ -6,13 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hotline.config.settings import ENV_KEYS, Settings, load_settings
 from hotline.logs import configure_logging
 from hotline.runtime import Runtime, build_runtime
-from hotline.settings import ENV_KEYS, Settings, load_settings
 from hotline.transport.base import Transport
 
 log = logging.getLogger(__name__)
@@ -65,36 +65,25 @@ def register_proxies(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline import calendar_feed, callback_voice, dialing, ivr, ops, staff_pages, webhooks
+    from hotline import ops
+    from hotline.staff import calendar, pages
+    from hotline.twilio import audio
+    from hotline.twilio import blueprint as twilio
 
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(ivr.bp)
-    app.register_blueprint(dialing.bp)
-    app.register_blueprint(callback_voice.bp)
+    app.register_blueprint(twilio.bp)
+    app.register_blueprint(audio.bp)
     app.register_blueprint(ops.bp)
-    app.register_blueprint(calendar_feed.bp)
-    app.register_blueprint(staff_pages.bp)
+    app.register_blueprint(calendar.bp)
+    app.register_blueprint(pages.bp)
 
 
 def register_error_handlers(app: Flask) -> None:
-    from hotline import webhooks
+    """Outside /twilio/ (whose blueprints answer their own errors): HTTP errors as JSON, anything else a logged
+    500 without details."""
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception) -> Any:
         if isinstance(error, HTTPException):
-            if request.path.startswith("/twilio/") and error.code not in (403, 404, 405, 413):
-                return _twilio_failure(error)
             return jsonify(error=error.name, status=error.code), error.code or 500
-        if request.path.startswith("/twilio/"):
-            return _twilio_failure(error)
         log.error("unhandled error", exc_info=error, extra={"path": request.path})
         return jsonify(error="Internal Server Error", status=500), 500
-
-    def _twilio_failure(error: Exception) -> Response:
-        if request.path.startswith(("/twilio/voice", "/twilio/callback")) and not request.path.endswith(
-            "status"
-        ):
-            return webhooks.voice_error_answer(error)
-        if request.path == "/twilio/sms":
-            return webhooks.sms_error_answer(error)
-        return webhooks.status_error_answer(error)

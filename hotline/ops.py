@@ -8,9 +8,9 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from hotline import spool
-from hotline.db import ping, schema_problem
-from hotline.models import SchedulerHeartbeat, utcnow
+from hotline.db.models import SchedulerHeartbeat, utcnow
+from hotline.db.session import ping, schema_problem
+from hotline.services import spool
 from hotline.web import current_runtime
 
 bp = Blueprint("ops", __name__)

@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import make_engine, make_session_factory
-from hotline.settings import Settings
+from hotline.config.settings import Settings
+from hotline.config.voices import languages_from_settings
+from hotline.db.session import make_engine, make_session_factory
 from hotline.transport.base import Transport
 from hotline.transport.guarded import GuardedTransport, destination_policy
-from hotline.voice_languages import languages_from_settings
 from ivr_flows.flow import Flow
 from ivr_flows.flow_file import MAIN_FLOW, load_flow
 from ivr_flows.languages import Languages
@@ -87,7 +87,7 @@ def make_transport(settings: Settings, sessions: sessionmaker[Session]) -> Trans
         from hotline.transport.demo import DemoTransport
 
         return DemoTransport(sessions)
-    from hotline.transport.twilio_adapter import TwilioTransport, make_client
+    from hotline.twilio.rest import TwilioTransport, make_client
 
     assert settings.twilio_account_sid and settings.twilio_auth_token
     client = make_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)

@@ -77,3 +77,12 @@ def mask_number(number: str | None) -> str:
     pairs = " ".join(shown[i : i + 2] for i in range(0, len(shown), 2))
     hidden = "** **" if len(national) - keep == 4 else "*" * (len(national) - keep)
     return f"+{parsed.country_code} {pairs} {hidden}".replace("  ", " ")
+
+
+def display_number(number: str) -> str:
+    """An E.164 number as people read it: +4568000000 → +45 68 00 00 00."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

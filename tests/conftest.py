@@ -25,8 +25,8 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 from hotline.app import create_app
-from hotline.db import make_engine, upgrade
-from hotline.models import Base
+from hotline.db.models import Base
+from hotline.db.session import make_engine, upgrade
 from tests.pgprobe import DEFAULT_URL
 
 BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")

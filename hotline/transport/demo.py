@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.models import DemoOutbound
+from hotline.db.models import DemoOutbound
 from hotline.transport.base import PlacedCall, SentMessage
 from routing.numbers import mask_number
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from hotline.config_sections import DestinationSettings
+from hotline.config.sections import DestinationSettings
 from hotline.transport.base import PlacedCall, SentMessage, Transport, TransportError
 from routing.guard import DestinationPolicy, check_destination
 

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hotline import roster_store
 from hotline.app import create_app
-from hotline.calendar_feed import feed_url
-from hotline.cli import main
+from hotline.cli.main import main
 from hotline.runtime import Runtime
+from hotline.services import rosters
+from hotline.services.links import feed_url
 from routing.oncall import oncall_at
 from routing.roster import Roster
 from routing.roster_file import load_roster
@@ -66,7 +66,7 @@ overrides:
 def runtime(app: Flask) -> Runtime:
     rt: Runtime = app.extensions["hotline"]
     with rt.sessions.begin() as session:
-        roster_store.import_roster(session, roster_text(), source_name="r.yaml", actor="test")
+        rosters.import_roster(session, roster_text(), source_name="r.yaml", actor="test")
     return rt
 
 

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline import callback_queue, relatives, roster_store
-from hotline.callback_dialer import CallbackError, start
-from hotline.models import CallbackAttempt, CallbackRequest, DemoOutbound, utcnow
+from hotline.db.models import CallbackAttempt, CallbackRequest, DemoOutbound, utcnow
+from hotline.services import callback_queue, relatives, rosters
+from hotline.services.callback_calls import CallbackError, start
 from routing.callbacks import Priority
 from tests.conftest import RELATIVE, TwilioSigner, call_params
 from tests.hotline.test_dialing import ROSTER
@@ -24,7 +24,7 @@ def queued(app: Flask) -> int:
     """A scheduled question callback for the test relative, and the test roster."""
     runtime = app.extensions["hotline"]
     with runtime.sessions.begin() as session:
-        roster_store.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
         relative, _ = relatives.find_or_create(session, RELATIVE)
         registration = callback_queue.register(
             session,
@@ -104,7 +104,7 @@ def test_not_reached_is_retried_per_policy_then_final(app: Flask, twilio: Twilio
             )
     assert _state(app, queued).state == "not_reached"
     with runtime.sessions() as session:
-        from hotline.models import OutboxText
+        from hotline.db.models import OutboxText
 
         purposes = [t.purpose for t in session.scalars(select(OutboxText).order_by(OutboxText.id))]
     # Registered, one "we will try again" per retry, and at the end: we could not reach you, reply RING.
@@ -145,7 +145,7 @@ def test_only_a_scheduled_callback_can_be_started(app: Flask, queued: int) -> No
 def test_notes_from_the_command_line_show_in_the_history(app: Flask, queued: int, database_url: str) -> None:
     from click.testing import CliRunner
 
-    from hotline.cli import main
+    from hotline.cli.main import main
 
     env = {"HOTLINE_CONFIG": str(REPO / "config.yaml"), "HOTLINE_DATABASE_URL": database_url}
     runner = CliRunner()

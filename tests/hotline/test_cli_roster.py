@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from hotline import roster_store
-from hotline.cli import main
-from hotline.db import make_engine, make_session_factory
-from hotline.models import Relative, RosterVersion
+from hotline.cli.main import main
+from hotline.db.models import Relative, RosterVersion
+from hotline.db.session import make_engine, make_session_factory
+from hotline.services import rosters
 from routing.oncall import oncall_at
 from routing.roster import Roster
 from routing.roster_file import load_roster
@@ -112,7 +112,7 @@ def stored(database_url: str) -> tuple[int, Roster | None]:
     try:
         with make_session_factory(engine)() as session:
             count = session.scalar(select(func.count()).select_from(RosterVersion)) or 0
-            return count, roster_store.current_roster(session)
+            return count, rosters.current_roster(session)
     finally:
         engine.dispose()
 
@@ -304,7 +304,7 @@ def test_real_process_exit_codes(tmp_path: Path, database_url: str) -> None:
 
     engine = make_engine(database_url)
     with make_session_factory(engine).begin() as session:
-        roster_store.import_roster(session, GAPPED, source_name="gapped.yaml", actor="test")
+        rosters.import_roster(session, GAPPED, source_name="gapped.yaml", actor="test")
     engine.dispose()
     gaps = hotline("roster", "gaps", "--from", "2026-10-24T12:00", "--days", "2")
     assert gaps.returncode == 3, gaps.stderr
@@ -314,8 +314,8 @@ def test_real_process_exit_codes(tmp_path: Path, database_url: str) -> None:
 def test_preferences_and_coverage_hours_come_from_config() -> None:
     from datetime import time
 
-    from hotline.oncall_service import coverage_hours, preferences
-    from hotline.settings import load_settings
+    from hotline.config.settings import load_settings
+    from hotline.services.oncall import coverage_hours, preferences
     from routing.roster import Layer
 
     settings = load_settings(

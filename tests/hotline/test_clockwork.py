@@ -14,8 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline import callback_queue, clockwork, outbox, relatives
-from hotline.models import (
+from hotline.db.models import (
     Call,
     CallbackAttempt,
     CallbackRequest,
@@ -24,8 +23,11 @@ from hotline.models import (
     OutboxText,
     Recording,
 )
+from hotline.jobs import callbacks, retention, shifts
+from hotline.jobs import outbox as send_loop
+from hotline.jobs.scheduler import build_scheduler
 from hotline.runtime import Runtime
-from hotline.scheduler import build_scheduler
+from hotline.services import callback_queue, outbox, relatives, staff_texts
 from routing.callbacks import Priority
 from tests.conftest import RELATIVE
 from tests.hotline.test_sms_inbound import PHONES, AppFactory, import_roster, utc
@@ -98,9 +100,9 @@ def to(runtime: Runtime, purpose: str) -> list[str]:
 @pytest.mark.parametrize("day", DAYS, ids=DAY_IDS)
 def test_a_window_opens_at_its_local_time_once(runtime: Runtime, day: date) -> None:
     callback_id = register(runtime, local(day, 10))
-    assert clockwork.open_windows(runtime, local(day, 16, 59)) == 0
-    assert clockwork.open_windows(runtime, local(day, 17)) == 1
-    assert clockwork.open_windows(runtime, local(day, 17, 1)) == 0  # run again: nothing twice
+    assert callbacks.open_windows(runtime, local(day, 16, 59)) == 0
+    assert callbacks.open_windows(runtime, local(day, 17)) == 1
+    assert callbacks.open_windows(runtime, local(day, 17, 1)) == 0  # run again: nothing twice
     (advisor,) = texts(runtime, "advisor_window_open")
     assert advisor.to_number == PHONES["dalia"]  # on shift 15-23 and speaks Arabic
     assert advisor.body == (
@@ -109,7 +111,7 @@ def test_a_window_opens_at_its_local_time_once(runtime: Runtime, day: date) -> N
     )
     (soon,) = texts(runtime, "callback_soon")
     assert (soon.to_number, soon.callback_id, soon.body) == (RELATIVE, callback_id, None)
-    outbox.send_due(runtime, local(day, 17))
+    send_loop.send_due(runtime, local(day, 17))
     with runtime.sessions() as session:
         sent = session.scalars(select(Message).where(Message.to_number == RELATIVE)).all()
     assert len(sent) == 2 and "240" in (sent[-1].body or "")  # registered, then "within 240 minutes"
@@ -120,8 +122,8 @@ def test_a_window_that_opened_during_downtime_is_caught_up_while_still_open(
     runtime: Runtime, day: date
 ) -> None:
     register(runtime, local(day, 10))
-    assert clockwork.open_windows(runtime, local(day, 19, 30)) == 1
-    outbox.send_due(runtime, local(day, 19, 30))
+    assert callbacks.open_windows(runtime, local(day, 19, 30)) == 1
+    send_loop.send_due(runtime, local(day, 19, 30))
     (soon,) = texts(runtime, "callback_soon")
     assert soon.state == "sent"
     with runtime.sessions() as session:
@@ -133,10 +135,10 @@ def test_a_window_that_closed_during_downtime_is_escalated_instead(runtime: Runt
     day = date(2026, 10, 25)
     callback_id = register(runtime, local(day, 10))
     late = local(day, 21, 30)
-    assert clockwork.open_windows(runtime, late) == 0
+    assert callbacks.open_windows(runtime, late) == 0
     assert texts(runtime, "callback_soon") == []
-    assert clockwork.escalate_overdue(runtime, late) == 1
-    assert clockwork.escalate_overdue(runtime, late + timedelta(minutes=5)) == 0
+    assert callbacks.escalate_overdue(runtime, late) == 1
+    assert callbacks.escalate_overdue(runtime, late + timedelta(minutes=5)) == 0
     assert sorted(to(runtime, "escalation_overdue")) == ["dalia", "mads"]
     body = texts(runtime, "escalation_overdue")[0].body
     assert body == (
@@ -150,8 +152,8 @@ def test_an_overdue_acute_callback_goes_to_the_advisor_on_call_and_the_manager(
     runtime: Runtime, day: date
 ) -> None:
     register(runtime, local(day, 10), window="asap", priority=Priority.ACUTE)  # due within 30 minutes
-    assert clockwork.escalate_overdue(runtime, local(day, 10, 29)) == 0
-    assert clockwork.escalate_overdue(runtime, local(day, 10, 45)) == 1
+    assert callbacks.escalate_overdue(runtime, local(day, 10, 29)) == 0
+    assert callbacks.escalate_overdue(runtime, local(day, 10, 45)) == 1
     assert sorted(to(runtime, "escalation_overdue")) == ["anna", "mads"]
     assert all("15 min." in (t.body or "") for t in texts(runtime, "escalation_overdue"))
 
@@ -172,10 +174,10 @@ def test_the_incoming_advisor_gets_the_handover_at_the_shift_start(
 ) -> None:
     register(runtime, start - timedelta(hours=3), window="asap", priority=Priority.ACUTE)
     register(runtime, start - timedelta(hours=3), window="tomorrow_daytime", number="+4567200002")
-    clockwork.shift_starts(runtime, start - timedelta(minutes=1))
+    shifts.shift_starts(runtime, start - timedelta(minutes=1))
     assert advisor not in to(runtime, "handover")
-    assert clockwork.shift_starts(runtime, start) >= 1
-    assert clockwork.shift_starts(runtime, start + timedelta(minutes=1)) == 0
+    assert shifts.shift_starts(runtime, start) >= 1
+    assert shifts.shift_starts(runtime, start + timedelta(minutes=1)) == 0
     assert to(runtime, "handover").count(advisor) == 1
     (handover,) = (t for t in texts(runtime, "handover") if t.to_number == PHONES[advisor])
     assert handover.body is not None
@@ -194,7 +196,7 @@ def test_the_incoming_advisor_gets_the_handover_at_the_shift_start(
 def test_a_handover_missed_during_downtime_is_sent_within_the_lookback(
     runtime: Runtime, late: timedelta, handed_over: bool
 ) -> None:
-    clockwork.shift_starts(runtime, local(date(2026, 6, 10), 15, 0) + late)
+    shifts.shift_starts(runtime, local(date(2026, 6, 10), 15, 0) + late)
     assert ("dalia" in to(runtime, "handover")) is handed_over
 
 
@@ -209,9 +211,9 @@ def test_a_handover_missed_during_downtime_is_sent_within_the_lookback(
 def test_a_shift_that_starts_with_nobody_on_it_is_reported_to_the_manager(
     runtime: Runtime, night: date, start: datetime, phrase: str
 ) -> None:
-    assert clockwork.shift_starts(runtime, start - timedelta(minutes=1)) == 0
-    clockwork.shift_starts(runtime, start)
-    clockwork.shift_starts(runtime, start + timedelta(minutes=30))
+    assert shifts.shift_starts(runtime, start - timedelta(minutes=1)) == 0
+    shifts.shift_starts(runtime, start)
+    shifts.shift_starts(runtime, start + timedelta(minutes=30))
     assert to(runtime, "roster_gap") == ["mads"]
     assert "bo" not in to(runtime, "handover")  # off sick
     (alert,) = texts(runtime, "roster_gap")
@@ -221,7 +223,7 @@ def test_a_shift_that_starts_with_nobody_on_it_is_reported_to_the_manager(
     )
     next_morning = local(night + timedelta(days=1), 7)
     assert alert.expires_at == next_morning
-    assert clockwork.shift_starts(runtime, next_morning) == 1  # anna's handover; no second alert
+    assert shifts.shift_starts(runtime, next_morning) == 1  # anna's handover; no second alert
     assert to(runtime, "roster_gap") == ["mads"]
 
 
@@ -239,18 +241,18 @@ def test_a_shift_that_starts_with_nobody_on_it_is_reported_to_the_manager(
 def test_the_morning_report_is_due_at_its_local_time_on_every_day(
     runtime: Runtime, now: datetime, due: bool
 ) -> None:
-    assert (clockwork.gap_report(runtime, now) is not None) is due
+    assert (shifts.gap_report(runtime, now) is not None) is due
     if due:
-        assert clockwork.gap_report(runtime, now + timedelta(hours=3)) is None  # once per local date
+        assert shifts.gap_report(runtime, now + timedelta(hours=3)) is None  # once per local date
 
 
 def test_the_morning_report_lists_the_coming_weeks_gaps_to_the_managers(runtime: Runtime) -> None:
-    assert clockwork.gap_report(runtime, local(date(2026, 3, 22), 7, 30)) == 1
+    assert shifts.gap_report(runtime, local(date(2026, 3, 22), 7, 30)) == 1
     assert to(runtime, "roster_gap") == ["mads"]
     body = texts(runtime, "roster_gap")[0].body or ""
     assert "Ingen rådgiver er på vagt på lørdag mellem 23 og 7" in body
-    assert clockwork.gap_report(runtime, local(date(2026, 3, 22), 11)) is None  # late second run: once a day
-    assert clockwork.gap_report(runtime, local(date(2026, 3, 23), 9)) == 1  # downtime until 9: caught up
+    assert shifts.gap_report(runtime, local(date(2026, 3, 22), 11)) is None  # late second run: once a day
+    assert shifts.gap_report(runtime, local(date(2026, 3, 23), 9)) == 1  # downtime until 9: caught up
     assert len(texts(runtime, "roster_gap")) == 2
 
 
@@ -311,12 +313,12 @@ def _seed_personal_data(runtime: Runtime, now: datetime) -> None:
 def test_the_nightly_purge_blanks_personal_data_past_retention_and_keeps_counts(runtime: Runtime) -> None:
     now = local(date(2026, 6, 10), 3, 30)
     _seed_personal_data(runtime, now)
-    assert clockwork.purge(runtime, now - timedelta(minutes=1)) is None  # not yet: 03:29
-    purged = clockwork.purge(runtime, now)
+    assert retention.purge(runtime, now - timedelta(minutes=1)) is None  # not yet: 03:29
+    purged = retention.purge(runtime, now)
     assert purged is not None
     assert (purged.message_bodies, purged.outbox_bodies, purged.recordings, purged.notes) == (1, 1, 1, 1)
     assert purged.call_numbers == 1
-    assert clockwork.purge(runtime, now + timedelta(hours=5)) is None  # once per night
+    assert retention.purge(runtime, now + timedelta(hours=5)) is None  # once per night
     with runtime.sessions() as session:
         bodies = dict(session.execute(select(Message.message_sid, Message.body)).all())
         assert sorted(bodies.values(), key=str) == [None, "hemmelighed 10"]
@@ -346,13 +348,13 @@ def test_a_nightly_time_in_the_changed_hour_runs_once(
 ) -> None:
     app = make_app({"jobs": {"purge_at": "02:30"}})
     runtime = app.extensions["hotline"]
-    assert (clockwork.purge(runtime, now) is not None) is runs
+    assert (retention.purge(runtime, now) is not None) is runs
 
 
 def test_a_nightly_time_in_the_repeated_october_hour_runs_once(make_app: AppFactory) -> None:
     runtime = make_app({"jobs": {"purge_at": "02:30"}}).extensions["hotline"]
-    assert clockwork.purge(runtime, utc(2026, 10, 25, 0, 30)) is not None  # 02:30 CEST
-    assert clockwork.purge(runtime, utc(2026, 10, 25, 1, 30)) is None  # 02:30 CET, an hour later
+    assert retention.purge(runtime, utc(2026, 10, 25, 0, 30)) is not None  # 02:30 CEST
+    assert retention.purge(runtime, utc(2026, 10, 25, 1, 30)) is None  # 02:30 CET, an hour later
 
 
 def test_every_clockwork_job_is_scheduled(app: Flask) -> None:
@@ -376,8 +378,8 @@ def test_the_handover_lists_acute_cases_first_and_counts_notes(runtime: Runtime)
     with runtime.sessions.begin() as session:
         (question, acute) = sorted(session.scalars(select(CallbackRequest)), key=lambda c: c.id)
         callback_queue.add_note(session, question, "anna", "Ring efter kl. 9, datteren er på arbejde", start)
-        refs = (clockwork.reference(acute), clockwork.reference(question))
-    clockwork.shift_starts(runtime, start)
+        refs = (staff_texts.reference(acute), staff_texts.reference(question))
+    shifts.shift_starts(runtime, start)
     (handover,) = (t for t in texts(runtime, "handover") if t.to_number == PHONES["bo"])
     assert handover.body is not None
     assert "og 1 noter til dig" in handover.body

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from hotline.db import head_revision, insert_ignore, make_engine, schema_problem
-from hotline.models import Call, SchedulerHeartbeat
+from hotline.db.models import Call, SchedulerHeartbeat
+from hotline.db.session import head_revision, insert_ignore, make_engine, schema_problem
 from tests.conftest import BACKEND
 
 
@@ -87,7 +87,7 @@ def test_the_migrations_build_exactly_the_models(database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from hotline.models import Base
+    from hotline.db.models import Base
 
     engine = make_engine(database_url)
     try:

@@ -11,8 +11,8 @@ import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline import roster_store
-from hotline.models import CallbackCall, CallbackRequest, CallbackTransition, Relative
+from hotline.db.models import CallbackCall, CallbackRequest, CallbackTransition, Relative
+from hotline.services import rosters
 from tests.conftest import RELATIVE, TwilioSigner, call_params, new_sid
 
 # Everyone on call around the clock (07:00-07:00 is 24 hours), so the walks do not depend on the time of day.
@@ -38,7 +38,7 @@ NUMBERS = {"anna": "+4568200001", "bo": "+4568200002", "dalia": "+4568200003", "
 @pytest.fixture
 def rostered(app: Flask) -> Flask:
     with app.extensions["hotline"].sessions.begin() as session:
-        roster_store.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
     return app
 
 
@@ -219,7 +219,7 @@ def test_an_advisor_already_on_a_call_is_skipped(rostered: Flask, twilio: Twilio
 
 
 def _anna_leg(app: Flask) -> str:
-    from hotline.models import AdvisorRecord
+    from hotline.db.models import AdvisorRecord
 
     with app.extensions["hotline"].sessions() as session:
         advisor = session.get(AdvisorRecord, "anna")

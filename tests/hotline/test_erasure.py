@@ -10,10 +10,12 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline import clockwork, erasure
-from hotline.cli import main
-from hotline.models import RemoteErasure, utcnow
+from hotline.cli.main import main
+from hotline.db.models import RemoteErasure, utcnow
+from hotline.jobs import erasure as erase_job
+from hotline.jobs import retention
 from hotline.runtime import Runtime
+from hotline.services import erasure
 from tests.fake_twilio import FakeTwilio, Reply, error
 from tests.hotline.test_clockwork import _seed_personal_data, local, make_app, runtime
 from tests.hotline.test_outbox import SID, cli_env, fake, live
@@ -42,7 +44,7 @@ def queue_three(app: Flask) -> None:
 
 def test_the_purge_queues_twilio_copies_of_what_it_blanks(runtime: Runtime) -> None:
     _seed_personal_data(runtime, NOW)
-    purged = clockwork.purge(runtime, NOW)
+    purged = retention.purge(runtime, NOW)
     assert purged is not None and purged.twilio_erasures_queued == 3
     queued = erasures(runtime)
     # Past retention: the 40-day recording (30 days), the 100-day text (90), the 400-day call (365). The 10-day
@@ -54,7 +56,7 @@ def test_the_purge_queues_twilio_copies_of_what_it_blanks(runtime: Runtime) -> N
     }
     assert all(row.done_at is None and row.next_attempt_at == NOW for row in queued.values())
     # The next night finds our copies already blank, so nothing is queued twice.
-    again = clockwork.purge(runtime, NOW + timedelta(days=1))
+    again = retention.purge(runtime, NOW + timedelta(days=1))
     assert again is not None and again.twilio_erasures_queued == 0
     assert len(erasures(runtime)) == 3
 
@@ -63,7 +65,7 @@ def test_the_real_client_deletes_recordings_and_calls_and_redacts_texts(
     live: Flask, fake: FakeTwilio
 ) -> None:
     queue_three(live)
-    report = erasure.erase_due(live.extensions["hotline"], NOW)
+    report = erase_job.erase_due(live.extensions["hotline"], NOW)
     assert report.outcomes == {"erased": 3}
     seen = {(request.method, request.path): request.form for request in fake.requests}
     assert seen == {
@@ -74,14 +76,16 @@ def test_the_real_client_deletes_recordings_and_calls_and_redacts_texts(
     rows = erasures(live)
     assert {row.outcome for row in rows.values()} == {"erased"}
     assert all(row.done_at == NOW and row.attempts == 1 for row in rows.values())
-    assert erasure.erase_due(live.extensions["hotline"], NOW + timedelta(days=1)).handled == 0  # done is done
+    assert (
+        erase_job.erase_due(live.extensions["hotline"], NOW + timedelta(days=1)).handled == 0
+    )  # done is done
 
 
 def test_already_gone_at_twilio_counts_as_erased(live: Flask, fake: FakeTwilio) -> None:
     with live.extensions["hotline"].sessions.begin() as session:
         erasure.queue(session, "recording", [RECORDING], NOW)
     fake.script.append(error(404, 20404, "The requested resource was not found"))
-    assert erasure.erase_due(live.extensions["hotline"], NOW).outcomes == {"gone": 1}
+    assert erase_job.erase_due(live.extensions["hotline"], NOW).outcomes == {"gone": 1}
     assert erasures(live)[RECORDING].outcome == "gone"
 
 
@@ -90,28 +94,28 @@ def test_transient_failures_are_retried_with_backoff_until_erased(live: Flask, f
         erasure.queue(session, "recording", [RECORDING], NOW)
     runtime = live.extensions["hotline"]
     fake.script.extend([error(500, 20500), Reply(status=204, delay=1.5), error(429, 20429)])
-    assert erasure.erase_due(runtime, NOW).outcomes == {"retrying": 1}  # 500
+    assert erase_job.erase_due(runtime, NOW).outcomes == {"retrying": 1}  # 500
     row = erasures(live)[RECORDING]
     assert (row.attempts, row.next_attempt_at, row.done_at) == (1, NOW + timedelta(minutes=5), None)
     assert "20500" in (row.last_error or "")
-    assert erasure.erase_due(runtime, NOW + timedelta(minutes=4)).handled == 0  # not due yet
+    assert erase_job.erase_due(runtime, NOW + timedelta(minutes=4)).handled == 0  # not due yet
     at = NOW + timedelta(minutes=5)
-    assert erasure.erase_due(runtime, at).outcomes == {"retrying": 1}  # the client timed out (1 s)
+    assert erase_job.erase_due(runtime, at).outcomes == {"retrying": 1}  # the client timed out (1 s)
     assert erasures(live)[RECORDING].next_attempt_at == at + timedelta(minutes=10)
     at += timedelta(minutes=10)
-    assert erasure.erase_due(runtime, at).outcomes == {"retrying": 1}  # 429
+    assert erase_job.erase_due(runtime, at).outcomes == {"retrying": 1}  # 429
     assert erasures(live)[RECORDING].next_attempt_at == at + timedelta(minutes=20)
     at += timedelta(minutes=20)
-    assert erasure.erase_due(runtime, at).outcomes == {"erased": 1}
+    assert erase_job.erase_due(runtime, at).outcomes == {"erased": 1}
     row = erasures(live)[RECORDING]
     assert (row.attempts, row.outcome, row.last_error) == (4, "erased", None)
 
 
 def test_the_backoff_is_capped_at_six_hours() -> None:
-    assert erasure._retry_after(1) == timedelta(minutes=5)
-    assert erasure._retry_after(7) == timedelta(hours=5, minutes=20)
-    assert erasure._retry_after(8) == timedelta(hours=6)
-    assert erasure._retry_after(50) == timedelta(hours=6)
+    assert erase_job._retry_after(1) == timedelta(minutes=5)
+    assert erase_job._retry_after(7) == timedelta(hours=5, minutes=20)
+    assert erase_job._retry_after(8) == timedelta(hours=6)
+    assert erase_job._retry_after(50) == timedelta(hours=6)
 
 
 def test_a_refusal_is_recorded_listed_and_can_be_queued_again(
@@ -119,11 +123,13 @@ def test_a_refusal_is_recorded_listed_and_can_be_queued_again(
 ) -> None:
     queue_three(live)
     fake.script.append(error(403, 20003, "Authenticate"))
-    report = erasure.erase_due(live.extensions["hotline"], NOW)
+    report = erase_job.erase_due(live.extensions["hotline"], NOW)
     assert report.outcomes == {"failed": 1, "erased": 2}
     refused = erasures(live)[RECORDING]
     assert (refused.outcome, refused.done_at) == ("failed", NOW) and "20003" in (refused.last_error or "")
-    assert erasure.erase_due(live.extensions["hotline"], NOW + timedelta(days=1)).handled == 0  # not retried
+    assert (
+        erase_job.erase_due(live.extensions["hotline"], NOW + timedelta(days=1)).handled == 0
+    )  # not retried
 
     listed = CliRunner().invoke(main, ["erasures"], env=cli_env)
     assert listed.exit_code == 0, listed.output
@@ -138,7 +144,7 @@ def test_a_refusal_is_recorded_listed_and_can_be_queued_again(
 
 def test_the_demo_has_nothing_at_twilio_to_erase(app: Flask) -> None:
     queue_three(app)
-    assert erasure.erase_due(app.extensions["hotline"], NOW).outcomes == {"demo": 3}
+    assert erase_job.erase_due(app.extensions["hotline"], NOW).outcomes == {"demo": 3}
 
 
 def test_an_unexpected_error_is_retried_not_dropped(make_app: AppFactory) -> None:
@@ -150,7 +156,7 @@ def test_an_unexpected_error_is_retried_not_dropped(make_app: AppFactory) -> Non
 
     app = make_app(transport=Broken())  # type: ignore[arg-type]
     queue_three(app)
-    assert erasure.erase_due(app.extensions["hotline"], NOW).outcomes == {"retrying": 3}
+    assert erase_job.erase_due(app.extensions["hotline"], NOW).outcomes == {"retrying": 3}
     assert all(row.done_at is None for row in erasures(app).values())
 
 
@@ -161,7 +167,7 @@ def test_the_cli_says_when_nothing_was_queued(cli_env: dict[str, str]) -> None:
 
 
 def test_the_scheduler_job_works_the_queue(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline import jobs
+    from hotline.jobs import registry as jobs
 
     monkeypatch.setattr(jobs, "_context", None)  # restored after the test
     with app.extensions["hotline"].sessions.begin() as session:

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline import spool
 from hotline.app import create_app
-from hotline.models import Message, Recording
+from hotline.db.models import Message, Recording
+from hotline.services import spool
 from tests.conftest import TwilioSigner, call_params, new_sid
 
 # A database that does not exist: nothing listens on port 1.

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hotline import roster_store
-from hotline.models import CallbackRequest, Recording, Relative
+from hotline.db.models import CallbackRequest, Recording, Relative
+from hotline.services import rosters
 from tests.conftest import RELATIVE
 from tests.hotline.test_dialing import NUMBERS, ROSTER
 from tests.hotline.test_phone import dial_in
@@ -30,7 +30,7 @@ MONDAY_MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def rostered(app: Flask) -> Flask:
     with app.extensions["hotline"].sessions.begin() as session:
-        roster_store.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
     return app
 
 
@@ -45,7 +45,7 @@ def _recordings(app: Flask) -> list[Recording]:
 
 
 def _info_texts(app: Flask) -> list[str]:
-    from hotline.models import OutboxText
+    from hotline.db.models import OutboxText
 
     with app.extensions["hotline"].sessions() as session:
         return list(session.scalars(select(OutboxText.purpose).where(OutboxText.purpose.startswith("info_"))))
@@ -178,7 +178,7 @@ def test_closed_hours_name_the_next_shift(app: Flask) -> None:
         'days: daily, start: "07:00", end: "07:00"', 'days: daily, start: "03:00", end: "03:01"'
     )
     with app.extensions["hotline"].sessions.begin() as session:
-        roster_store.import_roster(session, night_only, source_name="t.yaml", actor="test")
+        rosters.import_roster(session, night_only, source_name="t.yaml", actor="test")
     with time_machine.travel(MONDAY_MORNING):
         _, _, output = dial_in(app, ["1", "2", "1", "2"])
     assert "Vi er her igen i morgen kl. 3." in output, output
@@ -221,7 +221,7 @@ def test_any_keys_end_with_help_and_never_a_500(
     rostered: Flask, keys: list[str], advisors: tuple[str, ...]
 ) -> None:
     """Random keys and silences: the call ends with a person, a callback, a voicemail or info — never a 500."""
-    from hotline.models import OutboxText
+    from hotline.db.models import OutboxText
 
     with rostered.extensions["hotline"].sessions.begin() as session:
         for model in (OutboxText, CallbackRequest, Recording):
@@ -250,7 +250,7 @@ def test_whisper_tells_a_new_relative_from_a_returning_one(rostered: Flask) -> N
 def test_information_by_sms_is_queued_once_in_the_callers_language(
     rostered: Flask, key: str, topic: str
 ) -> None:
-    from hotline.models import OutboxText
+    from hotline.db.models import OutboxText
 
     _, result, output = dial_in(rostered, ["2", "4", key, ""], advisors=ANSWER)
     assert result.ended_by == "hotline"

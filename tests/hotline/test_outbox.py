@@ -15,12 +15,13 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline import callback_queue, opt_outs, outbox, relatives
-from hotline.callback_dialer import record_outcome
-from hotline.cli import main
-from hotline.models import CallbackAttempt, CallbackRequest, Message, OutboxText, SmsOptOut
+from hotline.cli.main import main
+from hotline.db.models import CallbackAttempt, CallbackRequest, Message, OutboxText, SmsOptOut
+from hotline.jobs import outbox as send_loop
+from hotline.services import callback_queue, opt_outs, outbox, relatives
+from hotline.services.callback_calls import record_outcome
 from hotline.transport.base import PlacedCall, SentMessage
-from hotline.transport.twilio_adapter import TwilioTransport, make_client
+from hotline.twilio.rest import TwilioTransport, make_client
 from routing.callbacks import Event, Priority
 from tests.conftest import HOTLINE, RELATIVE, TwilioSigner
 from tests.fake_twilio import FakeTwilio, Reply, error
@@ -74,7 +75,7 @@ def row(app: Flask, outbox_id: int) -> OutboxText:
 
 
 def send(app: Flask, at: timedelta = timedelta(0)) -> outbox.SendReport:
-    return outbox.send_due(app.extensions["hotline"], NOW + at)
+    return send_loop.send_due(app.extensions["hotline"], NOW + at)
 
 
 def sent_bodies(fake: FakeTwilio) -> list[str]:
@@ -421,11 +422,11 @@ def test_a_text_left_sending_by_a_dead_worker_is_sent_exactly_once(
 ) -> None:
     runtime = live.extensions["hotline"]
     outbox_id = put(live)
-    claimed = outbox.claim(runtime.sessions, runtime.settings, NOW, 10)  # claimed, then the worker died
+    claimed = send_loop.claim(runtime.sessions, runtime.settings, NOW, 10)  # claimed, then the worker died
     assert [c.id for c in claimed] == [outbox_id]
     if reached_twilio:
         fake.keep({"sid": "SM" + "d" * 32}, {"To": [RELATIVE], "From": [HOTLINE], "Body": [claimed[0].body]})
-    assert outbox.claim(runtime.sessions, runtime.settings, NOW, 10) == []  # nobody else takes it
+    assert send_loop.claim(runtime.sessions, runtime.settings, NOW, 10) == []  # nobody else takes it
     assert send(live, timedelta(minutes=29)).interrupted == 0
     report = send(live, timedelta(minutes=31))
     assert (report.interrupted, report.sent) == (1, 1)

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from hotline import outbox
-from hotline.models import Message, OutboxText
+from hotline.config.settings import Settings, load_settings
+from hotline.db.models import Message, OutboxText
+from hotline.jobs import outbox as send_loop
 from hotline.runtime import build_runtime
-from hotline.settings import Settings, load_settings
-from hotline.transport.twilio_adapter import TwilioTransport, make_client
+from hotline.services import outbox
+from hotline.twilio.rest import TwilioTransport, make_client
 from tests.conftest import BACKEND
 from tests.fake_twilio import FakeTwilio, Reply, error
 
@@ -56,7 +57,9 @@ def test_a_worker_skips_the_texts_another_is_claiming_instead_of_waiting_or_taki
             ]  # not committed
             result: list[list[int]] = []
             other = threading.Thread(
-                target=lambda: result.append([c.id for c in outbox.claim(second.sessions, settings, now, 10)])
+                target=lambda: result.append(
+                    [c.id for c in send_loop.claim(second.sessions, settings, now, 10)]
+                )
             )
             started = time.monotonic()
             other.start()
@@ -66,7 +69,7 @@ def test_a_worker_skips_the_texts_another_is_claiming_instead_of_waiting_or_taki
         assert len(mine) == 3 and len(result[0]) == 3
         assert not set(mine) & set(result[0])
         assert waited < 2
-        assert outbox.claim(second.sessions, settings, now, 10) == []
+        assert send_loop.claim(second.sessions, settings, now, 10) == []
     finally:
         first.engine.dispose()
         second.engine.dispose()
@@ -102,7 +105,7 @@ def test_two_workers_send_each_of_a_thousand_texts_exactly_once(settings_mapping
             try:
                 idle = 0
                 while idle < 3:
-                    report = outbox.send_due(workers[index], datetime.now(UTC))
+                    report = send_loop.send_due(workers[index], datetime.now(UTC))
                     handled[index].update(sent=report.sent, retrying=report.retrying)
                     idle = idle + 1 if report.handled == 0 else 0
             except BaseException as exc:  # surfaced by the assertion below

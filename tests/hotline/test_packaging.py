@@ -35,11 +35,11 @@ def test_the_wheel_carries_its_data_and_runs_without_the_checkout(tmp_path: Path
         "sms/templates/da.yaml",
         "sms/keywords.yaml",
         "routing/demo_roster.yaml",
-        "hotline/migrations/env.py",
-        "hotline/migrations/script.py.mako",
-        "hotline/migrations/versions/0001_foundation.py",
-        "hotline/templates/staff/handover.html",
-        "hotline/templates/staff/roster.html",
+        "hotline/db/migrations/env.py",
+        "hotline/db/migrations/script.py.mako",
+        "hotline/db/migrations/versions/0001_foundation.py",
+        "hotline/staff/templates/staff/handover.html",
+        "hotline/staff/templates/staff/roster.html",
     ):
         assert needed in names, needed
     # Elsewhere, with no config.yaml: the built-in defaults, a database migrated from the shipped migrations.

@@ -21,11 +21,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select
 from twilio.request_validator import RequestValidator
 
-from hotline import cli_phone, roster_store
-from hotline.cli import main
-from hotline.cli_phone import TerminalKeypad
-from hotline.models import Call, CallbackRequest, Recording
-from hotline.phone import (
+from hotline.cli import phone as cli_phone
+from hotline.cli.main import main
+from hotline.cli.phone import TerminalKeypad
+from hotline.db.models import Call, CallbackRequest, Recording
+from hotline.devtools.phone import (
     WITHHELD,
     CallResult,
     CallSetup,
@@ -35,6 +35,7 @@ from hotline.phone import (
     Poster,
     ScriptedKeypad,
 )
+from hotline.services import rosters
 from tests.conftest import HOTLINE, RELATIVE
 from tests.hotline.test_dialing import NUMBERS, ROSTER
 
@@ -49,7 +50,7 @@ CALLBACK_PROMISE = re.compile(r"ringer dig op\b.*(\b\d{1,2}(\.\d{2})?\b|så hurt
 def rostered(app: Flask) -> Flask:
     """The app with test_dialing's roster: anna and dalia first, then bo, then carl; all on call 24/7."""
     with app.extensions["hotline"].sessions.begin() as session:
-        roster_store.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
     return app
 
 

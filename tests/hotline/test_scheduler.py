@@ -15,9 +15,9 @@ import yaml
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import make_engine, make_session_factory
-from hotline.models import SchedulerHeartbeat, utcnow
-from hotline.scheduler import Worker
+from hotline.db.models import SchedulerHeartbeat, utcnow
+from hotline.db.session import make_engine, make_session_factory
+from hotline.jobs.scheduler import Worker
 
 REPO = Path(__file__).resolve().parents[2]
 

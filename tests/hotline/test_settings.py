@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.settings import ConfigError, load_settings
+from hotline.config.settings import ConfigError, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -229,7 +229,7 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
 
 def test_built_in_defaults_equal_the_shipped_config() -> None:
     """An installed copy without config.yaml behaves like the committed config.yaml."""
-    from hotline.config_sections import FileSettings
+    from hotline.config.sections import FileSettings
 
     shipped = load_settings(environ={}, config_path=REPO / "config.yaml").file
     assert shipped == FileSettings().model_copy(update={"instance_dir": shipped.instance_dir})

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from hotline.app import create_app
-from hotline.models import Call, CallEvent, Message
+from hotline.db.models import Call, CallEvent, Message
 from tests.conftest import TwilioSigner, call_params, new_sid, sign
 
 

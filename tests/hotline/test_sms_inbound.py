@@ -16,13 +16,15 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from hotline import outbox, relatives, roster_store, sms_inbound
 from hotline.app import create_app
-from hotline.checks import sms_template_checks
-from hotline.cli import main
-from hotline.models import CallbackRequest, Message, OutboxText, Relative, SmsOptOut
-from hotline.settings import load_settings
+from hotline.cli.main import main
+from hotline.config.checks import sms_template_checks
+from hotline.config.settings import load_settings
+from hotline.db.models import CallbackRequest, Message, OutboxText, Relative, SmsOptOut
+from hotline.jobs import backlog
+from hotline.services import inbox, relatives, rosters
 from hotline.transport.base import Transport
+from routing.numbers import display_number
 from tests.conftest import RELATIVE, TwilioSigner, new_sid
 
 OTHER = "+4567200002"
@@ -85,7 +87,7 @@ def make_app(settings_mapping: dict[str, Any]) -> Iterator[AppFactory]:
 
 def import_roster(app: Flask, text: str = ROSTER) -> None:
     with app.extensions["hotline"].sessions.begin() as session:
-        roster_store.import_roster(session, text, source_name="test.yaml", actor="test")
+        rosters.import_roster(session, text, source_name="test.yaml", actor="test")
 
 
 def sms_params(body: str, from_: str = RELATIVE, sid: str | None = None) -> dict[str, str]:
@@ -308,25 +310,25 @@ def test_a_sender_that_is_not_a_phone_number_is_stored_but_not_answered(
 def test_a_text_whose_handling_fails_is_kept_and_handled_by_the_backlog(
     app: Flask, twilio: TwilioSigner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_handle = sms_inbound.handle
+    real_handle = inbox.handle
 
-    def broken(*args: object, **kwargs: object) -> sms_inbound.Handled:
+    def broken(*args: object, **kwargs: object) -> inbox.Handled:
         raise RuntimeError("template broken")
 
-    monkeypatch.setattr(sms_inbound, "handle", broken)
+    monkeypatch.setattr(inbox, "handle", broken)
     text(twilio, "HELP")
     (message,) = inbound(app)
     assert message.handled_at is None and outbox_rows(app) == []
-    monkeypatch.setattr(sms_inbound, "handle", real_handle)
+    monkeypatch.setattr(inbox, "handle", real_handle)
     runtime = app.extensions["hotline"]
     now = utc(2026, 6, 10, 12)
-    assert sms_inbound.handle_backlog(runtime, now) == 1
-    assert sms_inbound.handle_backlog(runtime, now) == 0
+    assert backlog.handle_backlog(runtime, now) == 1
+    assert backlog.handle_backlog(runtime, now) == 0
     assert [r.purpose for r in outbox_rows(app)] == ["help"]
 
 
 def test_texts_imported_from_the_spool_are_answered(app: Flask, tmp_path: Path) -> None:
-    from hotline import spool
+    from hotline.services import spool
 
     runtime = app.extensions["hotline"]
     sid = new_sid("SM")
@@ -334,7 +336,7 @@ def test_texts_imported_from_the_spool_are_answered(app: Flask, tmp_path: Path) 
         runtime.settings.instance_path, "messages", sid, {"MessageSid": sid, "From": RELATIVE, "Body": "RING"}
     )
     assert spool.import_spool(runtime.settings.instance_path, runtime.sessions) == 1
-    assert sms_inbound.handle_backlog(runtime, utc(2026, 6, 10, 12)) == 1
+    assert backlog.handle_backlog(runtime, utc(2026, 6, 10, 12)) == 1
     assert [r.purpose for r in outbox_rows(app)] == ["callback_registered"]
 
 
@@ -355,13 +357,13 @@ def test_the_acknowledgement_says_when_an_answer_comes_from_the_roster(
     import_roster(app)
     runtime = app.extensions["hotline"]
     with runtime.sessions() as session:
-        assert sms_inbound.answer_expected(session, runtime.settings, now, "da") == expected
+        assert inbox.answer_expected(session, runtime.settings, now, "da") == expected
 
 
 def test_the_acknowledgement_without_a_roster_promises_the_response_time(app: Flask) -> None:
     runtime = app.extensions["hotline"]
     with runtime.sessions() as session:
-        phrase = sms_inbound.answer_expected(session, runtime.settings, utc(2026, 6, 10, 8, 0), "en")
+        phrase = inbox.answer_expected(session, runtime.settings, utc(2026, 6, 10, 8, 0), "en")
     assert phrase == "today before 14:00"
 
 
@@ -370,17 +372,15 @@ def test_information_asked_for_in_a_call_is_queued_once(app: Flask) -> None:
     now = utc(2026, 6, 10, 12)
     for _ in range(2):
         with runtime.sessions.begin() as session:
-            assert sms_inbound.queue_info_text(
+            assert inbox.queue_info_text(
                 session, runtime.settings, RELATIVE, "handbook", "en", now, dedup_key="call:CA1:handbook"
             )
     with runtime.sessions.begin() as session:
-        assert not sms_inbound.queue_info_text(
-            session, runtime.settings, RELATIVE, "x", "da", now, dedup_key="k"
-        )
+        assert not inbox.queue_info_text(session, runtime.settings, RELATIVE, "x", "da", now, dedup_key="k")
     (row,) = outbox_rows(app)
     assert (row.purpose, row.language, row.auto_reply) == ("info_handbook", "en", False)
     assert row.body is not None and row.body.endswith("https://www.aarhus.dk/paaroerende/haandbog")
-    assert outbox.display_number("+4568000000") == "+45 68 00 00 00"
+    assert display_number("+4568000000") == "+45 68 00 00 00"
 
 
 def command_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:

@@ -12,10 +12,11 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from hotline import callback_queue, clockwork
-from hotline.models import CallbackRequest
+from hotline.db.models import CallbackRequest
+from hotline.jobs import shifts
 from hotline.runtime import Runtime
-from hotline.staff_links import parse_staff_token, staff_link, staff_token
+from hotline.services import callback_queue, staff_texts
+from hotline.services.links import parse_staff_token, staff_link, staff_token
 from routing.callbacks import Priority
 from tests.conftest import RELATIVE
 from tests.hotline.test_clockwork import make_app, register, runtime, texts
@@ -53,7 +54,7 @@ def handed_over(app: Flask, runtime: Runtime) -> str:
         question = session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).first()
         assert question is not None
         callback_queue.add_note(session, question, "anna", NOTE, START - timedelta(minutes=5))
-    clockwork.shift_starts(runtime, START)
+    shifts.shift_starts(runtime, START)
     return _handover_link(runtime)
 
 
@@ -70,7 +71,7 @@ def test_the_handover_link_in_the_text_opens_the_handover(
         acute, question = sorted(
             session.scalars(select(CallbackRequest)), key=lambda c: c.priority != Priority.ACUTE.value
         )
-        refs = clockwork.reference(acute), clockwork.reference(question)
+        refs = staff_texts.reference(acute), staff_texts.reference(question)
     assert page.index(refs[0]) < page.index(refs[1])  # acute first
     assert "akut" in page and "spørgsmål" in page
     assert "Anna Prøve:" in page  # who left the note
@@ -142,7 +143,7 @@ def test_a_municipal_staff_system_gets_plain_links(make_app: AppFactory) -> None
 
 def test_the_roster_link_shows_the_gaps_and_who_is_on_call(app: Flask, runtime: Runtime) -> None:
     night = utc(2026, 3, 28, 22, 0)  # bo is off sick on the night into the March DST Sunday
-    clockwork.shift_starts(runtime, night)
+    shifts.shift_starts(runtime, night)
     (alert,) = texts(runtime, "roster_gap")
     assert alert.to_number == PHONES["mads"]
     path = _path(alert.body)

@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.models import DemoOutbound
+from hotline.db.models import DemoOutbound
 from hotline.transport.base import TransportError
 from hotline.transport.demo import DemoTransport
-from hotline.transport.twilio_adapter import TwilioTransport, make_client
+from hotline.twilio.rest import TwilioTransport, make_client
 from tests.fake_twilio import FakeTwilio, Reply, error
 
 SID = "AC" + "a" * 32

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hotline.models import Call, CallEvent, Message
+from hotline.db.models import Call, CallEvent, Message
 from tests.conftest import RELATIVE, TwilioSigner, call_params, new_sid
 
 

@@ -1,0 +1,116 @@
+"""`hotline callbacks`: the callback queue from the command line (the web console comes later)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from hotline.cli.common import open_runtime
+from hotline.db.models import CallbackAttempt, CallbackTransition
+from routing.numbers import mask_number
+from routing.wallclock import COPENHAGEN
+
+
+@click.group("callbacks")
+def callbacks() -> None:
+    """The callback queue."""
+
+
+@callbacks.command("list")
+@click.option("--all", "include_closed", is_flag=True, help="Also reached and cancelled callbacks.")
+@click.option("--history", is_flag=True, help="Show every state change with who and when.")
+def list_callbacks(include_closed: bool, history: bool) -> None:
+    """Open callbacks in working order: acute first, then earliest due (times are Copenhagen time)."""
+    from hotline.services.callback_queue import queue
+
+    with open_runtime() as runtime, runtime.sessions() as session:
+        rows = queue(session, include_closed=include_closed)
+        if not rows:
+            click.echo("ingen åbne tilbagekald (no open callbacks)")
+            return
+        click.echo(
+            f"{'id':>5}  {'prioritet':9}  {'status':11}  {'forfald (due)':16}  {'vindue (window)':23}  "
+            f"{'nummer':15}  {'sprog':5}  {'tildelt':10}  forsøg"
+        )
+        for c in rows:
+            due = c.due_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
+            window = (
+                f"{c.window_start.astimezone(COPENHAGEN):%d/%m %H:%M}-"
+                f"{c.window_end.astimezone(COPENHAGEN):%H:%M}"
+            )
+            click.echo(
+                f"{c.id:>5}  {c.priority:9}  {c.state:11}  {due:16}  {window:23}  "
+                f"{mask_number(c.phone_number):15}  {c.language:5}  {c.assigned_advisor_id or '-':10}  "
+                f"{c.attempts}"
+            )
+            if history:
+                for attempt in session.scalars(
+                    select(CallbackAttempt)
+                    .where(CallbackAttempt.callback_id == c.id)
+                    .order_by(CallbackAttempt.id)
+                ):
+                    when = attempt.started_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
+                    what = (
+                        f"note: {attempt.note}"
+                        if attempt.note
+                        else f"forsøg (attempt): {attempt.outcome or '…'}"
+                    )
+                    click.echo(f"         {when}  {attempt.advisor_id or '-'}: {what}")
+                steps = session.scalars(
+                    select(CallbackTransition)
+                    .where(CallbackTransition.callback_id == c.id)
+                    .order_by(CallbackTransition.id)
+                )
+                for t in steps:
+                    click.echo(
+                        f"         {t.at.astimezone(COPENHAGEN):%Y-%m-%d %H:%M}  {t.from_state or '-'} → "
+                        f"{t.to_state} ({t.event}) af {t.actor}"
+                    )
+
+
+@callbacks.command("note")
+@click.argument("callback_id", type=int)
+@click.argument("text")
+@click.option("--advisor", "advisor_id", required=True, help="Who writes the note (the advisor's id).")
+def note(callback_id: int, text: str, advisor_id: str) -> None:
+    """Leave a note on a callback for the next advisor (it is counted in the shift handover)."""
+    from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
+    from hotline.services.callback_queue import add_note
+
+    if not text.strip():
+        raise click.BadParameter(
+            "the note is empty; write what the next advisor should know", param_hint="TEXT"
+        )
+    with open_runtime() as runtime, runtime.sessions.begin() as session:
+        callback = session.get(CallbackRequest, callback_id)
+        if callback is None:
+            click.echo(
+                f"hotline: callback {callback_id} does not exist; see `hotline callbacks list`", err=True
+            )
+            sys.exit(1)
+        if session.get(AdvisorRecord, advisor_id) is None:
+            click.echo(f"hotline: advisor {advisor_id!r} is not in the roster", err=True)
+            sys.exit(1)
+        add_note(session, callback, advisor_id, text.strip()[:2000], utcnow())
+    click.echo(f"note gemt på tilbagekald {callback_id} (note saved)")
+
+
+@callbacks.command("call")
+@click.argument("callback_id", type=int)
+@click.option("--advisor", "advisor_id", required=True, help="The advisor's id in the roster.")
+def call(callback_id: int, advisor_id: str) -> None:
+    """Ring the advisor now; when they press 1, Twilio rings the relative with the hotline's number."""
+    from hotline.services.callback_calls import CallbackError, start
+
+    with open_runtime() as runtime:
+        try:
+            started = start(runtime, callback_id, advisor_id, actor=f"cli:{advisor_id}")
+        except CallbackError as error:
+            click.echo(f"hotline: {error}", err=True)
+            sys.exit(1)
+        mode = " (demo: recorded, not dialled)" if runtime.settings.demo_mode else ""
+    click.echo(
+        f"ringer {advisor_id} op (calling the advisor){mode}: forsøg {started.attempt_id}, {started.call_sid}"
+    )

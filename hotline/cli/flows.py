@@ -1,0 +1,56 @@
+"""`hotline flows check` and `hotline flows graph`: the call flow as managers change it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from hotline.cli.common import _settings
+from hotline.config.checks import flow_problems
+from ivr_flows.flow_file import FlowFileError, load_flow
+from ivr_flows.graph import to_mermaid
+from ivr_flows.prompts import PromptCatalogue
+
+
+@click.group("flows")
+def flows() -> None:
+    """The call flow (ivr_flows/flows/*.yaml)."""
+
+
+@flows.command("check")
+def check() -> None:
+    """Unknown targets, unreachable nodes, dead ends, repeated keys, missing prompts and recordings."""
+    problems, warnings = flow_problems(_settings())
+    for line in warnings:
+        click.echo(f"warning: {line}")
+    for line in problems:
+        click.echo(f"problem: {line}")
+    if warnings:
+        click.echo(f"{len(warnings)} recording(s) missing: those languages are not offered to callers yet")
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in the call flow", err=True)
+        sys.exit(1)
+    click.echo("ok: the call flow has no problems")
+
+
+@flows.command("graph")
+@click.option("--language", default="da", show_default=True, help="Language of the node labels.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
+def graph(language: str, output: Path | None) -> None:
+    """The flow as a Mermaid diagram (paste into any Mermaid viewer, or GitHub/GitLab markdown)."""
+    settings = _settings()
+    try:
+        flow = load_flow()
+    except FlowFileError as error:
+        click.echo(f"hotline: {error}", err=True)
+        sys.exit(1)
+    text = to_mermaid(flow, PromptCatalogue.load(default_language=settings.file.languages.default), language)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text)

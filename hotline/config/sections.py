@@ -1,0 +1,334 @@
+"""The sections of `config.yaml` as typed, validated models (pydantic); `hotline.config.settings` loads them."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from routing.numbers import normalize_number
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+def _e164(value: str | None, *, required: bool) -> str | None:
+    if value in (None, ""):
+        if required:
+            raise ValueError("a phone number is required; write it in E.164 form, e.g. '+4568000000'")
+        return None
+    normalized = normalize_number(str(value))
+    if normalized is None:
+        raise ValueError("is not a phone number; write it in E.164 form, e.g. '+4568000000'")
+    return normalized
+
+
+class ServiceSettings(BaseModel):
+    model_config = _STRICT
+    name: str = "Pårørendelinjen"
+    municipality: str = "Aarhus Kommune"
+    hotline_number: str = "+4568000000"
+    fallback_number: str | None = None
+    timezone: str = "Europe/Copenhagen"
+
+    @field_validator("hotline_number")
+    @classmethod
+    def _hotline(cls, v: str) -> str:
+        result = _e164(v, required=True)
+        assert result is not None
+        return result
+
+    @field_validator("fallback_number")
+    @classmethod
+    def _fallback(cls, v: str | None) -> str | None:
+        return _e164(v, required=False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not an IANA time zone; use e.g. 'Europe/Copenhagen'") from exc
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class VoiceSettings(BaseModel):
+    """How callers hear one language: a Twilio `<Say>` voice, or recorded audio when Twilio has no voice."""
+
+    model_config = _STRICT
+    name: str
+    mode: Literal["tts", "audio"] = "tts"
+    voice: str | None = None
+    say_language: str | None = None
+
+    @model_validator(mode="after")
+    def _voice_for_tts(self) -> VoiceSettings:
+        if self.mode == "tts" and not (self.voice and self.say_language):
+            raise ValueError(
+                "mode 'tts' needs both 'voice' (e.g. Polly.Naja) and 'say_language' (e.g. da-DK)"
+            )
+        return self
+
+
+class LanguageSettings(BaseModel):
+    """Defaults are the shipped Aarhus set (config.yaml repeats them, with comments)."""
+
+    model_config = _STRICT
+    default: str = "da"
+    enabled: list[str] = Field(default_factory=lambda: ["da", "en", "ar", "tr", "uk", "pl", "so"])
+    voices: dict[str, VoiceSettings] = Field(
+        default_factory=lambda: {
+            "da": VoiceSettings(name="Dansk", voice="Polly.Naja", say_language="da-DK"),
+            "en": VoiceSettings(name="English", voice="Polly.Amy", say_language="en-GB"),
+            "ar": VoiceSettings(name="العربية", voice="Polly.Zeina", say_language="arb"),
+            "tr": VoiceSettings(name="Türkçe", voice="Polly.Filiz", say_language="tr-TR"),
+            "uk": VoiceSettings(name="Українська", voice="Google.uk-UA-Standard-A", say_language="uk-UA"),
+            "pl": VoiceSettings(name="Polski", voice="Polly.Ewa", say_language="pl-PL"),
+            "so": VoiceSettings(name="Soomaali", mode="audio"),
+        }
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LanguageSettings:
+        if self.default not in self.enabled:
+            raise ValueError(f"default language {self.default!r} must also be listed in 'enabled'")
+        missing = [code for code in self.enabled if code not in self.voices]
+        if missing:
+            raise ValueError(f"enabled language(s) {', '.join(missing)} need an entry under 'voices'")
+        return self
+
+
+class EscalationSettings(BaseModel):
+    model_config = _STRICT
+    step_timeout_seconds: int = Field(20, ge=5, le=120)
+    max_wait_seconds_acute: int = Field(600, ge=30, le=3600)
+    max_wait_seconds_question: int = Field(180, ge=30, le=3600)
+    busy_expiry_minutes: int = Field(90, ge=5, le=24 * 60)
+
+
+class CallbackWindow(BaseModel):
+    """A time of day a relative can ask to be called back, in local time; `asap` has no hours."""
+
+    model_config = _STRICT
+    key: str
+    start: time | None = None
+    end: time | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> CallbackWindow:
+        if (self.start is None) != (self.end is None):
+            raise ValueError(
+                "a window needs both 'start' and 'end' (HH:MM), or neither for 'as soon as possible'"
+            )
+        return self
+
+
+class CallbackSettings(BaseModel):
+    model_config = _STRICT
+    response_minutes_acute: int = Field(30, ge=5)
+    response_minutes_question: int = Field(240, ge=15)
+    max_attempts: int = Field(3, ge=1, le=10)
+    minutes_between_attempts: int = Field(30, ge=5)
+    windows: list[CallbackWindow] = Field(
+        default_factory=lambda: [
+            CallbackWindow(key="asap"),
+            CallbackWindow(key="this_evening", start=time(17), end=time(21)),
+            CallbackWindow(key="tomorrow_morning", start=time(7), end=time(9)),
+            CallbackWindow(key="tomorrow_daytime", start=time(9), end=time(15)),
+        ]
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _unique_keys(cls, v: list[CallbackWindow]) -> list[CallbackWindow]:
+        keys = [w.key for w in v]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(
+                f"window key(s) {', '.join(dupes)} are listed twice; give each window its own key"
+            )
+        if not v:
+            raise ValueError("at least one callback window is needed, e.g. '- key: asap'")
+        return v
+
+
+class DestinationSettings(BaseModel):
+    model_config = _STRICT
+    allowed_countries: list[str] = Field(default_factory=lambda: ["DK"])
+    allow_toll_free: bool = True
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if not (len(c) == 2 and c.isalpha() and c.isupper())]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an ISO 3166 country code; use two capital letters, e.g. DK")
+        return v
+
+
+class RetentionSettings(BaseModel):
+    model_config = _STRICT
+    message_bodies_days: int = Field(90, ge=1)
+    recordings_days: int = Field(30, ge=1)
+    notes_days: int = Field(365, ge=1)
+    call_records_days: int = Field(365, ge=1)
+
+
+class WebSettings(BaseModel):
+    model_config = _STRICT
+    trusted_proxies: int = Field(0, ge=0, le=5)
+    max_request_bytes: int = Field(256 * 1024, ge=16 * 1024)
+
+
+class SchedulerSettings(BaseModel):
+    model_config = _STRICT
+    heartbeat_seconds: int = Field(10, ge=1, le=300)
+    leader_poll_seconds: float = Field(5, gt=0, le=25)
+
+
+def _http_url(value: str | None, *, required: bool) -> str | None:
+    if value in (None, ""):
+        if required:
+            raise ValueError("a link is required; write a full https URL, e.g. 'https://www.aarhus.dk/...'")
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(ch.isspace() for ch in str(value)):
+        raise ValueError("is not a web address; write a full https URL, e.g. 'https://www.aarhus.dk/...'")
+    return str(value)
+
+
+class SmsInfoSettings(BaseModel):
+    """What the information keywords (TILBUD, HÅNDBOG, NETVÆRK, MENTOR) send: links and the mentor phone."""
+
+    model_config = _STRICT
+    offers_url: str = "https://www.aarhus.dk/paaroerende/tilbud"
+    handbook_url: str = "https://www.aarhus.dk/paaroerende/haandbog"
+    network_url: str = "https://www.aarhus.dk/paaroerende/netvaerk"
+    mentor_url: str = "https://www.aarhus.dk/paaroerende/mentor"
+    mentor_phone: str = "+4568000001"
+
+    @field_validator("offers_url", "handbook_url", "network_url", "mentor_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        result = _http_url(v, required=True)
+        assert result is not None
+        return result
+
+    @field_validator("mentor_phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        result = _e164(v, required=True)
+        assert result is not None
+        return result
+
+
+class SmsSettings(BaseModel):
+    """Texts: segment budget, automatic-reply caps, and how the outbox retries."""
+
+    model_config = _STRICT
+    max_segments: int = Field(3, ge=1, le=10)
+    auto_replies_per_number_per_hour: int = Field(5, ge=0)
+    auto_replies_total_per_hour: int = Field(300, ge=0)
+    send_attempts: int = Field(5, ge=1, le=20)
+    retry_seconds: int = Field(30, ge=0, le=3600)
+    retry_max_seconds: int = Field(1800, ge=0, le=24 * 3600)
+    batch_size: int = Field(50, ge=1, le=1000)
+    sending_timeout_minutes: int = Field(30, ge=5, le=24 * 60)
+    staff_url: str | None = None
+    info: SmsInfoSettings = Field(default_factory=SmsInfoSettings)
+
+    @field_validator("staff_url")
+    @classmethod
+    def _staff(cls, v: str | None) -> str | None:
+        result = _http_url(v, required=False)
+        return result.rstrip("/") if result else None
+
+    @model_validator(mode="after")
+    def _backoff(self) -> SmsSettings:
+        if self.retry_max_seconds < self.retry_seconds:
+            raise ValueError(
+                f"retry_max_seconds ({self.retry_max_seconds}) must be at least retry_seconds "
+                f"({self.retry_seconds})"
+            )
+        return self
+
+
+class JobSettings(BaseModel):
+    """When the clockwork runs. Times of day are local (service.timezone)."""
+
+    model_config = _STRICT
+    outbox_seconds: int = Field(5, ge=1, le=300)
+    callbacks_seconds: int = Field(60, ge=5, le=900)
+    shift_lookback_minutes: int = Field(120, ge=5, le=24 * 60)
+    gap_report_at: time = time(7, 30)
+    gap_report_days: int = Field(7, ge=1, le=31)
+    purge_at: time = time(3, 30)
+    erasure_seconds: int = Field(300, ge=10, le=24 * 3600)
+
+
+class LoggingSettings(BaseModel):
+    model_config = _STRICT
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+Layer = Literal["primary", "backup", "manager"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALL_LAYERS: tuple[Layer, ...] = ("primary", "backup", "manager")
+
+
+class CoverageWindowSettings(BaseModel):
+    """Hours the hotline promises a human (local time); an end at or before the start runs past midnight."""
+
+    model_config = _STRICT
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    start: time
+    end: time
+
+
+class RoutingSettings(BaseModel):
+    """How the chain of advisors is ordered (see docs/roster.md), and which hours must be covered."""
+
+    model_config = _STRICT
+    contact_person_first: bool = True
+    language_first: bool = True
+    layer_order: bool = True
+    acute_layers: list[Layer] = Field(default_factory=lambda: list(ALL_LAYERS))
+    question_layers: list[Layer] = Field(default_factory=lambda: list(ALL_LAYERS[:2]))
+    # Empty: around the clock (24/7). Gaps are reported only inside these hours.
+    coverage_hours: list[CoverageWindowSettings] = Field(default_factory=list)
+
+    @field_validator("acute_layers", "question_layers")
+    @classmethod
+    def _some_layer(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("list at least one layer (primary, backup, manager), or calls would ring nobody")
+        return v
+
+
+class FileSettings(BaseModel):
+    """Everything `config.yaml` may hold."""
+
+    model_config = _STRICT
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    languages: LanguageSettings = Field(default_factory=LanguageSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
+    destinations: DestinationSettings = Field(default_factory=DestinationSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    instance_dir: str = "instance"
+    database_url: str | None = None

@@ -1,0 +1,257 @@
+"""Typed settings: `config.yaml` (committed, commented) plus secrets and deployment values from the environment.
+
+`load_settings()` returns a validated `Settings` or raises `ConfigError`, whose `problems` each name the key, the
+value and the fix — the command line prints them one per line and exits non-zero, without a traceback. The
+sections of the file are modelled in `hotline.config.sections`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hotline.config.errors import ConfigError, describe_validation_error, yaml_line_of
+from hotline.config.sections import FileSettings
+
+DEFAULT_CONFIG_PATHS = (Path("config.yaml"),)
+
+
+def join_url(base: str, path: str, **params: object) -> str:
+    """The one URL builder: `base` + `path`, with `params` as the query string ('' base: a relative URL)."""
+    query = f"?{urlencode({k: str(v) for k, v in params.items()})}" if params else ""
+    return f"{base}{path}{query}"
+
+
+class Settings(BaseModel):
+    """The validated whole: the file's settings plus what comes from the environment."""
+
+    model_config = ConfigDict(frozen=True)
+    file: FileSettings
+    config_path: str | None
+    database_url: str
+    port: int
+    public_url: str | None
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_api_url: str | None
+    secret_key: str | None
+
+    @property
+    def demo_mode(self) -> bool:
+        """True without Twilio credentials: nothing leaves the machine."""
+        return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def base_url(self) -> str:
+        """Where the hotline is reached: HOTLINE_PUBLIC_URL, else this machine at the configured port."""
+        return self.public_url or f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str, **params: object) -> str:
+        """An absolute URL of this hotline (outbound calls' webhooks, staff and calendar links)."""
+        return join_url(self.base_url, path, **params)
+
+    def twiml_url(self, path: str, **params: object) -> str:
+        """A URL inside a TwiML answer: absolute with HOTLINE_PUBLIC_URL, else relative to the request Twilio made
+        (so the terminal phone and tests follow it to whichever address they called)."""
+        return join_url(self.public_url or "", path, **params)
+
+    @property
+    def instance_path(self) -> Path:
+        return Path(self.file.instance_dir).resolve()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+ENV_KEYS = (
+    "HOTLINE_CONFIG",
+    "HOTLINE_DATABASE_URL",
+    "HOTLINE_PORT",
+    "HOTLINE_PUBLIC_URL",
+    "HOTLINE_TWILIO_API_URL",
+    "HOTLINE_SECRET_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+)
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_config_file(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            [f"{path}: the config file does not exist; set HOTLINE_CONFIG to an existing file or create it"]
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            [f"{path}: cannot read the config file ({exc}); check its permissions and encoding"]
+        ) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "is not valid YAML"
+        raise ConfigError(
+            [f"{where}: {problem}; fix the YAML syntax there (indentation, quotes, colons)"]
+        ) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: the top level must be a mapping of keys (service:, languages:, ...)"])
+    return data, text
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    config_path: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Validate the config file (HOTLINE_CONFIG, else ./config.yaml, else built-in defaults) and the environment.
+
+    `overrides` is merged over the file's content (tests pass settings this way). Raises ConfigError listing
+    every problem found, not just the first.
+    """
+    env = dict(os.environ if environ is None else environ)
+    path: Path | None = None
+    if config_path is not None:
+        path = Path(config_path)
+    elif env.get("HOTLINE_CONFIG"):
+        path = Path(env["HOTLINE_CONFIG"])
+    else:
+        path = next((p for p in DEFAULT_CONFIG_PATHS if p.exists()), None)
+
+    data: dict[str, Any] = {}
+    text = ""
+    if path is not None:
+        data, text = _read_config_file(path)
+    if overrides:
+        data = _deep_merge(data, overrides)
+
+    problems: list[str] = []
+    file_settings: FileSettings | None = None
+    try:
+        file_settings = FileSettings.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(describe_validation_error(exc, data, str(path or "config"), text))
+
+    problems.extend(_environment_problems(env))
+    if problems:
+        raise ConfigError(problems)
+    assert file_settings is not None
+
+    database_url = env.get("HOTLINE_DATABASE_URL") or file_settings.database_url
+    if not database_url:
+        database_url = f"sqlite:///{Path(file_settings.instance_dir) / 'hotline.db'}"
+    public_url = env.get("HOTLINE_PUBLIC_URL") or None
+    return Settings(
+        file=file_settings,
+        config_path=str(path) if path else None,
+        database_url=normalize_database_url(database_url),
+        port=int(env.get("HOTLINE_PORT") or 8000),
+        public_url=public_url.rstrip("/") if public_url else None,
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+        twilio_api_url=(env.get("HOTLINE_TWILIO_API_URL") or "").rstrip("/") or None,
+        secret_key=env.get("HOTLINE_SECRET_KEY") or None,
+    )
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written without a driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _environment_problems(env: Mapping[str, str]) -> list[str]:
+    from urllib.parse import urlsplit
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    problems: list[str] = []
+    sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")
+    if bool(sid) != bool(token):
+        missing = "TWILIO_AUTH_TOKEN" if sid else "TWILIO_ACCOUNT_SID"
+        problems.append(
+            f"{missing} is not set but its partner is: set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for "
+            "live mode, or neither for offline demo mode"
+        )
+    if sid and not (sid.startswith("AC") and len(sid) == 34):
+        problems.append(
+            f"TWILIO_ACCOUNT_SID={sid[:6]}...: an Account SID starts with 'AC' and has 34 characters; copy it "
+            "from the Twilio console (Account Info)"
+        )
+    if sid and token and not env.get("HOTLINE_SECRET_KEY"):
+        problems.append(
+            "HOTLINE_SECRET_KEY is not set: live mode needs a long random secret for staff sessions; generate one "
+            "with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    if sid and token and not env.get("HOTLINE_PUBLIC_URL"):
+        problems.append(
+            "HOTLINE_PUBLIC_URL is not set: live mode needs the https base URL Twilio calls (e.g. "
+            "https://hotline.aarhus.dk) to check signatures and to hand Twilio callback URLs"
+        )
+    port = env.get("HOTLINE_PORT")
+    if port is not None and port != "" and not (port.isdigit() and 1 <= int(port) <= 65535):
+        problems.append(f"HOTLINE_PORT={port!r}: must be a whole number from 1 to 65535, e.g. 8000")
+    for key in ("HOTLINE_PUBLIC_URL", "HOTLINE_TWILIO_API_URL"):
+        value = env.get(key)
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                problems.append(
+                    f"{key}={value!r}: must be an http(s) base URL without query, e.g. https://hotline.aarhus.dk"
+                )
+    db = env.get("HOTLINE_DATABASE_URL")
+    if db:
+        try:
+            url = make_url(normalize_database_url(db))
+        except ArgumentError:
+            problems.append(
+                f"HOTLINE_DATABASE_URL={_redact_url(db)!r}: not a database URL; use e.g. "
+                "postgresql://user@host:5432/hotline or sqlite:///instance/hotline.db"
+            )
+        else:
+            if url.get_backend_name() not in ("sqlite", "postgresql"):
+                problems.append(
+                    f"HOTLINE_DATABASE_URL={_redact_url(db)!r}: {url.get_backend_name()} is not supported; use "
+                    "PostgreSQL (postgresql://...) or SQLite (sqlite:///...)"
+                )
+    return problems
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a database URL before it is shown."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable>"
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+__all__ = ["ENV_KEYS", "ConfigError", "FileSettings", "Settings", "load_settings", "yaml_line_of"]

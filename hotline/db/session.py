@@ -1,0 +1,127 @@
+"""The database: engine set-up (SQLite pragmas, PostgreSQL pooling), one sessionmaker, and Alembic migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, literal, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.db.models import Base
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
+    """An engine for `url`: SQLite runs with WAL, foreign keys on and a busy timeout; PostgreSQL pre-pings."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": connect_timeout},
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """The one sessionmaker; callers own their transactions."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at the migrations shipped inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every migration up to head (idempotent)."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with this version of the code."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """None when the schema is current; otherwise what is wrong and which command fixes it."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return "the database has no schema yet; run `hotline db upgrade`"
+    return f"the database schema is at {current} but this code needs {head}; run `hotline db upgrade`"
+
+
+def ping(engine: Engine) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def insert_ignore(
+    session: Session, model: type[Base], values: Mapping[str, Any], conflict: list[str]
+) -> bool:
+    """INSERT a row unless one with the same `conflict` columns exists; True when this call inserted it.
+
+    Used for everything Twilio may deliver twice (a retried webhook): the database, not a read-then-write race,
+    decides which delivery wins.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict).returning(literal(1))
+    )
+    # RETURNING, not rowcount: psycopg reports -1 rows for ON CONFLICT DO NOTHING.
+    return session.execute(statement).first() is not None
+
+
+__all__ = [
+    "Base",
+    "current_revision",
+    "head_revision",
+    "insert_ignore",
+    "make_engine",
+    "make_session_factory",
+    "ping",
+    "schema_problem",
+    "upgrade",
+]

@@ -1,0 +1,1 @@
+"""Tools for developers, not part of the service: the terminal phone and its keypad."""

@@ -1,0 +1,1 @@
+"""Use cases: each takes a Session (or the parts it needs), never commits, imports no Flask, twilio or click."""

@@ -1,0 +1,146 @@
+"""Calling a relative back: Twilio rings the advisor first and, when they press 1, the relative.
+
+`start` records the attempt and places the advisor's call; the webhooks in `hotline.twilio.callback_calls` walk the call and
+record the outcome (reached, or not reached with the retry policy's next attempt).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.config.sections import CallbackSettings
+from hotline.config.settings import Settings
+from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest, utcnow
+from hotline.services import callback_queue, outbox
+from hotline.transport.base import Transport, TransportError
+from routing.callbacks import Event, State, after_no_answer
+
+log = logging.getLogger(__name__)
+
+
+class CallbackError(Exception):
+    """The callback cannot be started; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Started:
+    attempt_id: int
+    call_sid: str
+
+
+class Dialer(Protocol):
+    """What placing a callback needs of the running hotline (a Runtime is one): the attempt is committed before
+    the advisor's phone rings, so this use case owns its transactions."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def transport(self) -> Transport: ...
+
+
+def callback_url(settings: Settings, path: str, **params: object) -> str:
+    """The webhook of an outbound callback's call (absolute: Twilio calls it for a call it placed)."""
+    return settings.url(f"/twilio/callback{path}", **params)
+
+
+def start(runtime: Dialer, callback_id: int, advisor_id: str, actor: str) -> Started:
+    """Take callback `callback_id` for `advisor_id` and ring the advisor's phone."""
+    with runtime.sessions.begin() as session:
+        callback = session.get(CallbackRequest, callback_id)
+        advisor = session.get(AdvisorRecord, advisor_id)
+        if callback is None:
+            raise CallbackError(f"callback {callback_id} does not exist; see `hotline callbacks list`")
+        if advisor is None or not advisor.active:
+            raise CallbackError(f"advisor {advisor_id!r} is not in the roster; see `hotline roster export`")
+        if callback.state != State.SCHEDULED.value:
+            raise CallbackError(
+                f"callback {callback_id} is {callback.state}; only a scheduled callback can be started"
+            )
+        callback_queue.move(session, callback, Event.START, actor)
+        attempt = CallbackAttempt(callback_id=callback.id, advisor_id=advisor.id, started_at=utcnow())
+        session.add(attempt)
+        session.flush()
+        attempt_id, advisor_phone = attempt.id, advisor.phone_number
+    try:
+        placed = runtime.transport.place_call(
+            to=advisor_phone,
+            from_=runtime.settings.file.service.hotline_number,
+            url=callback_url(runtime.settings, "/advisor", attempt=attempt_id),
+            status_callback=callback_url(runtime.settings, "/advisor-status", attempt=attempt_id),
+            timeout_seconds=runtime.settings.file.escalation.step_timeout_seconds,
+        )
+    except TransportError as error:
+        finish_unstarted(runtime, attempt_id, "call_failed", actor)
+        raise CallbackError(f"could not ring the advisor: {error.message}") from error
+    with runtime.sessions.begin() as session:
+        row = session.get(CallbackAttempt, attempt_id)
+        assert row is not None
+        row.advisor_call_sid = placed.sid
+    log.info(
+        "callback started", extra={"callback": callback_id, "attempt": attempt_id, "advisor": advisor_id}
+    )
+    return Started(attempt_id, placed.sid)
+
+
+def finish_unstarted(runtime: Dialer, attempt_id: int, outcome: str, actor: str) -> None:
+    """The advisor never took the callback: the attempt ends and the callback goes back to the queue."""
+    with runtime.sessions.begin() as session:
+        attempt = session.get(CallbackAttempt, attempt_id)
+        if attempt is None or attempt.outcome is not None:
+            return
+        attempt.outcome, attempt.ended_at = outcome, utcnow()
+        callback = session.get(CallbackRequest, attempt.callback_id)
+        if callback is not None and callback.state == State.IN_PROGRESS.value:
+            callback_queue.move(session, callback, Event.RELEASE, actor)
+
+
+def record_outcome(
+    session: Session,
+    attempt: CallbackAttempt,
+    *,
+    reached: bool,
+    now: datetime,
+    actor: str,
+    settings: CallbackSettings,
+) -> None:
+    """Reached → done; not reached → the retry policy decides the next attempt or the end."""
+    if attempt.outcome is not None:
+        return  # a retried webhook: already recorded
+    attempt.outcome, attempt.ended_at = ("reached" if reached else "not_reached"), now
+    callback = session.get(CallbackRequest, attempt.callback_id)
+    if callback is None or callback.state != State.IN_PROGRESS.value:
+        return
+    if reached:
+        callback_queue.move(session, callback, Event.ANSWERED, actor, now)
+        return
+    callback.attempts += 1
+    outcome = after_no_answer(
+        callback.attempts,
+        now,
+        callback_queue.slot_of(callback),
+        callback_queue.retry_policy(settings),
+        actor=actor,
+    )
+    for step in outcome.transitions:
+        callback_queue.move(session, callback, step.event, step.actor, now)
+    callback.next_attempt_at = outcome.next_attempt_at
+    if outcome.final:  # no more tries: tell the relative, and how to ask again
+        outbox.enqueue(
+            session,
+            to=callback.phone_number,
+            purpose="callback_given_up",
+            language=callback.language,
+            now=now,
+            relative_id=callback.relative_id,
+            callback_id=callback.id,
+            dedup_key=outbox.callback_text_key(callback.id, "given_up"),
+        )

@@ -1,0 +1,230 @@
+"""The callback queue in the database: register (idempotently), move through states, record attempts.
+
+The rules (windows, due times, states, retries) are `routing.callbacks`; this module stores their results.
+Functions take the session and do not commit: the caller commits before the relative hears a confirmation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.config.sections import CallbackSettings
+from hotline.db.models import (
+    CallbackAttempt,
+    CallbackCall,
+    CallbackRequest,
+    CallbackTransition,
+    Relative,
+    utcnow,
+)
+from hotline.db.session import insert_ignore
+from hotline.services import outbox
+from routing.callbacks import (
+    FINAL_STATES,
+    Event,
+    Priority,
+    RetryPolicy,
+    State,
+    WindowSlot,
+    WindowSpec,
+    due_time,
+    record,
+    resolve_window,
+    transition,
+)
+
+OPEN_STATES = tuple(s.value for s in State if s not in FINAL_STATES)
+
+
+def window_specs(settings: CallbackSettings) -> dict[str, WindowSpec]:
+    """config.yaml's windows as routing's specs ("as soon as possible" spans the question response time)."""
+    specs = {}
+    for window in settings.windows:
+        if window.start is None:
+            specs[window.key] = WindowSpec(key=window.key, within_minutes=settings.response_minutes_question)
+        else:
+            specs[window.key] = WindowSpec(key=window.key, start=window.start, end=window.end)
+    return specs
+
+
+def retry_policy(settings: CallbackSettings) -> RetryPolicy:
+    return RetryPolicy(max_attempts=settings.max_attempts, minutes_between=settings.minutes_between_attempts)
+
+
+def response_minutes(settings: CallbackSettings) -> dict[str, int]:
+    return {"acute": settings.response_minutes_acute, "question": settings.response_minutes_question}
+
+
+@dataclass(frozen=True)
+class Registration:
+    callback: CallbackRequest
+    created: bool  # False: this call was linked to an open request, or the webhook was a retry
+
+
+def _add_transition(
+    session: Session, callback: CallbackRequest, event: Event, actor: str, at: datetime
+) -> None:
+    step = record(State(callback.state), event, actor=actor, at=at)
+    session.add(
+        CallbackTransition(
+            callback_id=callback.id,
+            from_state=step.from_state.value,
+            to_state=step.to_state.value,
+            event=step.event.value,
+            actor=actor[:100],
+            at=step.at,
+        )
+    )
+    callback.state = step.to_state.value
+    callback.updated_at = at
+    if step.to_state in FINAL_STATES:
+        callback.open_for_relative = None
+    # The relative's status text for this step, in the same transaction as the step itself.
+    outbox.callback_moved(session, callback, step.event, at)
+
+
+def open_request(session: Session, relative_id: int) -> CallbackRequest | None:
+    return session.scalars(
+        select(CallbackRequest).where(CallbackRequest.open_for_relative == relative_id)
+    ).one_or_none()
+
+
+def register(
+    session: Session,
+    *,
+    relative: Relative,
+    call_sid: str | None,
+    priority: Priority,
+    reason: str,
+    language: str,
+    window_key: str,
+    settings: CallbackSettings,
+    assigned_advisor_id: str | None,
+    now: datetime,
+    actor: str,
+    recording_sid: str | None = None,
+) -> Registration:
+    """A callback for `relative`: the existing one for this call or their open request, else a new one.
+
+    A new request is written as requested → scheduled with its slot and due time. An acute call linked to an
+    open question raises its priority; it never lowers one.
+    """
+    if call_sid:
+        linked = session.scalars(select(CallbackCall).where(CallbackCall.call_sid == call_sid)).one_or_none()
+        if linked is not None:
+            existing = session.get(CallbackRequest, linked.callback_id)
+            assert existing is not None
+            return Registration(existing, created=False)
+    existing = open_request(session, relative.id)
+    if existing is not None:
+        if priority == Priority.ACUTE and existing.priority != Priority.ACUTE.value:
+            existing.priority = Priority.ACUTE.value
+            existing.due_at = min(
+                existing.due_at, due_time(priority, _slot(existing), now, response_minutes(settings))
+            )
+        if recording_sid and not existing.recording_sid:
+            existing.recording_sid = recording_sid
+        _link(session, existing, call_sid, now)
+        return Registration(existing, created=False)
+
+    specs = window_specs(settings)
+    spec = specs.get(window_key) or next(iter(specs.values()))
+    slot = resolve_window(spec, now)
+    callback = CallbackRequest(
+        relative_id=relative.id,
+        open_for_relative=relative.id,
+        phone_number=relative.phone_number,
+        priority=priority.value,
+        reason=reason,
+        language=language,
+        window_key=spec.key,
+        window_start=slot.start_utc,
+        window_end=slot.end_utc,
+        due_at=due_time(priority, slot, now, response_minutes(settings)),
+        state=State.REQUESTED.value,
+        assigned_advisor_id=assigned_advisor_id,
+        recording_sid=recording_sid,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(callback)
+    session.flush()
+    session.add(
+        CallbackTransition(
+            callback_id=callback.id,
+            from_state=None,
+            to_state=State.REQUESTED.value,
+            event="request",
+            actor=actor[:100],
+            at=now,
+        )
+    )
+    _add_transition(session, callback, Event.SCHEDULE, actor, now)
+    _link(session, callback, call_sid, now)
+    return Registration(callback, created=True)
+
+
+def _link(session: Session, callback: CallbackRequest, call_sid: str | None, now: datetime) -> None:
+    if call_sid:
+        insert_ignore(
+            session, CallbackCall, {"callback_id": callback.id, "call_sid": call_sid, "at": now}, ["call_sid"]
+        )
+
+
+def _slot(callback: CallbackRequest) -> WindowSlot:
+    return WindowSlot(
+        callback.window_start, callback.window_end, callback.window_key, asap=callback.window_key == "asap"
+    )
+
+
+def move(
+    session: Session, callback: CallbackRequest, event: Event, actor: str, now: datetime | None = None
+) -> None:
+    """Apply `event` (raises routing's IllegalTransition when it does not apply) and record who and when."""
+    transition(State(callback.state), event)
+    _add_transition(session, callback, event, actor, now or utcnow())
+
+
+def slot_of(callback: CallbackRequest) -> WindowSlot:
+    """The window the relative was promised."""
+    return _slot(callback)
+
+
+def queue(session: Session, *, include_closed: bool = False) -> list[CallbackRequest]:
+    """Open callbacks in working order: acute first, then earliest due, then oldest."""
+    statement = select(CallbackRequest)
+    if not include_closed:
+        statement = statement.where(CallbackRequest.state.in_(OPEN_STATES))
+    rows = list(session.scalars(statement))
+    return sorted(rows, key=lambda c: (c.priority != Priority.ACUTE.value, c.due_at, c.created_at, c.id))
+
+
+def add_note(session: Session, callback: CallbackRequest, advisor_id: str, text: str, now: datetime) -> None:
+    """A note for whoever works the callback next (personal data: purged after `retention.notes_days`)."""
+    session.add(
+        CallbackAttempt(
+            callback_id=callback.id,
+            advisor_id=advisor_id,
+            outcome="note",
+            note=text,
+            started_at=now,
+            ended_at=now,
+        )
+    )
+
+
+def notes_on(session: Session, callback_ids: list[int]) -> int:
+    """How many notes are left on these callbacks (for the handover)."""
+    if not callback_ids:
+        return 0
+    return len(
+        session.scalars(
+            select(CallbackAttempt.id).where(
+                CallbackAttempt.callback_id.in_(callback_ids), CallbackAttempt.note.is_not(None)
+            )
+        ).all()
+    )

@@ -1,0 +1,94 @@
+"""Rosters in the database: the newest imported roster file is the one in force.
+
+The whole file is kept (so export and audit give back exactly what a manager imported) and advisors are mirrored
+into `advisors` so calls and callbacks can refer to them. Parsing is `routing.roster_file`'s job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from importlib.resources import files
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.db.models import AdvisorRecord, RosterVersion, utcnow
+from routing.roster import Roster
+from routing.roster_file import load_roster
+
+DEMO_ROSTER = files("routing") / "demo_roster.yaml"
+
+_cache_lock = threading.Lock()
+# Parsed rosters by (version id, checksum): a rolled-back import can free an id for another file, so the id
+# alone does not name a roster; the cache is filled only from committed rows read back.
+_cache: dict[tuple[int, str], Roster] = {}
+
+
+def import_roster(session: Session, text: str, *, source_name: str, actor: str) -> Roster:
+    """Validate `text` (raises RosterFileError listing every problem, changing nothing) and make it current."""
+    roster = load_roster(text, source_name)
+    version = RosterVersion(
+        content=text,
+        checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source_name=source_name[:200],
+        imported_by=actor[:100],
+        imported_at=utcnow(),
+    )
+    session.add(version)
+    _sync_advisors(session, roster)
+    session.flush()
+    return roster
+
+
+def _sync_advisors(session: Session, roster: Roster) -> None:
+    known = {a.id: a for a in session.scalars(select(AdvisorRecord))}
+    in_roster = set()
+    for advisor in roster.advisors:
+        in_roster.add(advisor.id)
+        row = known.get(advisor.id)
+        if row is None:
+            row = AdvisorRecord(id=advisor.id)
+            session.add(row)
+        row.name = advisor.name
+        row.phone_number = advisor.phone
+        row.languages = ",".join(advisor.languages)
+        row.team = advisor.team or None
+        row.active = advisor.active
+    for advisor_id, row in known.items():
+        if advisor_id not in in_roster:
+            row.active = False  # kept for history: old callbacks still point at them
+
+
+def current_version(session: Session) -> RosterVersion | None:
+    return session.scalars(select(RosterVersion).order_by(RosterVersion.id.desc()).limit(1)).first()
+
+
+def current_roster(session: Session) -> Roster | None:
+    """The roster in force, parsed once per process per version."""
+    newest = session.execute(
+        select(RosterVersion.id, RosterVersion.checksum).order_by(RosterVersion.id.desc()).limit(1)
+    ).first()
+    if newest is None:
+        return None
+    key = (newest.id, newest.checksum)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    version = session.get(RosterVersion, newest.id)
+    assert version is not None
+    roster = load_roster(version.content, version.source_name)
+    with _cache_lock:
+        _cache[key] = roster
+    return roster
+
+
+def ensure_demo_roster(session: Session) -> bool:
+    """In the offline demo, start with the fictional demo roster if none was imported; True if it was."""
+    if current_version(session) is not None:
+        return False
+    import_roster(
+        session, DEMO_ROSTER.read_text(encoding="utf-8"), source_name="demo_roster.yaml", actor="demo"
+    )
+    return True

@@ -1,0 +1,142 @@
+"""Carrying out the flow's actions: register a callback, send information by text, check a keyed-in number,
+and take a voicemail. Each is keyed on the CallSid, so a webhook Twilio retries does not act twice."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.db.models import Recording, utcnow
+from hotline.db.session import insert_ignore
+from hotline.runtime import Runtime
+from hotline.services import callback_queue, relatives
+from hotline.services.inbox import queue_info_text
+from ivr_flows.call_state import CallState
+from ivr_flows.outcome import Action
+from routing.callbacks import Priority
+from routing.guard import check_destination
+from routing.numbers import mask_number, normalize_number
+
+log = logging.getLogger(__name__)
+
+
+def _number(action: Action) -> str | None:
+    """The number to call or text back: one the caller keyed in and confirmed, else their caller ID."""
+    return normalize_number(action.params.get("number") or request.form.get("From"))
+
+
+def carry_out(session: Session, runtime: Runtime, call_sid: str, action: Action) -> str:
+    """Do `action` and return its result word for the engine."""
+    if action.kind == "validate_number":
+        decision = check_destination(action.params.get("number"), runtime.policy)
+        return "ok" if decision.allowed else "refused"
+    if action.kind == "callback":
+        return _callback(session, runtime, call_sid, action)
+    if action.kind == "sms_info":
+        return _sms_info(session, runtime, call_sid, action)
+    log.error("unknown flow action", extra={"call_sid": call_sid, "action": action.kind})
+    return "failed"
+
+
+def _callback(session: Session, runtime: Runtime, call_sid: str, action: Action) -> str:
+    number = _number(action)
+    if number is None or not check_destination(number, runtime.policy).allowed:
+        return "failed"
+    relative, _ = relatives.find_or_create(session, number)
+    language = action.params.get("language") or action.state.language or runtime.languages.default
+    relative.language = relative.language or language
+    reason = action.params.get("reason", "question")
+    callback_queue.register(
+        session,
+        relative=relative,
+        call_sid=call_sid,
+        priority=Priority(reason if reason in ("acute", "question") else "question"),
+        reason=reason,
+        language=language,
+        window_key=action.params.get("window", "asap"),
+        settings=runtime.settings.file.callbacks,
+        assigned_advisor_id=relatives.contact_person(relative),
+        now=utcnow(),
+        actor="system:ivr",
+    )
+    # Committed before the caller hears the confirmation: the caller is told only what is stored.
+    session.flush()
+    return "registered"
+
+
+def _sms_info(session: Session, runtime: Runtime, call_sid: str, action: Action) -> str:
+    """Queue the information text in the caller's language; the dedup key makes a retried step a no-op."""
+    number = _number(action)
+    if number is None:
+        return "failed"
+    topic = action.params.get("topic", "offers")
+    language = action.params.get("language") or action.state.language or runtime.languages.default
+    queued = queue_info_text(
+        session, runtime.settings, number, topic, language, utcnow(), dedup_key=f"ivr:{call_sid}:{topic}"
+    )
+    return "sent" if queued else "failed"
+
+
+def voicemail_twiml(response: VoiceResponse, runtime: Runtime, action: Action) -> None:
+    """`<Record>` whose result comes back to the flow as ActionResult("voicemail", recorded|empty)."""
+    url = runtime.settings.twiml_url("/twilio/voice/step", **action.state.to_params(), rec="1")
+    max_length = action.params.get("max_length_s", "120")
+    response.record(
+        action=url,
+        method="POST",
+        max_length=int(max_length) if max_length.isdigit() else 120,
+        finish_on_key="#",
+        play_beep=True,
+        timeout=8,
+    )
+    response.redirect(url, method="POST")  # nothing recorded at all: the flow decides what comes next
+
+
+def store_voicemail(session: Session, runtime: Runtime, call_sid: str, state: CallState) -> str:
+    """Keep the recording's reference and put it in the callback queue; "empty" when nothing was said."""
+    recording_sid = request.form.get("RecordingSid", "")
+    duration = request.form.get("RecordingDuration", "0")
+    if not recording_sid.startswith("RE") or not duration.isdigit() or int(duration) == 0:
+        return "empty"
+    number = normalize_number(request.form.get("From"))
+    if number is None and state.digits and state.number_confirmed:
+        number = normalize_number(f"+45{state.digits}")
+    insert_ignore(
+        session,
+        Recording,
+        {
+            "recording_sid": recording_sid[:64],
+            "call_sid": call_sid,
+            "recording_url": request.form.get("RecordingUrl"),
+            "duration_seconds": int(duration),
+            "from_number": number,
+            "source": "ivr",
+            "received_at": utcnow(),
+        },
+        ["recording_sid"],
+    )
+    if number is not None:
+        relative, _ = relatives.find_or_create(session, number)
+        language = state.language or runtime.languages.default
+        relative.language = relative.language or language
+        callback_queue.register(
+            session,
+            relative=relative,
+            call_sid=call_sid,
+            priority=Priority.QUESTION,
+            reason="voicemail",
+            language=language,
+            window_key="asap",
+            settings=runtime.settings.file.callbacks,
+            assigned_advisor_id=relatives.contact_person(relative),
+            now=utcnow(),
+            actor="system:voicemail",
+            recording_sid=recording_sid[:64],
+        )
+    log.info(
+        "voicemail saved", extra={"call_sid": call_sid, "from": mask_number(number), "seconds": duration}
+    )
+    return "recorded"

@@ -1,0 +1,77 @@
+"""The answer that needs no database: used for Twilio's Fallback URL and whenever a voice webhook fails.
+
+Danish and English, the 112 notice, then a `<Dial>` to the configured fallback number; if none is set (or nobody
+answers there), a voicemail whose reference is spooled to a local file (see `hotline.services.spool`).
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.config.settings import Settings, join_url
+from hotline.twilio.speak import speak
+from ivr_flows.prompts import PromptCatalogue
+
+FALLBACK_LANGUAGES = ("da", "en")
+MAX_VOICEMAIL_SECONDS = 180
+
+
+def _intro(response: VoiceResponse, settings: Settings, prompts: PromptCatalogue) -> None:
+    name = settings.file.service.name
+    for language in FALLBACK_LANGUAGES:
+        speak(response, prompts, settings.file.languages, language, "system.fallback", service_name=name)
+        speak(response, prompts, settings.file.languages, language, "system.emergency")
+
+
+def record_voicemail(
+    response: VoiceResponse, settings: Settings, prompts: PromptCatalogue, base: str
+) -> None:
+    """Ask for a message and record it; the recording's reference is posted to the spooling endpoint."""
+    for language in FALLBACK_LANGUAGES:
+        speak(response, prompts, settings.file.languages, language, "system.fallback_record")
+    response.record(
+        action=join_url(base, "/twilio/voice/fallback/recording"),
+        method="POST",
+        max_length=MAX_VOICEMAIL_SECONDS,
+        finish_on_key="#",
+        play_beep=True,
+        timeout=10,
+    )
+    # Reached only if the caller says nothing: still a goodbye, never silence.
+    for language in FALLBACK_LANGUAGES:
+        speak(response, prompts, settings.file.languages, language, "system.recording_saved")
+
+
+def fallback_response(settings: Settings, prompts: PromptCatalogue, base: str = "") -> VoiceResponse:
+    """The full fallback answer. `base` is the public URL prefix for action URLs ('' keeps them relative)."""
+    response = VoiceResponse()
+    _intro(response, settings, prompts)
+    number = settings.file.service.fallback_number
+    if number:
+        speak(response, prompts, settings.file.languages, "da", "system.fallback_connect")
+        response.dial(
+            number, action=join_url(base, "/twilio/voice/fallback/after-dial"), method="POST", timeout=30
+        )
+    else:
+        record_voicemail(response, settings, prompts, base)
+    return response
+
+
+def after_dial_response(
+    settings: Settings, prompts: PromptCatalogue, dial_status: str, base: str = ""
+) -> VoiceResponse:
+    """After the fallback `<Dial>`: hang up after a real conversation, otherwise take a voicemail."""
+    response = VoiceResponse()
+    if dial_status == "completed":
+        response.hangup()
+    else:
+        record_voicemail(response, settings, prompts, base)
+    return response
+
+
+def recording_saved_response(settings: Settings, prompts: PromptCatalogue) -> VoiceResponse:
+    response = VoiceResponse()
+    for language in FALLBACK_LANGUAGES:
+        speak(response, prompts, settings.file.languages, language, "system.recording_saved")
+    response.hangup()
+    return response

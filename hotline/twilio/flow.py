@@ -1,0 +1,180 @@
+"""The call flow on the phone: each webhook is one step of the pure engine, rendered as TwiML.
+
+The call's position travels in the URL (`CallState.to_params()`), so any process can serve the next step.
+Synchronous actions (register a callback, send a text, check a keyed-in number) are carried out here and the
+engine is stepped again; `connect` and `voicemail` hand the call to TwiML that reports back later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.db.models import Call, CallbackCall, CallbackRequest, utcnow
+from hotline.runtime import Runtime
+from hotline.services import relatives, rosters
+from hotline.twilio import answers
+from hotline.twilio.actions import carry_out, store_voicemail, voicemail_twiml
+from hotline.twilio.render import placeholder_values, render
+from hotline.web import current_runtime, twiml
+from ivr_flows.call_state import CallState
+from ivr_flows.engine import step
+from ivr_flows.events import ActionResult, Digits, Event, Start, Timeout
+from ivr_flows.outcome import Action, Outcome
+from routing.oncall import oncall_at
+
+log = logging.getLogger(__name__)
+bp = Blueprint("flow", __name__, url_prefix="/voice")
+bp.register_error_handler(Exception, answers.voice_error)
+
+# Synchronous actions in a row before we give up and hand the caller to a person (a flow bug, not a caller's).
+MAX_ACTIONS_PER_REQUEST = 5
+
+
+def _has_on_call(session: Session) -> bool:
+    roster = rosters.current_roster(session)
+    return bool(roster and oncall_at(roster, utcnow()))
+
+
+def start_call(session: Session, runtime: Runtime, call: Call) -> Response:
+    """The first answer to a new call: the flow's start, in the caller's remembered language."""
+    relative = relatives.find(session, call.from_number) if call.from_number else None
+    remembered = relative.language if relative and relative.language else ""
+    if remembered and not runtime.languages.is_enabled(remembered):
+        remembered = ""
+    state = CallState(
+        language=remembered,
+        returning_caller=bool(remembered),
+        withheld=call.caller_withheld or not (call.from_number or "").startswith("+"),
+        has_on_call=_has_on_call(session),
+    )
+    return _respond(session, runtime, call.call_sid, state, Start())
+
+
+def _chose_language(runtime: Runtime, before: CallState, event: Event) -> bool:
+    """True when the caller's key led to a set-language node (whatever the flow calls it)."""
+    node = runtime.flow.nodes.get(before.node)
+    if node is None or not isinstance(event, Digits):
+        return False
+    target = node.exit(event.value)
+    destination = runtime.flow.nodes.get(target) if target else None
+    return destination is not None and destination.kind == "set_language"
+
+
+def _respond(session: Session, runtime: Runtime, call_sid: str, state: CallState, event: Event) -> Response:
+    chose_language = _chose_language(runtime, state, event)
+    outcome = step(runtime.flow, state, event)
+    for _ in range(MAX_ACTIONS_PER_REQUEST):
+        if not isinstance(outcome.next, Action):
+            break
+        action = outcome.next
+        if action.kind in ("connect", "voicemail"):
+            return twiml(_hand_over(session, runtime, call_sid, outcome, action))
+        result = carry_out(session, runtime, call_sid, action)
+        log.info("ivr action", extra={"call_sid": call_sid, "action": action.kind, "result": result})
+        outcome = _prepend(outcome, step(runtime.flow, action.state, ActionResult(action.kind, result)))
+    else:
+        log.error("too many actions in one step; putting the caller through", extra={"call_sid": call_sid})
+        return twiml(
+            _hand_over(session, runtime, call_sid, outcome, Action("connect", {"reason": "question"}, state))
+        )
+    if chose_language:
+        _remember_language(session, call_sid, outcome)
+    return twiml(_render(session, runtime, call_sid, outcome))
+
+
+def _render(session: Session, runtime: Runtime, call_sid: str, outcome: Outcome) -> VoiceResponse:
+    """The outcome as TwiML, with the placeholder values as of now (and the call's callback time, if any)."""
+    values = placeholder_values(
+        runtime.settings,
+        runtime.prompts,
+        rosters.current_roster(session),
+        utcnow(),
+        _language_of(outcome, runtime),
+        callback_due=_callback_due(session, call_sid),
+    )
+    return render(
+        outcome,
+        prompts=runtime.prompts,
+        languages=runtime.languages,
+        values=values,
+        base=runtime.settings.twiml_url(""),
+    )
+
+
+def _callback_due(session: Session, call_sid: str) -> tuple[datetime, datetime] | None:
+    """The window start and due time of the callback this call registered or was linked to."""
+    row = session.execute(
+        select(CallbackRequest.window_start, CallbackRequest.due_at)
+        .join(CallbackCall, CallbackCall.callback_id == CallbackRequest.id)
+        .where(CallbackCall.call_sid == call_sid)
+    ).first()
+    return (row.window_start, row.due_at) if row else None
+
+
+def _prepend(before: Outcome, after: Outcome) -> Outcome:
+    """Speech said before an action is still said, ahead of what follows it."""
+    return Outcome(speech=before.speech + after.speech, next=after.next)
+
+
+def _language_of(outcome: Outcome, runtime: Runtime) -> str:
+    for item in outcome.speech:
+        return item.language
+    return runtime.languages.default
+
+
+def _remember_language(session: Session, call_sid: str, outcome: Outcome) -> None:
+    """A caller who chose a language is greeted in it next time (by phone number)."""
+    state = getattr(outcome.next, "state", None)
+    if state is None or not state.language:
+        return
+    call = session.query(Call).filter_by(call_sid=call_sid).one_or_none()
+    if call is None or not call.from_number or not call.from_number.startswith("+"):
+        return
+    relative, _ = relatives.find_or_create(session, call.from_number)
+    if relative.language != state.language:
+        relative.language = state.language
+        call.relative_id = relative.id
+
+
+def _hand_over(
+    session: Session, runtime: Runtime, call_sid: str, outcome: Outcome, action: Action
+) -> VoiceResponse:
+    """Speech so far, then TwiML that continues outside the engine: the on-call chain, or a recording."""
+    response = _render(session, runtime, call_sid, Outcome(outcome.speech, action))
+    language = action.params.get("language") or action.state.language or runtime.languages.default
+    if action.kind == "connect":
+        query = {
+            "reason": action.params.get("reason", "question"),
+            "lang": language,
+            "flow": urlencode(action.state.to_params()),
+        }
+        response.redirect(runtime.settings.twiml_url("/twilio/voice/connect", **query), method="POST")
+    else:
+        voicemail_twiml(response, runtime, action)
+    return response
+
+
+@bp.post("/step")
+def flow_step() -> Response:
+    runtime = current_runtime()
+    call_sid = request.form.get("CallSid", "")
+    with runtime.sessions.begin() as session:
+        # The roster may have changed since the last step: whether anyone is on call is asked afresh.
+        state = replace(CallState.from_params(request.args), has_on_call=_has_on_call(session))
+        event: Event
+        if request.args.get("rec") == "1":
+            event = ActionResult("voicemail", store_voicemail(session, runtime, call_sid, state))
+        elif request.args.get("result"):
+            event = ActionResult("connect", request.args["result"])
+        else:
+            digits = request.form.get("Digits", "")
+            event = Digits(digits) if digits else Timeout()
+        return _respond(session, runtime, call_sid, state, event)

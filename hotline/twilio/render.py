@@ -1,0 +1,101 @@
+"""Rendering the flow engine's Outcome as TwiML, with the hotline's voices and placeholder values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from twilio.twiml.voice_response import Gather as TwimlGather
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.config.settings import Settings, join_url
+from ivr_flows.call_state import CallState
+from ivr_flows.languages import Languages
+from ivr_flows.outcome import Gather, Hangup, Outcome, Play, Say
+from ivr_flows.prompts import PromptCatalogue
+from routing.oncall import coverage
+from routing.roster import Roster
+from sms.timephrase import window_phrase
+
+
+def _hours(value: object) -> str:
+    text = f"{value:%H}" if hasattr(value, "hour") else str(value)
+    return text.lstrip("0") or "0"
+
+
+def placeholder_values(
+    settings: Settings,
+    prompts: PromptCatalogue,
+    roster: Roster | None,
+    now: datetime,
+    language: str,
+    callback_due: tuple[datetime, datetime] | None = None,
+) -> dict[str, str]:
+    """The values the flow's prompts name (`placeholders:` in the flow file). `callback_due` is the registered
+    callback's (window start, due time), spoken as "i dag inden kl. 18.30"."""
+    values = {
+        "service_name": settings.file.service.name,
+        "next_open": next_open_phrase(roster, now, language, prompts),
+    }
+    if callback_due is not None:
+        start, due = callback_due
+        values["callback_by"] = window_phrase(max(start, now), max(due, now), now, language)
+    names = {"this_evening": "evening", "tomorrow_morning": "morning", "tomorrow_daytime": "daytime"}
+    for window in settings.file.callbacks.windows:
+        prefix = names.get(window.key)
+        if prefix and window.start is not None and window.end is not None:
+            values[f"{prefix}_start"] = _hours(window.start)
+            values[f"{prefix}_end"] = _hours(window.end)
+    return values
+
+
+def next_open_phrase(roster: Roster | None, now: datetime, language: str, prompts: PromptCatalogue) -> str:
+    """When someone is on call next, in words ("i morgen kl. 8"), looking a week ahead; if nobody is rostered
+    that week, an honest "as soon as an advisor is on duty" instead of a time."""
+    if roster is not None:
+        for interval in coverage(roster, now, now + timedelta(days=7)):
+            if interval.entries:
+                start = max(interval.start, now)
+                return window_phrase(start, start, now, language)
+    return prompts.text(language, "connect.next_open_unknown")
+
+
+def state_url(base: str, state: CallState, **extra: str) -> str:
+    return join_url(base, "/twilio/voice/step", **state.to_params(), **extra)
+
+
+def render(
+    outcome: Outcome,
+    *,
+    prompts: PromptCatalogue,
+    languages: Languages,
+    values: Mapping[str, str],
+    base: str,
+) -> VoiceResponse:
+    """The Outcome's speech in order, then its Gather or Hangup (actions are carried out before rendering)."""
+    response = VoiceResponse()
+    target: VoiceResponse | TwimlGather = response
+    if isinstance(outcome.next, Gather):
+        target = TwimlGather(
+            num_digits=outcome.next.num_digits,
+            timeout=outcome.next.timeout_s,
+            method="POST",
+            action=state_url(base, outcome.next.state),
+            action_on_empty_result=True,
+        )
+    for item in outcome.speech:
+        if isinstance(item, Play):
+            target.play(join_url(base, f"/audio/{item.audio}"))
+            continue
+        assert isinstance(item, Say)
+        language = languages.get(item.language) or languages.get(languages.default)
+        assert language is not None
+        text = prompts.text(item.language, item.prompt, **{**values, **item.values})
+        target.say(text, voice=language.voice or None, language=language.locale or None)
+    if isinstance(outcome.next, Gather):
+        response.append(target)
+        # Reached only if Twilio ever skips the action: come back to the same step as a silence.
+        response.redirect(state_url(base, outcome.next.state), method="POST")
+    elif isinstance(outcome.next, Hangup):
+        response.hangup()
+    return response
