@@ -62,6 +62,7 @@ class _Turn:
         self.speech: list[Speech] = []
         self.mark = 0  # speech before this index was spoken by nodes already passed
         self.overflowing = False
+        self.chosen_language: str | None = None
 
     def go(self, target: str | None) -> Outcome:
         """Leave the current node for `target` and walk on until the caller or the adapter must act."""
@@ -108,6 +109,9 @@ class _Turn:
         if isinstance(event, Digits):
             target = self.menu_target(node, event.value)
             if target is not None:
+                destination = self.flow.nodes.get(target)
+                if destination is not None and destination.kind == "set_language":
+                    self.chosen_language = destination.params["language"]  # the caller's choice, by key
                 return self.go(target)
         retries = self.state.retries + 1
         if retries > node.retries:
@@ -224,7 +228,7 @@ class _Turn:
         return self.finish(Gather(num_digits, timeout_s, self.state))
 
     def finish(self, next_: Next) -> Outcome:
-        return Outcome(tuple(self.speech), next_)
+        return Outcome(tuple(self.speech), next_, self.chosen_language)
 
     def say(self, refs: tuple[PromptRef, ...]) -> None:
         for ref in refs:

@@ -9,6 +9,8 @@ The adapter renders it with twilio's VoiceResponse (see docs/flows.md, "For the 
   is the event Timeout.
 - `Action(kind, params, state)`: carry out `kind` and report `ActionResult(kind, result)` with URL(state).
 - `Hangup()`: `<Hangup/>`.
+
+`chosen_language` says the caller picked a language in this step, so the adapter can remember it.
 """
 
 from __future__ import annotations
@@ -72,3 +74,6 @@ class Outcome:
 
     speech: tuple[Speech, ...]
     next: Next
+    # The language the caller chose with a key in this step (a menu key leading to a set_language node), for the
+    # adapter to remember for their next call; None when no language was chosen.
+    chosen_language: str | None = None

@@ -50,8 +50,6 @@ class Event(StrEnum):
     CANCEL = "cancel"  # the relative or staff call it off
 
 
-INITIAL_STATE = State.REQUESTED
-
 TRANSITIONS: dict[tuple[State, Event], State] = {
     (State.REQUESTED, Event.SCHEDULE): State.SCHEDULED,
     (State.REQUESTED, Event.CANCEL): State.CANCELLED,

@@ -18,10 +18,8 @@ and a time in the repeated October hour means its first occurrence.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from routing.wallclock import COPENHAGEN, to_utc, wall_interval
 
@@ -79,42 +77,6 @@ class WindowSpec:
     def asap(self) -> bool:
         """True for the "as soon as possible" window."""
         return self.start is None
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], where: str = "callback window") -> WindowSpec:
-        """Build a window from one config entry; errors name `where` and the offending key or value."""
-        unknown = set(data) - {"key", "start", "end", "day", "within_minutes"}
-        if unknown:
-            raise ValueError(
-                f"{where}: unknown keys {sorted(unknown)}; allowed: key, start, end, day, within_minutes"
-            )
-        key = data.get("key")
-        if not isinstance(key, str):
-            raise ValueError(f"{where}: 'key' must be a string such as 'this_evening', not {key!r}")
-        within = data.get("within_minutes")
-        if within is not None and (isinstance(within, bool) or not isinstance(within, int)):
-            raise ValueError(f"{where}: within_minutes must be a whole number of minutes, not {within!r}")
-        start = _parse_hhmm(data.get("start"), f"{where}: start")
-        end = _parse_hhmm(data.get("end"), f"{where}: end")
-        try:
-            return cls(key=key, start=start, end=end, day=str(data.get("day", "next")), within_minutes=within)
-        except ValueError as error:
-            # Prefix the list position so the message points at the line in config.yaml.
-            raise ValueError(f"{where}: {error}") from error
-
-
-def window_specs_from_config(entries: Iterable[Mapping[str, Any]]) -> dict[str, WindowSpec]:
-    """Read config.yaml's `callback_windows` list into windows by key; duplicate keys are an error."""
-    specs: dict[str, WindowSpec] = {}
-    for index, entry in enumerate(entries):
-        where = f"callback_windows[{index}]"
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"{where}: expected a mapping with key/start/end, got {type(entry).__name__}")
-        spec = WindowSpec.from_mapping(entry, where)
-        if spec.key in specs:
-            raise ValueError(f"{where}: key {spec.key!r} is already used by an earlier window")
-        specs[spec.key] = spec
-    return specs
 
 
 @dataclass(frozen=True)
@@ -189,22 +151,3 @@ def resolve_window(
         f"callback window {spec.key!r} ({spec.start:%H:%M}-{spec.end:%H:%M}) is shorter than "
         f"{math.ceil(min_remaining.total_seconds() / 60)} minutes and can never be offered"
     )
-
-
-def _parse_hhmm(value: object, where: str) -> time | None:
-    if value is None:
-        return None
-    if isinstance(value, time):
-        return value
-    # YAML 1.1 reads an unquoted 17:00 as the integer 1020 (sexagesimal); say so instead of guessing.
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f'{where} must be quoted in YAML ("17:00"); an unquoted time is read as {value}')
-    if not isinstance(value, str):
-        raise ValueError(f'{where} must be a time "HH:MM", not {value!r}')
-    try:
-        hours, minutes = value.strip().split(":")
-        if len(hours) != 2 or len(minutes) != 2:
-            raise ValueError
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ValueError(f'{where} must be a time "HH:MM" between 00:00 and 23:59, not {value!r}') from None

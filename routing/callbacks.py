@@ -12,7 +12,6 @@ from enum import StrEnum
 
 from routing.callback_states import (
     FINAL_STATES,
-    INITIAL_STATE,
     RETRY_ACTOR,
     TRANSITIONS,
     Event,
@@ -31,14 +30,12 @@ from routing.callback_windows import (
     WindowSlot,
     WindowSpec,
     resolve_window,
-    window_specs_from_config,
 )
 from routing.wallclock import to_utc
 
 __all__ = [
     "DAY_ROLLOVER",
     "FINAL_STATES",
-    "INITIAL_STATE",
     "MIN_LEAD",
     "MIN_REMAINING",
     "RETRY_ACTOR",
@@ -58,7 +55,6 @@ __all__ = [
     "record",
     "resolve_window",
     "transition",
-    "window_specs_from_config",
 ]
 
 

@@ -12,7 +12,6 @@ __all__ = ["DAY_NAMES", "HolidayRule", "danish_holiday"]
 
 # Weekday numbers follow date.weekday(): Monday is 0.
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DANISH_DAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 
 
 @lru_cache(maxsize=4)

@@ -18,6 +18,7 @@ from hotline.db.models import (
     CallbackCall,
     CallbackRequest,
     CallbackTransition,
+    OutboxText,
     Relative,
     utcnow,
 )
@@ -32,6 +33,7 @@ from routing.callbacks import (
     WindowSlot,
     WindowSpec,
     due_time,
+    queue_key,
     record,
     resolve_window,
     transition,
@@ -63,11 +65,13 @@ def response_minutes(settings: CallbackSettings) -> dict[str, int]:
 class Registration:
     callback: CallbackRequest
     created: bool  # False: this call was linked to an open request, or the webhook was a retry
+    text: OutboxText | None = None  # the relative's "we will call you" text, queued with a new request
 
 
-def _add_transition(
+def _record_step(
     session: Session, callback: CallbackRequest, event: Event, actor: str, at: datetime
-) -> None:
+) -> Event:
+    """Record one step of the callback's life (who, when, from and to which state); nothing else."""
     step = record(State(callback.state), event, actor=actor, at=at)
     session.add(
         CallbackTransition(
@@ -83,8 +87,7 @@ def _add_transition(
     callback.updated_at = at
     if step.to_state in FINAL_STATES:
         callback.open_for_relative = None
-    # The relative's status text for this step, in the same transaction as the step itself.
-    outbox.callback_moved(session, callback, step.event, at)
+    return step.event
 
 
 def open_request(session: Session, relative_id: int) -> CallbackRequest | None:
@@ -124,7 +127,7 @@ def register(
         if priority == Priority.ACUTE and existing.priority != Priority.ACUTE.value:
             existing.priority = Priority.ACUTE.value
             existing.due_at = min(
-                existing.due_at, due_time(priority, _slot(existing), now, response_minutes(settings))
+                existing.due_at, due_time(priority, slot_of(existing), now, response_minutes(settings))
             )
         if recording_sid and not existing.recording_sid:
             existing.recording_sid = recording_sid
@@ -163,9 +166,11 @@ def register(
             at=now,
         )
     )
-    _add_transition(session, callback, Event.SCHEDULE, actor, now)
+    _record_step(session, callback, Event.SCHEDULE, actor, now)
+    # The relative's "we will call you" text, in the same transaction as the request itself.
+    text = outbox.callback_moved(session, callback, Event.SCHEDULE, now)
     _link(session, callback, call_sid, now)
-    return Registration(callback, created=True)
+    return Registration(callback, created=True, text=text)
 
 
 def _link(session: Session, callback: CallbackRequest, call_sid: str | None, now: datetime) -> None:
@@ -175,23 +180,23 @@ def _link(session: Session, callback: CallbackRequest, call_sid: str | None, now
         )
 
 
-def _slot(callback: CallbackRequest) -> WindowSlot:
-    return WindowSlot(
-        callback.window_start, callback.window_end, callback.window_key, asap=callback.window_key == "asap"
-    )
-
-
 def move(
     session: Session, callback: CallbackRequest, event: Event, actor: str, now: datetime | None = None
-) -> None:
-    """Apply `event` (raises routing's IllegalTransition when it does not apply) and record who and when."""
+) -> OutboxText | None:
+    """Apply `event` (raises routing's IllegalTransition when it does not apply), record who and when, and
+    queue the relative's status text for that step in the same transaction; returns the text queued (None when
+    the step has no text for the relative, or it was queued before)."""
     transition(State(callback.state), event)
-    _add_transition(session, callback, event, actor, now or utcnow())
+    at = now or utcnow()
+    step = _record_step(session, callback, event, actor, at)
+    return outbox.callback_moved(session, callback, step, at)
 
 
 def slot_of(callback: CallbackRequest) -> WindowSlot:
     """The window the relative was promised."""
-    return _slot(callback)
+    return WindowSlot(
+        callback.window_start, callback.window_end, callback.window_key, asap=callback.window_key == "asap"
+    )
 
 
 def queue(session: Session, *, include_closed: bool = False) -> list[CallbackRequest]:
@@ -200,7 +205,7 @@ def queue(session: Session, *, include_closed: bool = False) -> list[CallbackReq
     if not include_closed:
         statement = statement.where(CallbackRequest.state.in_(OPEN_STATES))
     rows = list(session.scalars(statement))
-    return sorted(rows, key=lambda c: (c.priority != Priority.ACUTE.value, c.due_at, c.created_at, c.id))
+    return sorted(rows, key=lambda c: (*queue_key(c.priority, c.due_at, c.created_at), c.id))
 
 
 def add_note(session: Session, callback: CallbackRequest, advisor_id: str, text: str, now: datetime) -> None:

@@ -120,9 +120,7 @@ def _order_callback(
         now=now,
         actor="relative:sms",
     )
-    callback = registration.callback
-    text_id = _outbox_id(session, callback)
-    text = session.get(OutboxText, text_id) if text_id is not None else None
+    callback, text = registration.callback, registration.text
     log.info(
         "callback ordered by text",
         extra={"callback": callback.id, "from": mask_number(relative.phone_number)},
@@ -136,11 +134,6 @@ def _order_callback(
         return Handled("callback", skipped=skipped)
     text.body = outbox.word_callback_text(session, settings, text, now)
     return Handled("callback", reply=text.purpose)
-
-
-def _outbox_id(session: Session, callback: CallbackRequest) -> int | None:
-    key = outbox.callback_text_key(callback.id, "registered")
-    return session.scalar(select(OutboxText.id).where(OutboxText.dedup_key == key))
 
 
 class _Replier:

@@ -110,11 +110,14 @@ def enqueue(
     return session.scalars(select(OutboxText).where(OutboxText.dedup_key == dedup_key)).one()
 
 
-def callback_moved(session: Session, callback: CallbackRequest, event: Event, now: datetime) -> None:
-    """A callback took a step: queue the relative's status text for it, if that step has one."""
+def callback_moved(
+    session: Session, callback: CallbackRequest, event: Event, now: datetime
+) -> OutboxText | None:
+    """A callback took a step: queue the relative's status text for it, if that step has one; the text queued,
+    or None (no text for this step, or it was queued before)."""
     purpose = CALLBACK_TEXTS.get(event)
     if purpose is None:
-        return
+        return None
     step = {
         Event.SCHEDULE: "registered",
         Event.RESCHEDULE: f"rescheduled:{callback.window_start.isoformat()}",
@@ -122,7 +125,7 @@ def callback_moved(session: Session, callback: CallbackRequest, event: Event, no
         Event.ANSWERED: "done",
     }[event]
     key = callback_text_key(callback.id, step)
-    enqueue(
+    return enqueue(
         session,
         to=callback.phone_number,
         purpose=purpose,

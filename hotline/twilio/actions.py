@@ -4,8 +4,8 @@ and take a voicemail. Each is keyed on the CallSid, so a webhook Twilio retries 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from flask import request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -23,26 +23,44 @@ from routing.numbers import mask_number, normalize_number
 log = logging.getLogger(__name__)
 
 
-def _number(action: Action) -> str | None:
+@dataclass(frozen=True)
+class Caller:
+    """Who is on the line, read from Twilio's form once, at the edge (the actions never read the request)."""
+
+    call_sid: str
+    number: str | None  # the caller ID in E.164; None when withheld or not a phone number
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """What Twilio reported about a recording the flow asked for."""
+
+    recording_sid: str
+    recording_url: str | None
+    duration: str
+
+
+def _number(action: Action, caller: Caller) -> str | None:
     """The number to call or text back: one the caller keyed in and confirmed, else their caller ID."""
-    return normalize_number(action.params.get("number") or request.form.get("From"))
+    keyed_in = action.params.get("number")
+    return normalize_number(keyed_in) if keyed_in else caller.number
 
 
-def carry_out(session: Session, runtime: Runtime, call_sid: str, action: Action) -> str:
+def carry_out(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
     """Do `action` and return its result word for the engine."""
     if action.kind == "validate_number":
         decision = check_destination(action.params.get("number"), runtime.policy)
         return "ok" if decision.allowed else "refused"
     if action.kind == "callback":
-        return _callback(session, runtime, call_sid, action)
+        return _callback(session, runtime, caller, action)
     if action.kind == "sms_info":
-        return _sms_info(session, runtime, call_sid, action)
-    log.error("unknown flow action", extra={"call_sid": call_sid, "action": action.kind})
+        return _sms_info(session, runtime, caller, action)
+    log.error("unknown flow action", extra={"call_sid": caller.call_sid, "action": action.kind})
     return "failed"
 
 
-def _callback(session: Session, runtime: Runtime, call_sid: str, action: Action) -> str:
-    number = _number(action)
+def _callback(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
+    number = _number(action, caller)
     if number is None or not check_destination(number, runtime.policy).allowed:
         return "failed"
     relative, _ = relatives.find_or_create(session, number)
@@ -52,7 +70,7 @@ def _callback(session: Session, runtime: Runtime, call_sid: str, action: Action)
     callback_queue.register(
         session,
         relative=relative,
-        call_sid=call_sid,
+        call_sid=caller.call_sid,
         priority=Priority(reason if reason in ("acute", "question") else "question"),
         reason=reason,
         language=language,
@@ -67,15 +85,21 @@ def _callback(session: Session, runtime: Runtime, call_sid: str, action: Action)
     return "registered"
 
 
-def _sms_info(session: Session, runtime: Runtime, call_sid: str, action: Action) -> str:
+def _sms_info(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
     """Queue the information text in the caller's language; the dedup key makes a retried step a no-op."""
-    number = _number(action)
+    number = _number(action, caller)
     if number is None:
         return "failed"
     topic = action.params.get("topic", "offers")
     language = action.params.get("language") or action.state.language or runtime.languages.default
     queued = queue_info_text(
-        session, runtime.settings, number, topic, language, utcnow(), dedup_key=f"ivr:{call_sid}:{topic}"
+        session,
+        runtime.settings,
+        number,
+        topic,
+        language,
+        utcnow(),
+        dedup_key=f"ivr:{caller.call_sid}:{topic}",
     )
     return "sent" if queued else "failed"
 
@@ -95,13 +119,14 @@ def voicemail_twiml(response: VoiceResponse, runtime: Runtime, action: Action) -
     response.redirect(url, method="POST")  # nothing recorded at all: the flow decides what comes next
 
 
-def store_voicemail(session: Session, runtime: Runtime, call_sid: str, state: CallState) -> str:
+def store_voicemail(
+    session: Session, runtime: Runtime, caller: Caller, state: CallState, recording: Voicemail
+) -> str:
     """Keep the recording's reference and put it in the callback queue; "empty" when nothing was said."""
-    recording_sid = request.form.get("RecordingSid", "")
-    duration = request.form.get("RecordingDuration", "0")
+    recording_sid, duration, call_sid = recording.recording_sid, recording.duration, caller.call_sid
     if not recording_sid.startswith("RE") or not duration.isdigit() or int(duration) == 0:
         return "empty"
-    number = normalize_number(request.form.get("From"))
+    number = caller.number
     if number is None and state.digits and state.number_confirmed:
         number = normalize_number(f"+45{state.digits}")
     insert_ignore(
@@ -110,7 +135,7 @@ def store_voicemail(session: Session, runtime: Runtime, call_sid: str, state: Ca
         {
             "recording_sid": recording_sid[:64],
             "call_sid": call_sid,
-            "recording_url": request.form.get("RecordingUrl"),
+            "recording_url": recording.recording_url,
             "duration_seconds": int(duration),
             "from_number": number,
             "source": "ivr",

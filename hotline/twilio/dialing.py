@@ -1,15 +1,17 @@
 """Putting a caller through: ring the on-call chain step by step, with a "press 1" guard on each advisor's leg,
-and when nobody takes the call, register a callback before the caller hears when it will come.
+then hand the call back to the call flow with the result (answered, or no answer: the flow registers the callback
+before the caller hears when it will come).
 
 The chain is computed once per call and stored (`call_routing`), so a retried webhook walks the same chain; the
-step travels in the URL. Every answer here is TwiML; a failure degrades to the fallback (see hotline.twilio.blueprint).
+step and the caller's place in the flow travel in the URL. Every answer here is TwiML; a failure degrades to the
+fallback answer (hotline.twilio.answers).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from datetime import timedelta
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
@@ -18,18 +20,14 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from hotline.db.models import AdvisorRecord, Call, CallEvent, CallRouting, Relative, utcnow
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, presence, relatives
+from hotline.services import presence, relatives
 from hotline.services.calls import InboundCall, add_event, record_call
 from hotline.services.oncall import chain_for
 from hotline.twilio import answers
-from hotline.twilio.fallback import record_voicemail
 from hotline.twilio.speak import speak
 from hotline.web import current_runtime, twiml
-from routing.callbacks import Priority
 from routing.guard import check_destination
-from routing.numbers import mask_number, normalize_number
 from sms.templates import language_name
-from sms.timephrase import window_phrase
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dialing", __name__, url_prefix="/voice")
@@ -46,14 +44,14 @@ def _url(path: str, **params: object) -> str:
     return current_runtime().settings.twiml_url(f"/twilio/voice{path}", **params)
 
 
-def _back_to_flow(result: str) -> VoiceResponse | None:
-    """When the call came from the call flow, hand it back with the connect result (the flow says what next)."""
-    flow = request.args.get("flow")
-    if not flow:
-        return None
-    base = current_runtime().settings.public_url or ""
+def _back_to_flow(result: str) -> VoiceResponse:
+    """Hand the call back to the call flow with the connect result: the flow says what comes next (goodbye, or
+    a callback registered before the caller hears when it comes). A missing or garbled `flow` starts it over."""
+    flow = dict(parse_qsl(request.args.get("flow", "")))
     response = VoiceResponse()
-    response.redirect(f"{base}/twilio/voice/step?{flow}&{urlencode({'result': result})}", method="POST")
+    response.redirect(
+        current_runtime().settings.twiml_url("/twilio/voice/step", **flow, result=result), method="POST"
+    )
     return response
 
 
@@ -126,20 +124,15 @@ def connect() -> Response:
                 return twiml(_dial(runtime, routing, advisor, language))
             log.warning("advisor skipped: number refused or unknown", extra={"call_sid": call_sid})
             routing.step += 1
-        back = _back_to_flow("no_answer")
-        if back is not None:
-            routing.outcome = "no_answer"
-            return twiml(back)
-        return twiml(_no_one_answered(session, runtime, routing, reason, language, now))
+        routing.outcome = "no_answer"
+        return twiml(_back_to_flow("no_answer"))
 
 
 def _dial(runtime: Runtime, routing: CallRouting, advisor: AdvisorRecord, language: str) -> VoiceResponse:
     settings = runtime.settings
     response = VoiceResponse()
-    if routing.step > 0:
+    if routing.step > 0:  # the call flow said it is putting the caller through; after that, reassurance
         speak(response, runtime.prompts, settings.file.languages, language, "connect.wait")
-    elif not request.args.get("flow"):  # the call flow has already said it is putting the caller through
-        speak(response, runtime.prompts, settings.file.languages, language, f"connect.{routing.reason}")
     dial = Dial(
         answer_on_bridge=True,
         caller_id=settings.file.service.hotline_number,
@@ -162,50 +155,6 @@ def _dial(runtime: Runtime, routing: CallRouting, advisor: AdvisorRecord, langua
     return response
 
 
-def _no_one_answered(
-    session: Session, runtime: Runtime, routing: CallRouting, reason: str, language: str, now: datetime
-) -> VoiceResponse:
-    """Register the callback (committed before the caller hears about it), then say when it comes."""
-    settings = runtime.settings
-    response = VoiceResponse()
-    call_from = normalize_number(request.form.get("From"))
-    if call_from is None:
-        speak(response, runtime.prompts, settings.file.languages, language, "connect.callback_voicemail")
-        record_voicemail(response, settings, runtime.prompts, settings.twiml_url(""))
-        routing.outcome = "voicemail"
-        return response
-    relative, _ = relatives.find_or_create(session, call_from)
-    if relative.language is None:
-        relative.language = language
-    chain = [a for a in routing.chain.split(",") if a]
-    registration = callback_queue.register(
-        session,
-        relative=relative,
-        call_sid=routing.call_sid,
-        priority=Priority(reason),
-        reason=reason,
-        language=language,
-        window_key="asap",
-        settings=settings.file.callbacks,
-        assigned_advisor_id=relatives.contact_person(relative) or (chain[0] if chain else None),
-        now=now,
-        actor="system:ivr",
-    )
-    callback = registration.callback
-    routing.outcome = "callback"
-    session.flush()
-    when = window_phrase(max(callback.window_start, now), callback.due_at, now, language)
-    speak(
-        response, runtime.prompts, settings.file.languages, language, "connect.callback_promised", when=when
-    )
-    response.hangup()
-    log.info(
-        "callback registered" if registration.created else "callback linked",
-        extra={"call_sid": routing.call_sid, "callback": callback.id, "from": mask_number(call_from)},
-    )
-    return response
-
-
 @bp.post("/connect/result")
 def connect_result() -> Response:
     """After one advisor's `<Dial>`: talked → goodbye; otherwise the next step."""
@@ -223,13 +172,7 @@ def connect_result() -> Response:
         ).first()
         if accepted is not None and status in ("completed", "answered"):
             routing.outcome = "connected"
-            back = _back_to_flow("answered")
-            if back is not None:
-                return twiml(back)
-            response = VoiceResponse()
-            speak(response, runtime.prompts, runtime.settings.file.languages, language, "connect.goodbye")
-            response.hangup()
-            return twiml(response)
+            return twiml(_back_to_flow("answered"))
         if routing.step == step:  # a retried action finds the step already moved on
             routing.step = step + 1
         log.info(

@@ -21,13 +21,14 @@ from hotline.db.models import Call, CallbackCall, CallbackRequest, utcnow
 from hotline.runtime import Runtime
 from hotline.services import relatives, rosters
 from hotline.twilio import answers
-from hotline.twilio.actions import carry_out, store_voicemail, voicemail_twiml
+from hotline.twilio.actions import Caller, Voicemail, carry_out, store_voicemail, voicemail_twiml
 from hotline.twilio.render import placeholder_values, render
 from hotline.web import current_runtime, twiml
 from ivr_flows.call_state import CallState
 from ivr_flows.engine import step
 from ivr_flows.events import ActionResult, Digits, Event, Start, Timeout
 from ivr_flows.outcome import Action, Outcome
+from routing.numbers import normalize_number
 from routing.oncall import oncall_at
 
 log = logging.getLogger(__name__)
@@ -55,29 +56,21 @@ def start_call(session: Session, runtime: Runtime, call: Call) -> Response:
         withheld=call.caller_withheld or not (call.from_number or "").startswith("+"),
         has_on_call=_has_on_call(session),
     )
-    return _respond(session, runtime, call.call_sid, state, Start())
+    caller = Caller(call.call_sid, normalize_number(call.from_number) if call.from_number else None)
+    return _respond(session, runtime, caller, state, Start())
 
 
-def _chose_language(runtime: Runtime, before: CallState, event: Event) -> bool:
-    """True when the caller's key led to a set-language node (whatever the flow calls it)."""
-    node = runtime.flow.nodes.get(before.node)
-    if node is None or not isinstance(event, Digits):
-        return False
-    target = node.exit(event.value)
-    destination = runtime.flow.nodes.get(target) if target else None
-    return destination is not None and destination.kind == "set_language"
-
-
-def _respond(session: Session, runtime: Runtime, call_sid: str, state: CallState, event: Event) -> Response:
-    chose_language = _chose_language(runtime, state, event)
+def _respond(session: Session, runtime: Runtime, caller: Caller, state: CallState, event: Event) -> Response:
+    call_sid = caller.call_sid
     outcome = step(runtime.flow, state, event)
+    chosen_language = outcome.chosen_language
     for _ in range(MAX_ACTIONS_PER_REQUEST):
         if not isinstance(outcome.next, Action):
             break
         action = outcome.next
         if action.kind in ("connect", "voicemail"):
             return twiml(_hand_over(session, runtime, call_sid, outcome, action))
-        result = carry_out(session, runtime, call_sid, action)
+        result = carry_out(session, runtime, caller, action)
         log.info("ivr action", extra={"call_sid": call_sid, "action": action.kind, "result": result})
         outcome = _prepend(outcome, step(runtime.flow, action.state, ActionResult(action.kind, result)))
     else:
@@ -85,8 +78,8 @@ def _respond(session: Session, runtime: Runtime, call_sid: str, state: CallState
         return twiml(
             _hand_over(session, runtime, call_sid, outcome, Action("connect", {"reason": "question"}, state))
         )
-    if chose_language:
-        _remember_language(session, call_sid, outcome)
+    if chosen_language:
+        _remember_language(session, call_sid, chosen_language)
     return twiml(_render(session, runtime, call_sid, outcome))
 
 
@@ -130,17 +123,14 @@ def _language_of(outcome: Outcome, runtime: Runtime) -> str:
     return runtime.languages.default
 
 
-def _remember_language(session: Session, call_sid: str, outcome: Outcome) -> None:
+def _remember_language(session: Session, call_sid: str, language: str) -> None:
     """A caller who chose a language is greeted in it next time (by phone number)."""
-    state = getattr(outcome.next, "state", None)
-    if state is None or not state.language:
-        return
     call = session.query(Call).filter_by(call_sid=call_sid).one_or_none()
     if call is None or not call.from_number or not call.from_number.startswith("+"):
         return
     relative, _ = relatives.find_or_create(session, call.from_number)
-    if relative.language != state.language:
-        relative.language = state.language
+    if relative.language != language:
+        relative.language = language
         call.relative_id = relative.id
 
 
@@ -165,16 +155,21 @@ def _hand_over(
 @bp.post("/step")
 def flow_step() -> Response:
     runtime = current_runtime()
-    call_sid = request.form.get("CallSid", "")
+    caller = Caller(request.form.get("CallSid", ""), normalize_number(request.form.get("From")))
     with runtime.sessions.begin() as session:
         # The roster may have changed since the last step: whether anyone is on call is asked afresh.
         state = replace(CallState.from_params(request.args), has_on_call=_has_on_call(session))
         event: Event
         if request.args.get("rec") == "1":
-            event = ActionResult("voicemail", store_voicemail(session, runtime, call_sid, state))
+            recording = Voicemail(
+                request.form.get("RecordingSid", ""),
+                request.form.get("RecordingUrl"),
+                request.form.get("RecordingDuration", "0"),
+            )
+            event = ActionResult("voicemail", store_voicemail(session, runtime, caller, state, recording))
         elif request.args.get("result"):
             event = ActionResult("connect", request.args["result"])
         else:
             digits = request.form.get("Digits", "")
             event = Digits(digits) if digits else Timeout()
-        return _respond(session, runtime, call_sid, state, event)
+        return _respond(session, runtime, caller, state, event)

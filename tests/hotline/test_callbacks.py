@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db.models import CallbackAttempt, CallbackRequest, DemoOutbound, utcnow
+from hotline.db.models import CallbackAttempt, CallbackRequest, DemoOutbound, OutboxText, utcnow
 from hotline.services import callback_queue, relatives, rosters
 from hotline.services.callback_calls import CallbackError, start
-from routing.callbacks import Priority
+from routing.callbacks import Event, Priority
 from tests.conftest import RELATIVE, TwilioSigner, call_params
 from tests.hotline.test_dialing import ROSTER
 from tests.hotline.test_settings import REPO
@@ -160,3 +160,39 @@ def test_notes_from_the_command_line_show_in_the_history(app: Flask, queued: int
     assert empty.exit_code == 2
     unknown = runner.invoke(main, ["callbacks", "note", "999", "x", "--advisor", "anna"], env=env)
     assert unknown.exit_code == 1 and "does not exist" in unknown.output
+
+
+def test_the_queue_returns_the_texts_its_steps_queue(app: Flask) -> None:
+    """What a step of the callback's life queues for the relative comes back to the caller (nobody has to search
+    the outbox for it), and recording a step that has no text queues none."""
+    runtime = app.extensions["hotline"]
+    now = utcnow()
+    with runtime.sessions.begin() as session:
+        relative, _ = relatives.find_or_create(session, RELATIVE)
+
+        def register(call_sid: str) -> callback_queue.Registration:
+            return callback_queue.register(
+                session,
+                relative=relative,
+                call_sid=call_sid,
+                priority=Priority.QUESTION,
+                reason="question",
+                language="da",
+                window_key="asap",
+                settings=runtime.settings.file.callbacks,
+                assigned_advisor_id=None,
+                now=now,
+                actor="test",
+            )
+
+        first = register("CA" + "d" * 32)
+        assert first.created and first.text is not None
+        assert (first.text.purpose, first.text.callback_id) == ("callback_registered", first.callback.id)
+        again = register("CA" + "e" * 32)  # a second call joins the open request: no second promise
+        assert (again.created, again.text, again.callback.id) == (False, None, first.callback.id)
+        callback = first.callback
+        assert callback_queue.move(session, callback, Event.START, "advisor:anna", now) is None
+        done = callback_queue.move(session, callback, Event.ANSWERED, "advisor:anna", now)
+        assert done is not None and done.purpose == "callback_done"
+        texts = session.scalars(select(OutboxText.purpose).where(OutboxText.callback_id == callback.id)).all()
+    assert sorted(texts) == ["callback_done", "callback_registered"]

@@ -15,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hotline.db.models import CallbackRequest, Recording, Relative
+from hotline.db.models import CallbackRequest, OutboxText, Recording, Relative
 from hotline.services import rosters
+from hotline.twilio.actions import Caller, carry_out
+from ivr_flows.call_state import CallState
+from ivr_flows.outcome import Action
 from tests.conftest import RELATIVE
 from tests.hotline.test_dialing import NUMBERS, ROSTER
 from tests.hotline.test_phone import dial_in
@@ -259,3 +262,21 @@ def test_information_by_sms_is_queued_once_in_the_callers_language(
         (text,) = session.scalars(select(OutboxText)).all()
     assert (text.purpose, text.to_number, text.language) == (f"info_{topic}", RELATIVE, "en")
     assert text.body is not None and "Pårørendelinjen" in text.body
+
+
+def test_actions_take_the_caller_from_the_adapter_not_the_request(app: Flask) -> None:
+    """The flow's actions get the caller's number as a parameter: they run outside any request (as a console or
+    job could run them) and text the number they are given, or the confirmed keyed-in one."""
+    runtime = app.extensions["hotline"]
+    caller = Caller("CA" + "f" * 32, RELATIVE)
+    info = Action("sms_info", {"topic": "offers", "language": "da"}, CallState(language="da"))
+    keyed = Action("sms_info", {"topic": "handbook", "number": "67000003"}, CallState(language="da"))
+    with runtime.sessions.begin() as session:
+        assert carry_out(session, runtime, caller, info) == "sent"
+        assert carry_out(session, runtime, caller, keyed) == "sent"
+        assert carry_out(session, runtime, Caller("CA" + "0" * 32, None), info) == "failed"  # withheld
+    with runtime.sessions() as session:
+        texts = session.execute(
+            select(OutboxText.to_number, OutboxText.purpose).order_by(OutboxText.id)
+        ).all()
+    assert [tuple(row) for row in texts] == [(RELATIVE, "info_offers"), ("+4567000003", "info_handbook")]

@@ -165,3 +165,23 @@ def test_the_voicemail_action_says_how_long_a_message_may_be(call):
     assert heard.actions == [heard.outcomes[-1].next]
     assert isinstance(heard.actions[0], Action)
     assert heard.actions[0].params == {"max_length_s": "180", "language": "da"}
+
+
+@pytest.mark.parametrize(
+    ("script", "options", "chosen"),
+    [
+        ("start 2", {}, [None, "en"]),  # the language menu's key 2: English, reported once
+        (
+            "start 1 1",
+            {},
+            [None, "da", None],
+        ),  # Danish chosen; the next key is the main menu's, not a language
+        ("start . . .", {}, [None, None, None, None]),  # silence: Danish by default, but nobody chose it
+        ("start 0 4", {"returning_caller": True, "language": "ar"}, [None, None, "tr"]),  # changed with 0
+    ],
+)
+def test_the_engine_reports_the_language_a_caller_chose(call, script, options, chosen):
+    """The adapter remembers a chosen language from the engine's report, without walking the flow itself."""
+    heard = call(script, **options)
+
+    assert [outcome.chosen_language for outcome in heard.outcomes] == chosen

@@ -31,7 +31,6 @@ from routing.callbacks import (
     record,
     resolve_window,
     transition,
-    window_specs_from_config,
 )
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -168,48 +167,6 @@ def test_tomorrow_morning_is_the_next_morning_after_the_relatives_night(now: dat
     expected_date = asked.date() + timedelta(days=0 if asked.time() < time(5) else 1)
     assert slot.start_utc.astimezone(CPH) == datetime.combine(expected_date, time(7), tzinfo=CPH)
     assert slot.length == timedelta(hours=2)
-
-
-# --- configuration ----------------------------------------------------------------------------------------
-
-
-def test_window_specs_from_config() -> None:
-    specs = window_specs_from_config(
-        [
-            {"key": "asap", "within_minutes": 60},
-            {"key": "this_evening", "start": "17:00", "end": "21:00"},
-            {"key": "tomorrow_morning", "start": "07:00", "end": "09:00", "day": "tomorrow"},
-        ]
-    )
-    assert list(specs) == ["asap", "this_evening", "tomorrow_morning"]
-    assert specs["asap"].asap
-    assert specs["this_evening"] == EVENING
-    assert specs["tomorrow_morning"] == MORNING
-
-
-@pytest.mark.parametrize(
-    ("entry", "message"),
-    [
-        pytest.param({"key": "x", "start": "17:00"}, r"callback_windows\[1\].*both start and end", id="start-only"),
-        pytest.param({"key": "x", "start": 1020, "end": "21:00"}, r"quoted in YAML", id="unquoted-yaml-time"),
-        pytest.param({"key": "x", "start": "25:00", "end": "21:00"}, r"start must be a time", id="hour-25"),
-        pytest.param({"key": "x", "start": "7:00", "end": "09:00"}, r"HH:MM", id="one-digit-hour"),
-        pytest.param({"key": "x", "start": "17:00", "end": "17:00"}, r"needs a length", id="zero-length"),
-        pytest.param({"key": "x", "start": "17:00", "end": "21:00", "day": "today"}, r"day must be one of next, tomorrow", id="today"),
-        pytest.param({"key": "x"}, r"within_minutes > 0", id="asap-without-minutes"),
-        pytest.param({"key": "x", "within_minutes": 0}, r"within_minutes > 0", id="asap-zero-minutes"),
-        pytest.param({"key": "x", "within_minutes": "60"}, r"whole number", id="asap-minutes-string"),
-        pytest.param({"key": "x", "start": "17:00", "end": "21:00", "within_minutes": 5}, r"only for windows", id="both-kinds"),
-        pytest.param({"key": "x", "begin": "17:00"}, r"unknown keys \['begin'\]", id="typo-key"),
-        pytest.param({"start": "17:00", "end": "21:00"}, r"'key' must be a string", id="no-key"),
-        pytest.param({"key": "", "within_minutes": 5}, r"non-empty", id="empty-key"),
-        pytest.param({"key": "asap", "within_minutes": 5}, r"already used", id="duplicate-key"),
-        pytest.param(["asap"], r"expected a mapping", id="not-a-mapping"),
-    ],
-)  # fmt: skip
-def test_window_config_errors_name_the_entry(entry: object, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        window_specs_from_config([{"key": "asap", "within_minutes": 60}, entry])  # type: ignore[list-item]
 
 
 def test_window_shorter_than_min_remaining_is_refused_with_its_name() -> None:
