@@ -33,7 +33,7 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int = 
         if runtime is not None:
             runtime.engine.dispose(close=False)
 
-    class _Application(BaseApplication):
+    class _Application(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type information
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

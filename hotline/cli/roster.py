@@ -37,7 +37,7 @@ def _roster_or_fail(session: Session) -> Roster:
     return roster
 
 
-class LocalInstant(click.ParamType):
+class LocalInstant(click.ParamType[datetime, Any]):
     """An ISO 8601 time; without an offset it is Copenhagen wall-clock time (by the roster's DST rules)."""
 
     name = "ISO-8601"

@@ -41,7 +41,7 @@ class ErasureReport:
 
 def _retry_after(attempts: int) -> timedelta:
     doublings = min(max(attempts - 1, 0), 16)  # past the cap long before 2**16; keeps the product small
-    return min(RETRY_FIRST * 2**doublings, RETRY_MAX)
+    return min(RETRY_FIRST * (1 << doublings), RETRY_MAX)
 
 
 def erase_due(runtime: Runtime, now: datetime, *, limit: int = BATCH) -> ErasureReport:

@@ -33,7 +33,7 @@ PERMANENT_CODES = frozenset({21211, 21214, 21217, 21408, 21610, 21612, 21614, 30
 RECENT_LOOKUP = 20
 
 
-class BaseUrlHttpClient(TwilioHttpClient):
+class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no type information
     """Sends every request to `base_url` instead of api.twilio.com (e.g. a local Twilio stand-in)."""
 
     def __init__(self, base_url: str, **kwargs: Any) -> None:
