@@ -14,21 +14,23 @@ from hotline.config.settings import ConfigError, Settings, load_settings
 from hotline.runtime import Runtime, build_runtime
 
 
-def _fail(lines: list[str], code: int = 2) -> NoReturn:
+def fail(lines: list[str], code: int = 2) -> NoReturn:
+    """Print each problem on its own line and exit with `code`: no traceback."""
     for line in lines:
         click.echo(f"hotline: {line}", err=True)
     sys.exit(code)
 
 
-def _settings() -> Settings:
+def settings_or_exit() -> Settings:
+    """The settings, or every configuration problem printed and a non-zero exit."""
     try:
         return load_settings()
     except ConfigError as exc:
         click.echo("hotline: the configuration has problems; nothing was started:", err=True)
-        _fail(exc.problems)
+        fail(exc.problems)
 
 
-def _prepare_database(settings: Settings) -> None:
+def prepare_database(settings: Settings) -> None:
     """SQLite (embedded) upgrades itself; PostgreSQL must already be current (`hotline db upgrade`)."""
     from hotline.db.session import make_engine, ping, schema_problem, upgrade
 
@@ -40,7 +42,7 @@ def _prepare_database(settings: Settings) -> None:
             return
         problem = schema_problem(engine)
     except SQLAlchemyError as exc:
-        _fail(
+        fail(
             [
                 f"cannot reach the database ({type(exc).__name__}); check HOTLINE_DATABASE_URL and that it runs"
             ],
@@ -49,19 +51,19 @@ def _prepare_database(settings: Settings) -> None:
     finally:
         engine.dispose()
     if problem:
-        _fail([f"refusing to run: {problem}"], 1)
+        fail([f"refusing to run: {problem}"], 1)
 
 
 @contextmanager
 def open_runtime() -> Iterator[Runtime]:
     """Settings, a current database and the runtime, for one command; database errors exit 1; the engine's
     connections are closed when the command is done."""
-    settings = _settings()
-    _prepare_database(settings)
+    settings = settings_or_exit()
+    prepare_database(settings)
     runtime = build_runtime(settings)
     try:
         yield runtime
     except SQLAlchemyError as exc:
-        _fail([f"database error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"], 1)
+        fail([f"database error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"], 1)
     finally:
         runtime.engine.dispose()

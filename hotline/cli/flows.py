@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hotline.cli.common import _settings
+from hotline.cli.common import settings_or_exit
 from hotline.config.checks import flow_problems
 from ivr_flows.flow_file import FlowFileError, load_flow
 from ivr_flows.graph import to_mermaid
@@ -22,7 +22,7 @@ def flows() -> None:
 @flows.command("check")
 def check() -> None:
     """Unknown targets, unreachable nodes, dead ends, repeated keys, missing prompts and recordings."""
-    problems, warnings = flow_problems(_settings())
+    problems, warnings = flow_problems(settings_or_exit())
     for line in warnings:
         click.echo(f"warning: {line}")
     for line in problems:
@@ -42,7 +42,7 @@ def check() -> None:
 )
 def graph(language: str, output: Path | None) -> None:
     """The flow as a Mermaid diagram (paste into any Mermaid viewer, or GitHub/GitLab markdown)."""
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         flow = load_flow()
     except FlowFileError as error:

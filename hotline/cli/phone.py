@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import click
 
-from hotline.cli.common import _fail, _settings
+from hotline.cli.common import fail, settings_or_exit
 from hotline.config.settings import Settings
 from hotline.devtools.phone import (
     ADVISOR_BEHAVIOURS,
@@ -150,14 +150,14 @@ def _secret(settings: Settings, given: str | None) -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        _fail(
+        fail(
             [
                 f"no signing secret: {path} does not exist. Start the demo first (`make run`) in the folder "
                 "you call from, or pass --secret, or set TWILIO_AUTH_TOKEN to the hotline's token"
             ]
         )
     except OSError as error:
-        _fail([f"cannot read the signing secret {path}: {error.strerror}; check its permissions"])
+        fail([f"cannot read the signing secret {path}: {error.strerror}; check its permissions"])
 
 
 @click.command("call")
@@ -209,7 +209,7 @@ def call(
     verbose: bool,
 ) -> None:
     """Call the hotline from this terminal, as Twilio would: hear the menus, press keys, reach an advisor."""
-    settings = _settings()
+    settings = settings_or_exit()
     caller = WITHHELD if withheld else normalize_number(from_)
     if caller is None:
         raise click.BadParameter(

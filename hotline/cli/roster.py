@@ -15,7 +15,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from hotline.cli.common import _fail, open_runtime
+from hotline.cli.common import fail, open_runtime
 from hotline.services import relatives, rosters
 from hotline.services.links import ALL_ID, feed_url
 from hotline.services.oncall import chain_for, coverage_hours, preferences
@@ -33,7 +33,7 @@ NO_ROSTER = "ingen vagtplan er indlæst (no roster imported yet); run: hotline r
 def _roster_or_fail(session: Session) -> Roster:
     roster = rosters.current_roster(session)
     if roster is None:
-        _fail([NO_ROSTER], 1)
+        fail([NO_ROSTER], 1)
     return roster
 
 
@@ -83,7 +83,7 @@ def import_command(file: Path, actor: str | None) -> None:
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        _fail([f"{file}: byte {exc.start} is not UTF-8; save the file as UTF-8 and import it again"], 1)
+        fail([f"{file}: byte {exc.start} is not UTF-8; save the file as UTF-8 and import it again"], 1)
     with open_runtime() as runtime:
         try:
             with runtime.sessions.begin() as session:
@@ -98,7 +98,7 @@ def import_command(file: Path, actor: str | None) -> None:
                 f"(not imported, nothing changed); {len(exc.problems)} fejl (problems) to fix:",
                 err=True,
             )
-            _fail(exc.problems, 1)
+            fail(exc.problems, 1)
     click.echo(
         f"Vagtplan indlæst (roster imported): {len(new.advisors)} rådgivere (advisors), "
         f"{len(new.shifts)} vagter (shifts), {len(new.overrides)} undtagelser (overrides)"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from hotline.cli.common import _fail, _settings, open_runtime
+from hotline.cli.common import fail, open_runtime, settings_or_exit
 from hotline.config.settings import Settings
 from hotline.db.models import Message, OutboxText
 from hotline.runtime import DEMO_SECRET_FILE, Runtime
@@ -38,9 +38,7 @@ def _signing_secret(settings: Settings) -> str:
     try:
         return path.read_text().strip()
     except OSError:
-        _fail(
-            [f"{path} does not exist: start the demo first with `hotline serve` (it creates the secret)"], 1
-        )
+        fail([f"{path} does not exist: start the demo first with `hotline serve` (it creates the secret)"], 1)
 
 
 @click.command("sms")
@@ -51,10 +49,10 @@ def _signing_secret(settings: Settings) -> str:
 def sms_command(from_: str, url: str, wait: float, text: str) -> None:
     """Send TEXT to a running hotline as an incoming text from --from (signed as Twilio signs) and print the
     reply the hotline queued (read from the database the hotline uses)."""
-    settings = _settings()
+    settings = settings_or_exit()
     number = normalize_number(from_)
     if number is None:
-        _fail([f"--from {from_!r} is not a phone number; write it in E.164 form, e.g. +4567123456"])
+        fail([f"--from {from_!r} is not a phone number; write it in E.164 form, e.g. +4567123456"])
     sid = "SM" + uuid.uuid4().hex
     params = {
         "MessageSid": sid,
@@ -78,12 +76,10 @@ def sms_command(from_: str, url: str, wait: float, text: str) -> None:
         with urllib.request.urlopen(request, timeout=10) as response:
             status = response.status
     except urllib.error.HTTPError as error:
-        _fail(
-            [f"the hotline at {url} answered HTTP {error.code}; is --url right and the secret the same?"], 1
-        )
+        fail([f"the hotline at {url} answered HTTP {error.code}; is --url right and the secret the same?"], 1)
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        _fail(
+        fail(
             [f"cannot reach the hotline at {url}: {reason}. Is it running? Start it with `hotline serve`"], 1
         )
     click.echo(f"sendt (sent) {sid} fra {mask_number(number)}: HTTP {status}")

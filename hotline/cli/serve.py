@@ -1,0 +1,73 @@
+"""`hotline serve` (the web app, with the scheduler inside unless gunicorn runs it) and `hotline worker` (the
+scheduler alone)."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from hotline.app import create_app
+from hotline.cli.common import prepare_database, settings_or_exit
+from hotline.jobs.scheduler import Worker
+from hotline.logs import configure_logging
+from hotline.runtime import build_runtime
+from hotline.server import run_embedded, run_gunicorn
+from hotline.services.rosters import ensure_demo_roster
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Port (default: HOTLINE_PORT or 8000).")
+@click.option("--workers", type=int, default=None, help="Run gunicorn with N processes (production).")
+def serve(host: str, port: int | None, workers: int | None) -> None:
+    """Start the hotline (the embedded default: one process with the scheduler inside)."""
+    settings = settings_or_exit()
+    port = port or settings.port
+    prepare_database(settings)
+    app = create_app(settings)
+    if settings.demo_mode:
+        with app.extensions["hotline"].sessions.begin() as session:
+            demo_roster = ensure_demo_roster(session)
+        # No pooled connection may cross gunicorn's fork into its workers.
+        app.extensions["hotline"].engine.dispose()
+    base = settings.public_url or f"http://{host}:{port}"
+    mode = "DEMO (offline: texts and calls are recorded, not sent)" if settings.demo_mode else "LIVE (Twilio)"
+    click.echo(f"{settings.file.service.name} — mode: {mode}")
+    click.echo(f"  database: {'SQLite (embedded)' if settings.is_sqlite else 'PostgreSQL'}")
+    if settings.demo_mode and demo_roster:
+        click.echo("  demo roster loaded: fictional advisors on call 24/7 (see `hotline oncall`)")
+    click.echo(f"  listening on http://{host}:{port}")
+    click.echo(f"  health:        {base}/healthz   readiness: {base}/readyz")
+    click.echo(f"  voice webhook: {base}/twilio/voice   fallback: {base}/twilio/voice/fallback")
+    click.echo(f"  sms webhook:   {base}/twilio/sms")
+    if workers:
+        click.echo(f"  gunicorn with {workers} workers; run `hotline worker` for the scheduler")
+        run_gunicorn(app, host, port, workers)
+        return
+
+    worker = Worker(app.extensions["hotline"])
+    worker.start_in_thread()
+    try:
+        run_embedded(app, host, port)
+    finally:
+        worker.stop()
+
+
+@click.command()
+def worker() -> None:
+    """Run the scheduler alone; with PostgreSQL any number may run, and one leads at a time."""
+    settings = settings_or_exit()
+    prepare_database(settings)
+    configure_logging(settings.file.logging.level)
+    runner = Worker(build_runtime(settings))
+    _on_signals(lambda *_: runner.stop())
+    click.echo(f"scheduler worker {runner.instance_id} started (pid and leadership in the log)")
+    runner.run()
+
+
+def _on_signals(handler: Callable[..., Any]) -> None:
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
