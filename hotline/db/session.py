@@ -23,12 +23,17 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
-    """An engine for `url`: SQLite runs with WAL, foreign keys on and a busy timeout; PostgreSQL pre-pings."""
+    """An engine for `url`: SQLite runs with WAL, foreign keys on and a busy timeout; PostgreSQL pre-pings.
+
+    Statement parameters are personal data (numbers, message bodies): `hide_parameters` keeps them out of every
+    database error's text, and so out of the logs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,6 +47,7 @@ def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
         return engine
     return create_engine(
         url,
+        hide_parameters=True,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,

@@ -32,7 +32,9 @@ class Elector(Protocol):
 
 class PostgresAdvisoryLock:
     def __init__(self, url: str) -> None:
-        self._engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+        self._engine = create_engine(
+            url, poolclass=NullPool, hide_parameters=True, connect_args={"connect_timeout": 5}
+        )
         self._connection: Connection | None = None
 
     def try_acquire(self) -> bool:
