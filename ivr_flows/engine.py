@@ -134,7 +134,12 @@ class _Turn:
         entry = self.flow.number_entry
         state = self.state
         if state.phase == "":
-            if isinstance(event, Digits) and len(event.value) == entry.length and event.value.isdigit():
+            if (
+                isinstance(event, Digits)
+                and len(event.value) == entry.length
+                and event.value.isascii()
+                and event.value.isdigit()
+            ):
                 self.state = replace(state, phase="confirm", digits=event.value, retries=0)
                 return self.read_back()
             return self.retry_number(node) or self.ask_number(entry.invalid)

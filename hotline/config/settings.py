@@ -212,7 +212,11 @@ def _environment_problems(env: Mapping[str, str]) -> list[str]:
             "https://hotline.aarhus.dk) to check signatures and to hand Twilio callback URLs"
         )
     port = env.get("HOTLINE_PORT")
-    if port is not None and port != "" and not (port.isdigit() and 1 <= int(port) <= 65535):
+    if (
+        port is not None
+        and port != ""
+        and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535)
+    ):
         problems.append(f"HOTLINE_PORT={port!r}: must be a whole number from 1 to 65535, e.g. 8000")
     for key in ("HOTLINE_PUBLIC_URL", "HOTLINE_TWILIO_API_URL"):
         value = env.get(key)

@@ -78,6 +78,6 @@ def apply_call_status(session: Session, call: Call, status: str, duration: str |
     call.status = status
     if status in FINAL_STATUSES:
         call.ended_at = call.ended_at or utcnow()
-        if duration and duration.isdigit():
+        if duration and duration.isascii() and duration.isdigit():
             call.duration_seconds = int(duration)
     return True

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db.models import Message, Recording
@@ -22,8 +23,10 @@ from routing.numbers import is_withheld, normalize_number
 
 log = logging.getLogger(__name__)
 
-_SID = re.compile(r"^[A-Z]{2}[0-9a-zA-Z]{10,62}$")
+_SID = re.compile(r"[A-Z]{2}[0-9a-zA-Z]{10,62}")
 KINDS = ("recordings", "messages")
+# Malformed files are moved here (per kind), out of the import's way, for an operator to look at.
+REJECTED = "rejected"
 
 
 def spool_dir(instance_path: Path, kind: str) -> Path:
@@ -33,7 +36,7 @@ def spool_dir(instance_path: Path, kind: str) -> Path:
 
 def write(instance_path: Path, kind: str, sid: str, fields: Mapping[str, str]) -> Path:
     """Durably store `fields` under `sid` (atomic rename, fsync); return the file's path."""
-    if not _SID.match(sid):
+    if not _SID.fullmatch(sid):
         raise ValueError(f"not a Twilio SID: {sid[:8]!r}")
     directory = spool_dir(instance_path, kind)
     directory.mkdir(parents=True, exist_ok=True)
@@ -75,7 +78,7 @@ def _import_one(session: Session, kind: str, record: Mapping[str, str]) -> bool:
                 "recording_sid": record["RecordingSid"],
                 "call_sid": record.get("CallSid", ""),
                 "recording_url": record.get("RecordingUrl"),
-                "duration_seconds": int(duration) if duration.isdigit() else None,
+                "duration_seconds": int(duration) if duration.isascii() and duration.isdigit() else None,
                 "from_number": from_number,
                 "source": "fallback",
                 "received_at": _received(record),
@@ -99,6 +102,12 @@ def _import_one(session: Session, kind: str, record: Mapping[str, str]) -> bool:
     )
 
 
+def _set_aside(path: Path) -> None:
+    rejected = path.parent / REJECTED
+    rejected.mkdir(exist_ok=True)
+    path.replace(rejected / path.name)
+
+
 def import_spool(instance_path: Path, sessions: sessionmaker[Session]) -> int:
     """Move every spooled item into the database; a file is deleted only after its row is committed."""
     imported = 0
@@ -106,12 +115,21 @@ def import_spool(instance_path: Path, sessions: sessionmaker[Session]) -> int:
         for path in sorted(spool_dir(instance_path, kind).glob("*.json")):
             try:
                 record = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                log.exception("unreadable spool file left in place", extra={"file": path.name})
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                _set_aside(path)
+                log.exception("unreadable spool file set aside", extra={"file": path.name, "kind": kind})
                 continue
-            with sessions.begin() as session:
-                if _import_one(session, kind, record):
-                    imported += 1
+            try:
+                with sessions.begin() as session:
+                    if _import_one(session, kind, record):
+                        imported += 1
+            except SQLAlchemyError:
+                raise  # the database is (still) down: everything waits for the next run
+            except Exception:
+                # Something in this one file is malformed: set it aside for the operator, import the rest.
+                _set_aside(path)
+                log.exception("malformed spool file set aside", extra={"file": path.name, "kind": kind})
+                continue
             path.unlink()
             log.info("spooled item imported", extra={"kind": kind, "sid": path.stem})
     return imported

@@ -111,7 +111,7 @@ def voicemail_twiml(response: VoiceResponse, runtime: Runtime, action: Action) -
     response.record(
         action=url,
         method="POST",
-        max_length=int(max_length) if max_length.isdigit() else 120,
+        max_length=int(max_length) if max_length.isascii() and max_length.isdigit() else 120,
         finish_on_key="#",
         play_beep=True,
         timeout=8,
@@ -124,7 +124,11 @@ def store_voicemail(
 ) -> str:
     """Keep the recording's reference and put it in the callback queue; "empty" when nothing was said."""
     recording_sid, duration, call_sid = recording.recording_sid, recording.duration, caller.call_sid
-    if not recording_sid.startswith("RE") or not duration.isdigit() or int(duration) == 0:
+    if (
+        not recording_sid.startswith("RE")
+        or not (duration.isascii() and duration.isdigit())
+        or int(duration) == 0
+    ):
         return "empty"
     number = caller.number
     if number is None and state.digits and state.number_confirmed:

@@ -64,7 +64,7 @@ def _args() -> tuple[str, str, int]:
         reason = "question"
     if language not in runtime.settings.file.languages.enabled:
         language = runtime.settings.file.languages.default
-    return reason, language, int(step) if step.isdigit() and len(step) < 4 else 0
+    return reason, language, int(step) if step.isascii() and step.isdigit() and len(step) < 4 else 0
 
 
 def _routing(session: Session, runtime: Runtime, call_sid: str, reason: str, language: str) -> CallRouting:

@@ -40,7 +40,7 @@ def sms() -> Response:
         from_raw=request.form.get("From"),
         to_raw=request.form.get("To"),
         body=request.form.get("Body", ""),
-        num_media=int(num_media) if num_media.isdigit() else 0,
+        num_media=int(num_media) if num_media.isascii() and num_media.isdigit() else 0,
     )
     handled = None
     try:

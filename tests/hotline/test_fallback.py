@@ -119,3 +119,47 @@ def test_readyz_reports_an_unreachable_database(broken_app: Flask) -> None:
     assert response.status_code == 503
     assert response.get_json()["problems"][0].startswith("database unreachable")
     assert broken_app.test_client().get("/healthz").status_code == 200
+
+
+def _spool_voicemails(instance: Path, count: int, first: dict[str, str | None]) -> list[str]:
+    sids = sorted(new_sid("RE") for _ in range(count))
+    for index, sid in enumerate(sids):
+        fields = {
+            "RecordingSid": sid,
+            "RecordingUrl": "https://api.twilio.com/rec/x",
+            "RecordingDuration": "12",
+        }
+        fields.update({"CallSid": new_sid("CA"), "From": "+4567123456", "To": "+4568000000"})
+        if index == 0:  # the first in file order is the odd one
+            fields = {k: v for k, v in {**fields, **first}.items() if v is not None}
+        spool.write(instance, "recordings", sid, fields)
+    return sids
+
+
+@pytest.mark.parametrize("duration", ["²", "12.5", ""], ids=["superscript", "decimal", "empty"])
+def test_a_spooled_voicemail_with_an_odd_duration_is_imported_without_one(app: Flask, duration: str) -> None:
+    """str.isdigit() says yes to "²" and int() says no: the voicemail is kept, its length unknown."""
+    runtime = app.extensions["hotline"]
+    instance: Path = runtime.settings.instance_path
+    sids = _spool_voicemails(instance, 2, {"RecordingDuration": duration})
+    assert spool.import_spool(instance, runtime.sessions) == 2
+    with runtime.sessions() as session:
+        rows = session.execute(select(Recording.recording_sid, Recording.duration_seconds)).all()
+    assert sorted(tuple(row) for row in rows) == [(sids[0], None), (sids[1], 12)]
+
+
+def test_one_malformed_spool_file_is_set_aside_and_the_rest_imported(app: Flask) -> None:
+    """A spooled file that cannot be imported (no SID; not JSON) is moved out of the way with a log line; the
+    voicemails after it are imported, and the next run does not trip over it again."""
+    runtime = app.extensions["hotline"]
+    instance: Path = runtime.settings.instance_path
+    sids = _spool_voicemails(instance, 3, {"RecordingSid": None})
+    broken = instance / "spool" / "recordings" / "RE00000000000000000000000000000000.json"
+    broken.write_bytes(b'{"RecordingSid": "RE0\xff')
+    assert spool.import_spool(instance, runtime.sessions) == 2
+    assert spool.import_spool(instance, runtime.sessions) == 0
+    assert spool.pending(instance) == 0
+    rejected = sorted(p.name for p in (instance / "spool" / "recordings" / "rejected").iterdir())
+    assert rejected == sorted([broken.name, f"{sids[0]}.json"])
+    with runtime.sessions() as session:
+        assert sorted(session.scalars(select(Recording.recording_sid))) == sids[1:]
