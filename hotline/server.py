@@ -6,12 +6,26 @@ import signal
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+# A connection that sends nothing for this long is closed: a slow or stuck client cannot hold a thread forever.
+READ_TIMEOUT_SECONDS = 30
+
+
+def make_embedded_server(
+    app: Flask, host: str, port: int, read_timeout: float = READ_TIMEOUT_SECONDS
+) -> BaseWSGIServer:
+    """The threaded development-grade server the embedded default runs, with a read timeout per connection."""
+
+    class Handler(WSGIRequestHandler):
+        timeout = read_timeout  # socketserver sets it on each connection's socket
+
+    return make_server(host, port, app, threaded=True, request_handler=Handler)
 
 
 def run_embedded(app: Flask, host: str, port: int) -> None:
     """A threaded server in this process (the scheduler runs beside it); stops cleanly on SIGTERM/SIGINT."""
-    server = make_server(host, port, app, threaded=True)
+    server = make_embedded_server(app, host, port)
 
     def _stop(*_: Any) -> None:
         import threading

@@ -8,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from hotline.cli.common import open_runtime
+from hotline.cli.sms import printable
 from hotline.db.models import CallbackAttempt, CallbackTransition
 from routing.numbers import mask_number
 from routing.wallclock import COPENHAGEN
@@ -53,7 +54,7 @@ def list_callbacks(include_closed: bool, history: bool) -> None:
                 ):
                     when = attempt.started_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
                     what = (
-                        f"note: {attempt.note}"
+                        f"note: {printable(attempt.note)}"
                         if attempt.note
                         else f"forsøg (attempt): {attempt.outcome or '…'}"
                     )
@@ -66,7 +67,7 @@ def list_callbacks(include_closed: bool, history: bool) -> None:
                 for t in steps:
                     click.echo(
                         f"         {t.at.astimezone(COPENHAGEN):%Y-%m-%d %H:%M}  {t.from_state or '-'} → "
-                        f"{t.to_state} ({t.event}) af {t.actor}"
+                        f"{t.to_state} ({t.event}) af {printable(t.actor)}"
                     )
 
 

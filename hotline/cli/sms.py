@@ -21,7 +21,6 @@ from hotline.runtime import DEMO_SECRET_FILE, Runtime
 from routing.numbers import mask_number, normalize_number
 from routing.wallclock import COPENHAGEN
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 DEMO_ACCOUNT_SID = "AC" + "0" * 32
 
 
@@ -43,13 +42,18 @@ def _signing_secret(settings: Settings) -> str:
 
 @click.command("sms")
 @click.option("--from", "from_", required=True, help="The relative's number, e.g. +4567123456.")
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="The running hotline.")
+@click.option(
+    "--url",
+    default=None,
+    help="The running hotline (default: HOTLINE_PUBLIC_URL, else http://127.0.0.1:<HOTLINE_PORT or 8000>).",
+)
 @click.option("--wait", type=float, default=3.0, show_default=True, help="Seconds to wait for the reply.")
 @click.argument("text")
-def sms_command(from_: str, url: str, wait: float, text: str) -> None:
+def sms_command(from_: str, url: str | None, wait: float, text: str) -> None:
     """Send TEXT to a running hotline as an incoming text from --from (signed as Twilio signs) and print the
     reply the hotline queued (read from the database the hotline uses)."""
     settings = settings_or_exit()
+    url = url or settings.base_url
     number = normalize_number(from_)
     if number is None:
         fail([f"--from {from_!r} is not a phone number; write it in E.164 form, e.g. +4567123456"])

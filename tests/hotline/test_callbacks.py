@@ -156,6 +156,12 @@ def test_notes_from_the_command_line_show_in_the_history(app: Flask, queued: int
     listed = runner.invoke(main, ["callbacks", "list", "--history"], env=env)
     assert "anna: note: Ring efter kl. 9" in listed.output
     assert "+45 67 12 ** **" in listed.output and RELATIVE not in listed.output  # masked in the listing
+    # A note is typed by a person and shown in others' terminals: control characters are shown, not obeyed.
+    runner.invoke(
+        main, ["callbacks", "note", str(queued), "ryd\x1b[2J\x1b[Hskærm", "--advisor", "bo"], env=env
+    )
+    listed = runner.invoke(main, ["callbacks", "list", "--history"], env=env)
+    assert "bo: note: ryd\\u001b[2J\\u001b[Hskærm" in listed.output and "\x1b" not in listed.output
     empty = runner.invoke(main, ["callbacks", "note", str(queued), "  ", "--advisor", "anna"], env=env)
     assert empty.exit_code == 2
     unknown = runner.invoke(main, ["callbacks", "note", "999", "x", "--advisor", "anna"], env=env)

@@ -8,11 +8,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from flask import Flask
+
+from hotline.server import make_embedded_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,3 +69,19 @@ def test_serve_embedded_default_is_healthy_and_ready(tmp_path: Path) -> None:
     assert "mode: DEMO" in output
     assert f"http://127.0.0.1:{port}/twilio/voice" in output
     assert process.returncode == 0
+
+
+def test_the_embedded_server_closes_a_connection_that_sends_nothing(app: Flask) -> None:
+    """A client that opens a connection and stalls (half a request line) loses it after the read timeout, so slow
+    or stuck clients cannot use up the embedded server's threads."""
+    server = make_embedded_server(app, "127.0.0.1", 0, read_timeout=0.5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as stalled:
+            stalled.sendall(b"POST /twilio/voice HTTP/1.1\r\nHost: x")
+            assert (
+                stalled.recv(1024) == b""
+            )  # closed by the server (without the timeout: socket.timeout here)
+    finally:
+        server.shutdown()

@@ -431,6 +431,19 @@ def test_hotline_sms_says_how_to_start_a_hotline_that_is_not_running(
     assert "hotline serve" in result.output
 
 
+def test_hotline_sms_finds_the_hotline_on_hotline_port(
+    served: str, cli_env: dict[str, str], app: Flask
+) -> None:
+    """Without --url, `hotline sms` texts the hotline where `hotline serve` listens: HOTLINE_PORT, as `hotline
+    call` does (it used to try port 8000 whatever the port)."""
+    port = served.rsplit(":", 1)[1]
+    result = CliRunner().invoke(
+        main, ["sms", "--from", RELATIVE, "HJÆLP"], env={**cli_env, "HOTLINE_PORT": port}
+    )
+    assert result.exit_code == 0, result.output
+    assert len(inbound(app)) == 1
+
+
 @pytest.mark.parametrize(
     ("max_segments", "expected"),
     [
