@@ -14,7 +14,7 @@ from hotline.config.settings import Settings
 from hotline.config.voices import languages_from_settings
 from hotline.db.session import make_engine, make_session_factory
 from hotline.transport.base import Transport
-from hotline.transport.guarded import GuardedTransport, destination_policy
+from hotline.transport.guarded import GuardedTransport
 from ivr_flows.flow import Flow
 from ivr_flows.flow_file import MAIN_FLOW, load_flow
 from ivr_flows.languages import Languages
@@ -38,7 +38,7 @@ class Runtime:
     @property
     def policy(self) -> DestinationPolicy:
         """Where the hotline may call and text (the toll-fraud guard's rules)."""
-        return destination_policy(self.settings.file.destinations)
+        return self.settings.file.destinations.policy()
 
 
 def demo_signing_secret(instance_path: Path) -> str:
@@ -70,7 +70,7 @@ def build_runtime(settings: Settings, transport: Transport | None = None) -> Run
     prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
     if transport is None:
         transport = make_transport(settings, sessions)
-    transport = GuardedTransport(transport, destination_policy(settings.file.destinations))
+    transport = GuardedTransport(transport, settings.file.destinations.policy())
     if settings.demo_mode:
         secret = demo_signing_secret(settings.instance_path)
     else:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from routing.guard import DestinationPolicy
 from routing.numbers import normalize_number
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -170,6 +171,12 @@ class DestinationSettings(BaseModel):
         if bad:
             raise ValueError(f"{bad[0]!r} is not an ISO 3166 country code; use two capital letters, e.g. DK")
         return v
+
+    def policy(self) -> DestinationPolicy:
+        """The toll-fraud guard's rules: where the hotline may call and text."""
+        return DestinationPolicy(
+            allowed_countries=tuple(self.allowed_countries), allow_toll_free=self.allow_toll_free
+        )
 
 
 class RetentionSettings(BaseModel):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hotline.config.errors import ConfigError, describe_validation_error, yaml_line_of
 from hotline.config.sections import FileSettings
+from routing.guard import check_destination
 
 DEFAULT_CONFIG_PATHS = (Path("config.yaml"),)
 
@@ -152,6 +153,8 @@ def load_settings(
     except ValidationError as exc:
         problems.extend(describe_validation_error(exc, data, str(path or "config"), text))
 
+    if file_settings is not None:
+        problems.extend(_destination_problems(file_settings, str(path or "config"), text))
     problems.extend(_environment_problems(env))
     if problems:
         raise ConfigError(problems)
@@ -259,3 +262,19 @@ def _redact_url(url: str) -> str:
 
 
 __all__ = ["ENV_KEYS", "ConfigError", "FileSettings", "Settings", "load_settings", "yaml_line_of"]
+
+
+def _destination_problems(file_settings: FileSettings, filename: str, text: str) -> list[str]:
+    """The fallback number is dialled for every caller during an outage: it must pass the toll-fraud guard."""
+    number = file_settings.service.fallback_number
+    if not number:
+        return []
+    decision = check_destination(number, file_settings.destinations.policy())
+    if decision.allowed:
+        return []
+    line = yaml_line_of(text, ["service", "fallback_number"])
+    where = f"{filename}:{line}" if line else filename
+    return [
+        f"{where}: service.fallback_number = {number!r}: the toll-fraud guard refuses it ({decision.explanation}); "
+        "give a staffed Danish number, or widen destinations.allowed_countries if it really is abroad"
+    ]

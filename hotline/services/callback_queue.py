@@ -38,6 +38,7 @@ from routing.callbacks import (
     resolve_window,
     transition,
 )
+from routing.guard import DestinationPolicy, GuardDecision, check_destination
 
 OPEN_STATES = tuple(s.value for s in State if s not in FINAL_STATES)
 
@@ -59,6 +60,14 @@ def retry_policy(settings: CallbackSettings) -> RetryPolicy:
 
 def response_minutes(settings: CallbackSettings) -> dict[str, int]:
     return {"acute": settings.response_minutes_acute, "question": settings.response_minutes_question}
+
+
+class CallbackRefused(Exception):
+    """The toll-fraud guard refuses to call this number back; `decision` says why."""
+
+    def __init__(self, decision: GuardDecision) -> None:
+        super().__init__(decision.explanation)
+        self.decision = decision
 
 
 @dataclass(frozen=True)
@@ -109,13 +118,19 @@ def register(
     assigned_advisor_id: str | None,
     now: datetime,
     actor: str,
+    policy: DestinationPolicy,
     recording_sid: str | None = None,
 ) -> Registration:
     """A callback for `relative`: the existing one for this call or their open request, else a new one.
 
+    The toll-fraud guard comes first, whatever the path: a number it refuses (premium-rate, foreign, a service
+    code) gets no callback and raises CallbackRefused, so nobody is promised a call that will never be placed.
     A new request is written as requested → scheduled with its slot and due time. An acute call linked to an
     open question raises its priority; it never lowers one.
     """
+    decision = check_destination(relative.phone_number, policy)
+    if not decision.allowed:
+        raise CallbackRefused(decision)
     if call_sid:
         linked = session.scalars(select(CallbackCall).where(CallbackCall.call_sid == call_sid)).one_or_none()
         if linked is not None:

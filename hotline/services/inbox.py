@@ -107,19 +107,26 @@ def _order_callback(
     """RING / CALL: a callback in the next window (as soon as possible when configured); its registered text is
     the reply."""
     windows = [w.key for w in settings.file.callbacks.windows]
-    registration = callback_queue.register(
-        session,
-        relative=relative,
-        call_sid=None,
-        priority=Priority.QUESTION,
-        reason="question",
-        language=reply.language,
-        window_key="asap" if "asap" in windows else windows[0],
-        settings=settings.file.callbacks,
-        assigned_advisor_id=relatives.contact_person(relative),
-        now=now,
-        actor="relative:sms",
-    )
+    try:
+        registration = callback_queue.register(
+            session,
+            relative=relative,
+            call_sid=None,
+            priority=Priority.QUESTION,
+            reason="question",
+            language=reply.language,
+            window_key="asap" if "asap" in windows else windows[0],
+            settings=settings.file.callbacks,
+            assigned_advisor_id=relatives.contact_person(relative),
+            now=now,
+            actor="relative:sms",
+            policy=settings.file.destinations.policy(),
+        )
+    except callback_queue.CallbackRefused as refused:
+        # Not a number the hotline may call (or text): no promise, and no reply; the text stays for the advisors.
+        reason = refused.decision.reason_code.value
+        log.warning("callback by text refused by the toll-fraud guard", extra={"reason": reason})
+        return Handled("callback", skipped=f"guard:{reason}")
     callback, text = registration.callback, registration.text
     log.info(
         "callback ordered by text",

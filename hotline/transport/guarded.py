@@ -5,17 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from hotline.config.sections import DestinationSettings
 from hotline.transport.base import PlacedCall, SentMessage, Transport, TransportError
 from routing.guard import DestinationPolicy, check_destination
 
 log = logging.getLogger(__name__)
-
-
-def destination_policy(settings: DestinationSettings) -> DestinationPolicy:
-    return DestinationPolicy(
-        allowed_countries=tuple(settings.allowed_countries), allow_toll_free=settings.allow_toll_free
-    )
 
 
 class GuardedTransport:

@@ -61,25 +61,33 @@ def carry_out(session: Session, runtime: Runtime, caller: Caller, action: Action
 
 def _callback(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
     number = _number(action, caller)
-    if number is None or not check_destination(number, runtime.policy).allowed:
+    if number is None:
         return "failed"
     relative, _ = relatives.find_or_create(session, number)
     language = action.params.get("language") or action.state.language or runtime.languages.default
     relative.language = relative.language or language
     reason = action.params.get("reason", "question")
-    callback_queue.register(
-        session,
-        relative=relative,
-        call_sid=caller.call_sid,
-        priority=Priority(reason if reason in ("acute", "question") else "question"),
-        reason=reason,
-        language=language,
-        window_key=action.params.get("window", "asap"),
-        settings=runtime.settings.file.callbacks,
-        assigned_advisor_id=relatives.contact_person(relative),
-        now=utcnow(),
-        actor="system:ivr",
-    )
+    try:
+        callback_queue.register(
+            session,
+            relative=relative,
+            call_sid=caller.call_sid,
+            priority=Priority(reason if reason in ("acute", "question") else "question"),
+            reason=reason,
+            language=language,
+            window_key=action.params.get("window", "asap"),
+            settings=runtime.settings.file.callbacks,
+            assigned_advisor_id=relatives.contact_person(relative),
+            now=utcnow(),
+            actor="system:ivr",
+            policy=runtime.policy,
+        )
+    except callback_queue.CallbackRefused as refused:
+        log.warning(
+            "no callback: number refused",
+            extra={"call_sid": caller.call_sid, "reason": refused.decision.reason_code.value},
+        )
+        return "failed"
     # Committed before the caller hears the confirmation: the caller is told only what is stored.
     session.flush()
     return "registered"
@@ -147,7 +155,7 @@ def store_voicemail(
         },
         ["recording_sid"],
     )
-    if number is not None:
+    if number is not None and check_destination(number, runtime.policy).allowed:
         relative, _ = relatives.find_or_create(session, number)
         language = state.language or runtime.languages.default
         relative.language = relative.language or language
@@ -163,6 +171,7 @@ def store_voicemail(
             assigned_advisor_id=relatives.contact_person(relative),
             now=utcnow(),
             actor="system:voicemail",
+            policy=runtime.policy,
             recording_sid=recording_sid[:64],
         )
     log.info(

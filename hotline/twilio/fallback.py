@@ -6,14 +6,19 @@ answers there), a voicemail whose reference is spooled to a local file (see `hot
 
 from __future__ import annotations
 
+import logging
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.config.settings import Settings, join_url
 from hotline.twilio.speak import speak
 from ivr_flows.prompts import PromptCatalogue
+from routing.guard import check_destination
 
 FALLBACK_LANGUAGES = ("da", "en")
 MAX_VOICEMAIL_SECONDS = 180
+
+log = logging.getLogger(__name__)
 
 
 def _intro(response: VoiceResponse, settings: Settings, prompts: PromptCatalogue) -> None:
@@ -47,6 +52,10 @@ def fallback_response(settings: Settings, prompts: PromptCatalogue, base: str = 
     response = VoiceResponse()
     _intro(response, settings, prompts)
     number = settings.file.service.fallback_number
+    if number and not check_destination(number, settings.file.destinations.policy()).allowed:
+        # Refused at start-up too (hotline check); checked here as well, since this answer needs nothing else.
+        log.error("service.fallback_number refused by the toll-fraud guard; taking a voicemail instead")
+        number = None
     if number:
         speak(response, prompts, settings.file.languages, "da", "system.fallback_connect")
         response.dial(

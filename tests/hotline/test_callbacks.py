@@ -38,6 +38,7 @@ def queued(app: Flask) -> int:
             assigned_advisor_id="anna",
             now=utcnow(),
             actor="test",
+            policy=runtime.policy,
         )
         return registration.callback.id
 
@@ -189,6 +190,7 @@ def test_the_queue_returns_the_texts_its_steps_queue(app: Flask) -> None:
                 assigned_advisor_id=None,
                 now=now,
                 actor="test",
+                policy=runtime.policy,
             )
 
         first = register("CA" + "d" * 32)

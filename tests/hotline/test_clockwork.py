@@ -79,6 +79,7 @@ def register(
             assigned_advisor_id=None,
             now=at,
             actor="test",
+            policy=runtime.policy,
         ).callback
         return callback.id
 

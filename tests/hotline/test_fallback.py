@@ -163,3 +163,15 @@ def test_one_malformed_spool_file_is_set_aside_and_the_rest_imported(app: Flask)
     assert rejected == sorted([broken.name, f"{sids[0]}.json"])
     with runtime.sessions() as session:
         assert sorted(session.scalars(select(Recording.recording_sid))) == sids[1:]
+
+
+def test_the_fallback_answer_never_dials_a_number_the_guard_refuses(app: Flask) -> None:
+    """Configuration refuses such a fallback number already; the answer that needs nothing else checks too."""
+    from hotline.twilio.fallback import fallback_response
+
+    runtime = app.extensions["hotline"]
+    settings = runtime.settings
+    service = settings.file.service.model_copy(update={"fallback_number": "+4590123456"})
+    bad = settings.model_copy(update={"file": settings.file.model_copy(update={"service": service})})
+    body = str(fallback_response(bad, runtime.prompts))
+    assert "<Dial" not in body and "<Record" in body

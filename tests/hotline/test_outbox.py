@@ -297,6 +297,7 @@ def _status(app: Flask) -> int:
             assigned_advisor_id=None,
             now=NOW,
             actor="test",
+            policy=runtime.policy,
         ).callback
         text = session.scalars(select(OutboxText).where(OutboxText.callback_id == callback.id)).one()
         return text.id
@@ -465,6 +466,7 @@ def test_callback_status_texts_are_worded_when_sent_from_the_callback_as_it_stan
             assigned_advisor_id=None,
             now=NOW,
             actor="system:ivr",
+            policy=runtime.policy,
         ).callback
         callback_id = callback.id
     send(live)

@@ -233,3 +233,29 @@ def test_built_in_defaults_equal_the_shipped_config() -> None:
 
     shipped = load_settings(environ={}, config_path=REPO / "config.yaml").file
     assert shipped == FileSettings().model_copy(update={"instance_dir": shipped.instance_dir})
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("+4590123456", "premium-rate"),  # a Danish 90-number
+        ("+4930123456", "country the hotline may not call"),  # Germany, not in destinations.allowed_countries
+    ],
+)
+def test_a_fallback_number_the_guard_refuses_is_a_config_error(tmp_path: Path, number: str, why: str) -> None:
+    """Every caller is put through to the fallback number during an outage: it passes the toll-fraud guard when
+    the configuration is read (so `hotline check` and start-up fail), not only when Twilio dials it."""
+    path = tmp_path / "config.yaml"
+    path.write_text(f"service:\n  name: Test\n  fallback_number: '{number}'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, config_path=path)
+    (problem,) = caught.value.problems
+    assert problem.startswith(
+        f"{path}:3: service.fallback_number = '{number}': the toll-fraud guard refuses it"
+    )
+    assert why in problem
+    path.write_text(
+        f"service:\n  fallback_number: '{number}'\ndestinations:\n  allowed_countries: [DK, DE]\n"
+    )
+    if number.startswith("+49"):  # allowing the country is the fix the message names
+        assert load_settings(environ={}, config_path=path).file.service.fallback_number == number

@@ -247,6 +247,20 @@ def test_replies_use_the_remembered_language(app: Flask, twilio: TwilioSigner) -
     assert any("\u0600" <= ch <= "\u06ff" for ch in arabic)
 
 
+@pytest.mark.parametrize("sender", ["+4590123456", "+4930123456"], ids=["premium-rate", "foreign"])
+def test_ring_from_a_number_the_guard_refuses_promises_nothing(
+    app: Flask, twilio: TwilioSigner, sender: str
+) -> None:
+    """The guard sits before the promise, not only at the dial: no callback is queued for a number the hotline
+    may not call, and no reply goes to it; the text itself stays for the advisors."""
+    text(twilio, "RING", from_=sender)
+    with app.extensions["hotline"].sessions() as session:
+        assert session.scalars(select(CallbackRequest)).all() == []
+    assert outbox_rows(app) == []
+    (message,) = inbound(app)
+    assert message.handled_at is not None and message.body == "RING"
+
+
 def test_status_and_ring_answer_from_the_open_callback(app: Flask, twilio: TwilioSigner) -> None:
     text(twilio, "STATUS")
     text(twilio, "RING")
