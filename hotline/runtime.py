@@ -47,7 +47,7 @@ def demo_signing_secret(instance_path: Path) -> str:
     Written to a temporary file and linked into place, so two processes starting together (serve and worker)
     agree on one secret and never read a half-written file.
     """
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance_path / DEMO_SECRET_FILE
     if not path.exists():
         temporary = instance_path / f".{DEMO_SECRET_FILE}.{os.getpid()}"

@@ -185,6 +185,17 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+# HOTLINE_SECRET_KEY: 32 random bytes (token_hex(32) gives 64 hex digits). A short or repetitive key makes every
+# signed link forgeable offline; a key of this length drawn from fewer different characters is not random.
+SECRET_MIN_BYTES = 32
+SECRET_MIN_DISTINCT = 12
+
+
+def secret_is_strong(secret: str) -> bool:
+    """True for a key that can be 32 random bytes: long enough, and not one or a few characters repeated."""
+    return len(secret.encode()) >= SECRET_MIN_BYTES and len(set(secret)) >= SECRET_MIN_DISTINCT
+
+
 def _environment_problems(env: Mapping[str, str]) -> list[str]:
     from urllib.parse import urlsplit
 
@@ -204,10 +215,17 @@ def _environment_problems(env: Mapping[str, str]) -> list[str]:
             f"TWILIO_ACCOUNT_SID={sid[:6]}...: an Account SID starts with 'AC' and has 34 characters; copy it "
             "from the Twilio console (Account Info)"
         )
-    if sid and token and not env.get("HOTLINE_SECRET_KEY"):
+    secret = env.get("HOTLINE_SECRET_KEY", "")
+    if sid and token and not secret_is_strong(secret):
+        what = (
+            "is not set"
+            if not secret
+            else f"is too weak ({len(secret.encode())} bytes, {len(set(secret))} different characters)"
+        )
         problems.append(
-            "HOTLINE_SECRET_KEY is not set: live mode needs a long random secret for staff sessions; generate one "
-            "with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            f"HOTLINE_SECRET_KEY {what}: live mode signs staff links, calendar feeds and sessions with it, so it "
+            f"must be at least {SECRET_MIN_BYTES} bytes of randomness; generate one with: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     if sid and token and not env.get("HOTLINE_PUBLIC_URL"):
         problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(
             url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
@@ -53,6 +54,15 @@ def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
         max_overflow=10,
         connect_args={"connect_timeout": connect_timeout},
     )
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only before SQLite opens it: the database
+    holds personal data, and SQLite gives its -wal and -shm files the database file's permissions."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

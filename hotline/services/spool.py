@@ -39,7 +39,7 @@ def write(instance_path: Path, kind: str, sid: str, fields: Mapping[str, str]) -
     if not _SID.fullmatch(sid):
         raise ValueError(f"not a Twilio SID: {sid[:8]!r}")
     directory = spool_dir(instance_path, kind)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
     record = dict(fields)
     record.setdefault("spooled_at", datetime.now(UTC).isoformat())

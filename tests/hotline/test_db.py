@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -96,3 +98,21 @@ def test_the_migrations_build_exactly_the_models(database_url: str) -> None:
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_the_sqlite_database_and_its_folder_are_private(tmp_path: Path) -> None:
+    """The embedded database holds personal data: its folder, the file and SQLite's -wal and -shm files are
+    readable by the owner only, whatever the umask."""
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "new-instance" / "hotline.db"
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            modes = {p.name: oct(p.stat().st_mode & 0o777) for p in path.parent.iterdir()}
+        engine.dispose()
+    finally:
+        os.umask(previous)
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    assert modes == {"hotline.db": "0o600", "hotline.db-wal": "0o600", "hotline.db-shm": "0o600"}

@@ -73,6 +73,8 @@ def test_broken_config_files(tmp_path: Path, content: str, expected: str) -> Non
 
 
 SID = "AC" + "1" * 32
+# A key of the strength live mode requires (made up for the tests; never used anywhere real).
+TEST_SECRET_KEY = "9f0c2b7e4d1a6358" * 4
 
 BROKEN_ENVIRONMENTS = [
     (
@@ -86,7 +88,7 @@ BROKEN_ENVIRONMENTS = [
         {
             "TWILIO_ACCOUNT_SID": "XX12",
             "TWILIO_AUTH_TOKEN": "t",
-            "HOTLINE_SECRET_KEY": "s",
+            "HOTLINE_SECRET_KEY": TEST_SECRET_KEY,
             "HOTLINE_PUBLIC_URL": "https://hotline.example",
         },
         [
@@ -101,12 +103,39 @@ BROKEN_ENVIRONMENTS = [
             "HOTLINE_PUBLIC_URL": "https://hotline.example",
         },
         [
-            "HOTLINE_SECRET_KEY is not set: live mode needs a long random secret for staff sessions; generate one with: "
+            "HOTLINE_SECRET_KEY is not set: live mode signs staff links, calendar feeds and sessions with it, so it "
+            "must be at least 32 bytes of randomness; generate one with: "
             "python3 -c 'import secrets; print(secrets.token_hex(32))'"
         ],
     ),
     (
-        {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t", "HOTLINE_SECRET_KEY": "s"},
+        {
+            "TWILIO_ACCOUNT_SID": SID,
+            "TWILIO_AUTH_TOKEN": "t",
+            "HOTLINE_PUBLIC_URL": "https://hotline.example",
+            "HOTLINE_SECRET_KEY": "s",
+        },
+        [
+            "HOTLINE_SECRET_KEY is too weak (1 bytes, 1 different characters): live mode signs staff links, calendar "
+            "feeds and sessions with it, so it must be at least 32 bytes of randomness; generate one with: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        ],
+    ),
+    (
+        {
+            "TWILIO_ACCOUNT_SID": SID,
+            "TWILIO_AUTH_TOKEN": "t",
+            "HOTLINE_PUBLIC_URL": "https://hotline.example",
+            "HOTLINE_SECRET_KEY": "ab" * 32,
+        },
+        [
+            "HOTLINE_SECRET_KEY is too weak (64 bytes, 2 different characters): live mode signs staff links, calendar "
+            "feeds and sessions with it, so it must be at least 32 bytes of randomness; generate one with: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        ],
+    ),
+    (
+        {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t", "HOTLINE_SECRET_KEY": TEST_SECRET_KEY},
         [
             "HOTLINE_PUBLIC_URL is not set: live mode needs the https base URL Twilio calls (e.g. "
             "https://hotline.aarhus.dk) to check signatures and to hand Twilio callback URLs"

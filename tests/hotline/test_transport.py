@@ -115,7 +115,7 @@ def test_live_mode_uses_twilio_and_the_auth_token_as_signing_secret(settings_map
             **settings_mapping,
             "TWILIO_ACCOUNT_SID": SID,
             "TWILIO_AUTH_TOKEN": "tok",
-            "HOTLINE_SECRET_KEY": "s",
+            "HOTLINE_SECRET_KEY": "9f0c2b7e4d1a6358" * 4,
             "HOTLINE_PUBLIC_URL": "https://h.example",
         }
     )
