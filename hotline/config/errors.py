@@ -84,9 +84,20 @@ def _known_fields(loc: Sequence[str | int]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
+# Settings that were removed, and why: a file that still sets one is told so instead of "did you mean".
+RETIRED: dict[tuple[str | int, ...], str] = {
+    ("service", "timezone"): (
+        "is no longer a setting: the hotline always plans in Europe/Copenhagen (Danish municipalities, Danish "
+        "public holidays in the roster); remove the line"
+    ),
+}
+
+
 def _fix_for(error: Any, loc: Sequence[str | int]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden" and tuple(loc) in RETIRED:
+        return RETIRED[tuple(loc)]
     if kind == "extra_forbidden":
         known = _known_fields(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -30,7 +29,6 @@ class ServiceSettings(BaseModel):
     municipality: str = "Aarhus Kommune"
     hotline_number: str = "+4568000000"
     fallback_number: str | None = None
-    timezone: str = "Europe/Copenhagen"
 
     @field_validator("hotline_number")
     @classmethod
@@ -43,19 +41,6 @@ class ServiceSettings(BaseModel):
     @classmethod
     def _fallback(cls, v: str | None) -> str | None:
         return _e164(v, required=False)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("is not an IANA time zone; use e.g. 'Europe/Copenhagen'") from exc
-        return v
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 class VoiceSettings(BaseModel):
@@ -262,7 +247,7 @@ class SmsSettings(BaseModel):
 
 
 class JobSettings(BaseModel):
-    """When the clockwork runs. Times of day are local (service.timezone)."""
+    """When the clockwork runs. Times of day are Copenhagen wall-clock times (routing.wallclock)."""
 
     model_config = _STRICT
     outbox_seconds: int = Field(5, ge=1, le=300)

@@ -32,8 +32,9 @@ BROKEN_FILES = [
         "{f}:2: escalation.step_timeout_seconds = 'twenty': must be a whole number, e.g. 20",
     ),
     (
-        "service:\n  timezone: Europe/Aarhus\n",
-        "{f}:2: service.timezone = 'Europe/Aarhus': is not an IANA time zone; use e.g. 'Europe/Copenhagen'",
+        "service:\n  name: Pårørendelinjen\n  timezone: Europe/Copenhagen\n",
+        "{f}:3: service.timezone = 'Europe/Copenhagen': is no longer a setting: the hotline always plans in "
+        "Europe/Copenhagen (Danish municipalities, Danish public holidays in the roster); remove the line",
     ),
     (
         "service:\n  hotline_number: 'ring os'\n",
@@ -168,7 +169,6 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_the_shipped_config_is_valid_and_means_aarhus() -> None:
     settings = load_settings(environ={}, config_path=REPO / "config.yaml")
-    assert settings.file.service.timezone == "Europe/Copenhagen"
     assert settings.file.languages.default == "da"
     assert settings.file.destinations.allowed_countries == ["DK"]
     assert settings.demo_mode
