@@ -127,7 +127,7 @@ def check() -> None:
         click.echo(f"problem: {line}")
     if problems:
         sys.exit(1)
-    click.echo(f"ok: {settings.config_path or 'built-in defaults'} and the environment are valid")
+    click.echo(f"ok: {settings.config_path or 'the shipped defaults'} and the environment are valid")
 
 
 @main.command("fallback-twiml")

@@ -1,8 +1,10 @@
-"""Typed settings: `config.yaml` (committed, commented) plus secrets and deployment values from the environment.
+"""Typed settings: the shipped defaults, the deployment's `config.yaml` over them, plus secrets and deployment
+values from the environment.
 
 `load_settings()` returns a validated `Settings` or raises `ConfigError`, whose `problems` each name the key, the
 value and the fix — the command line prints them one per line and exits non-zero, without a traceback. The
-sections of the file are modelled in `hotline.config.sections`.
+sections of the file are modelled in `hotline.config.sections`; their defaults are `defaults.yaml` beside this
+module, the one place a default is written down.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from urllib.parse import urlencode
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hotline.config.errors import ConfigError, describe_validation_error, yaml_line_of
+from hotline.config.errors import ConfigError, ConfigSource, describe_validation_error, yaml_line_of
 from hotline.config.sections import FileSettings
 
 DEFAULT_CONFIG_PATHS = (Path("config.yaml"),)
+# Every setting's default, with comments; shipped in the package. A config file is laid over it.
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
 
 def join_url(base: str, path: str, **params: object) -> str:
@@ -124,7 +128,8 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     config_path: str | os.PathLike[str] | None = None,
 ) -> Settings:
-    """Validate the config file (HOTLINE_CONFIG, else ./config.yaml, else built-in defaults) and the environment.
+    """Validate the config file (HOTLINE_CONFIG, else ./config.yaml, else none) laid over the shipped defaults
+    (`DEFAULTS_FILE`), and the environment.
 
     `overrides` is merged over the file's content (tests pass settings this way). Raises ConfigError listing
     every problem found, not just the first.
@@ -138,10 +143,14 @@ def load_settings(
     else:
         path = next((p for p in DEFAULT_CONFIG_PATHS if p.exists()), None)
 
-    data: dict[str, Any] = {}
-    text = ""
+    defaults, defaults_text = _read_config_file(DEFAULTS_FILE)
+    sources = []
+    data = defaults
     if path is not None:
-        data, text = _read_config_file(path)
+        own, text = _read_config_file(path)
+        data = _deep_merge(data, own)
+        sources.append(ConfigSource(str(path), text, own))
+    sources.append(ConfigSource(str(DEFAULTS_FILE), defaults_text, defaults))
     if overrides:
         data = _deep_merge(data, overrides)
 
@@ -150,7 +159,7 @@ def load_settings(
     try:
         file_settings = FileSettings.model_validate(data)
     except ValidationError as exc:
-        problems.extend(describe_validation_error(exc, data, str(path or "config"), text))
+        problems.extend(describe_validation_error(exc, data, sources))
 
     problems.extend(_environment_problems(env))
     if problems:

@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from pydantic import BaseModel, ValidationError
 
-from hotline.config.settings import ConfigError, load_settings
+from hotline.config.sections import FileSettings, SmsInfoSettings
+from hotline.config.settings import DEFAULTS_FILE, ConfigError, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -227,9 +230,70 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     assert "web.trusted_proxies = 9: must be at most 5" in failed.stderr
 
 
-def test_built_in_defaults_equal_the_shipped_config() -> None:
-    """An installed copy without config.yaml behaves like the committed config.yaml."""
+def test_without_a_config_file_the_shipped_defaults_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed copy without config.yaml behaves like the committed config.yaml (which only overrides)."""
+    monkeypatch.chdir(tmp_path)
+    bare = load_settings(environ={})
+    shipped = load_settings(environ={}, config_path=REPO / "config.yaml")
+    assert bare.config_path is None
+    assert bare.file == shipped.file
+    assert bare.file.languages.voices["da"].say_language == "da-DK"
+
+
+def test_a_config_file_overrides_only_what_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "languages:\n  voices:\n    da: {name: Dansk, voice: Polly.Sofie, say_language: da-DK}\n"
+        "callbacks:\n  windows:\n    - key: asap\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(environ={}, config_path=path)
+    defaults = load_settings(environ={}, config_path=DEFAULTS_FILE)
+    assert settings.file.languages.voices["da"].voice == "Polly.Sofie"
+    assert settings.file.languages.voices["en"] == defaults.file.languages.voices["en"]
+    assert [w.key for w in settings.file.callbacks.windows] == ["asap"]  # a list is replaced as a whole
+    assert settings.file.escalation == defaults.file.escalation
+
+
+def test_a_broken_default_is_reported_in_the_defaults_file() -> None:
+    """Missing keys are reported where the defaults live, so the fix is found there."""
+    from hotline.config.errors import ConfigSource, describe_validation_error
     from hotline.config.sections import FileSettings
 
-    shipped = load_settings(environ={}, config_path=REPO / "config.yaml").file
-    assert shipped == FileSettings().model_copy(update={"instance_dir": shipped.instance_dir})
+    rows = DEFAULTS_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+    text = "".join(row for row in rows if not row.lstrip().startswith("busy_expiry_minutes:"))
+    data = yaml.safe_load(text)
+    with pytest.raises(ValidationError) as caught:
+        FileSettings.model_validate(data)
+    (line,) = describe_validation_error(caught.value, data, [ConfigSource(str(DEFAULTS_FILE), text, data)])
+    at = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("escalation:"))
+    assert line.startswith(f"{DEFAULTS_FILE}:{at}: escalation.busy_expiry_minutes: is required")
+
+
+SECTION_MODELS = sorted(
+    {
+        field.annotation
+        for field in FileSettings.model_fields.values()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+    | {SmsInfoSettings},
+    key=lambda model: model.__name__,
+)
+
+
+@pytest.mark.parametrize("model", [FileSettings, *SECTION_MODELS], ids=lambda m: m.__name__)
+def test_no_setting_has_a_default_in_python(model: type[BaseModel]) -> None:
+    """defaults.yaml is the one place a default is written; a default here could disagree with it unseen."""
+    assert [name for name, field in model.model_fields.items() if not field.is_required()] == []
+
+
+def test_every_default_is_in_the_defaults_file() -> None:
+    """Each setting the models know is written in defaults.yaml (so its comment can say what it means)."""
+    data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    for name, field in FileSettings.model_fields.items():
+        assert name in data, name
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            assert set(data[name]) == set(model.model_fields), name
