@@ -5,21 +5,20 @@ unreachable nodes, dead ends, keys used twice in one menu, walks that never wait
 the caller was helped, an overflow that leads to another menu, prompts missing in an enabled language, unknown
 or unrecordable {placeholders}, and missing recordings for recorded languages.
 
-Run it: `python -m ivr_flows.check` (exits 1 when there are problems).
+Run it with the hotline's languages: `hotline flows check` (or `hotline check`, which checks the configuration
+too); it exits 1 when there are problems.
 """
 
 from __future__ import annotations
 
-import argparse
 import string
-import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivr_flows.flow import HELPED_BY, KIND_EXITS, Exit, Flow, Node, PromptRef
-from ivr_flows.flow_file import MAIN_FLOW, FlowFileError, load_flow
+from ivr_flows.flow_file import FlowFileError, load_flow
 from ivr_flows.languages import AUDIO_DIR, Languages
 from ivr_flows.prompts import PromptCatalogue
 
@@ -50,22 +49,20 @@ class Problem:
 def check_flows(
     flow_paths: Iterable[Path],
     prompt_catalogue: PromptCatalogue,
-    enabled_languages: Iterable[str],
-    audio_languages: Iterable[str],
+    languages: Languages,
     audio_dir: Path = AUDIO_DIR,
-    languages: Languages | None = None,
 ) -> list[Problem]:
-    """Every problem in the flows at `flow_paths` for callers in `enabled_languages`, sorted by file and line.
+    """Every problem in the flows at `flow_paths` for callers in the enabled `languages`, sorted by file and
+    line (narrow or widen what is checked with `languages.only(codes)`).
 
-    Recordings are checked for the enabled languages among `audio_languages`, in `audio_dir/<language>/`.
+    Recordings are checked for the enabled languages spoken from recordings, in `audio_dir/<language>/`.
     """
-    enabled = frozenset(enabled_languages)
-    settings = (languages or Languages.load()).only(enabled)
-    recorded = frozenset(audio_languages) & enabled
+    enabled = languages.enabled()
+    recorded = languages.recorded()
     problems: list[Problem] = []
     for path in flow_paths:
         try:
-            flow = load_flow(path, settings)
+            flow = load_flow(path, languages)
         except FlowFileError as exc:
             problems.append(Problem(exc.file, exc.line, exc.node, exc.message))
             continue
@@ -268,26 +265,3 @@ def _describe(exit_: Exit) -> str:
 
 def _at(node: Node, line: int, message: str) -> Problem:
     return Problem(node.file, line, node.id, message)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Check flow files against the prompts and recordings; print each problem; 1 when there are any."""
-    parser = argparse.ArgumentParser(prog="python -m ivr_flows.check", description=__doc__.splitlines()[0])
-    parser.add_argument("flows", nargs="*", type=Path, default=[MAIN_FLOW], help="flow files (default: main)")
-    parser.add_argument("--languages", help="comma-separated languages to check (default: the enabled ones)")
-    args = parser.parse_args(argv)
-    settings = Languages.load()
-    enabled = args.languages.split(",") if args.languages else sorted(settings.enabled())
-    audio = [code for code in enabled if (lang := settings.get(code)) is not None and lang.mode == "audio"]
-    problems = check_flows(args.flows, PromptCatalogue.load(), enabled, audio, AUDIO_DIR, settings)
-    for problem in problems:
-        print(problem)
-    print(
-        f"{len(problems)} problem(s) in {len(args.flows)} flow(s) for {', '.join(sorted(enabled))}",
-        file=sys.stderr,
-    )
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

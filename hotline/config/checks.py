@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from hotline.config.settings import Settings
 from hotline.config.voices import languages_from_settings
 from ivr_flows.check import Problem, check_flows
 from ivr_flows.flow_file import FLOWS_DIR
+from ivr_flows.languages import LanguageError
 from ivr_flows.prompts import PromptCatalogue, PromptError
 
 REQUIRED_SYSTEM_PROMPTS = (
@@ -76,8 +78,9 @@ def sms_template_checks(settings: Settings) -> tuple[list[str], list[str]]:
     return [], [f"{line} (sms.max_segments in config.yaml)" for line in warnings]
 
 
-def flow_problems(settings: Settings) -> tuple[list[str], list[str]]:
-    """(problems, warnings) in the shipped flows for the languages config.yaml enables, one line each.
+def flow_problems(settings: Settings, codes: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """(problems, warnings) in the shipped flows for the languages config.yaml enables (or `codes`), one line
+    each.
 
     A missing recording of a recorded language is a warning: that language is simply not offered to callers
     until all its recordings are in place (see hotline.config.voices).
@@ -86,15 +89,13 @@ def flow_problems(settings: Settings) -> tuple[list[str], list[str]]:
         prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
     except PromptError as error:
         return [str(error)], []
-    voices = settings.file.languages.voices
-    enabled = settings.file.languages.enabled
-    audio = [code for code in enabled if voices[code].mode == "audio"]
-    languages = languages_from_settings(settings, prompts)
-    problems: list[Problem] = check_flows(
-        sorted(FLOWS_DIR.glob("*.yaml")), prompts, enabled, audio, languages=languages
-    )
+    try:
+        languages = languages_from_settings(settings, prompts).only(codes or settings.file.languages.enabled)
+    except LanguageError as error:
+        return [str(error)], []
+    problems: list[Problem] = check_flows(sorted(FLOWS_DIR.glob("*.yaml")), prompts, languages)
     lines = [_relative(str(problem)) for problem in problems]
-    missing = [line for line in lines if any(f"recording {code}/" in line for code in audio)]
+    missing = [line for line in lines if any(f"recording {code}/" in line for code in languages.recorded())]
     return [line for line in lines if line not in missing], missing
 
 

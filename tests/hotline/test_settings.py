@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -297,3 +298,50 @@ def test_every_default_is_in_the_defaults_file() -> None:
         model = field.annotation
         if isinstance(model, type) and issubclass(model, BaseModel):
             assert set(data[name]) == set(model.model_fields), name
+
+
+VOICE_NAME = re.compile(r"\b(?:Polly|Google)\.[A-Za-z][\w-]*")
+
+
+def _text_files() -> list[Path]:
+    tops = [REPO / name for name in ("hotline", "routing", "sms", "ivr_flows", "tests", "docs", "benchmarks")]
+    files = [REPO / name for name in ("README.md", "config.yaml", "Makefile", "pyproject.toml")]
+    for top in tops:
+        files += [
+            path
+            for path in top.rglob("*")
+            if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".md", ".html", ".toml")
+        ]
+    return sorted(files)
+
+
+def test_a_voice_is_written_down_once() -> None:
+    """Voices live in defaults.yaml (a deployment may override them in its config.yaml): nowhere else, not in
+    Python, not in the flow's own files, not in the docs. (This file names one voice, as an override.)"""
+    data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    voices = {v["voice"] for v in data["languages"]["voices"].values() if v.get("mode", "tts") == "tts"}
+    assert voices and all(VOICE_NAME.fullmatch(voice) for voice in voices)
+    elsewhere = [
+        f"{path.relative_to(REPO)}:{number}: {match}"
+        for path in _text_files()
+        if path not in (DEFAULTS_FILE, Path(__file__))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for match in VOICE_NAME.findall(line)
+    ]
+    assert elsewhere == []
+
+
+def test_the_shipped_languages_come_from_the_configuration() -> None:
+    from hotline.config.voices import languages_from_settings
+    from ivr_flows.prompts import PromptCatalogue
+
+    settings = load_settings(environ={}, config_path=REPO / "config.yaml")
+    languages = languages_from_settings(settings, PromptCatalogue.load())
+
+    assert languages.default == "da"
+    assert set(languages.by_code) == {"da", "en", "ar", "tr", "uk", "pl", "so"}
+    assert languages.get("so").mode == "audio"
+    assert "so" not in languages.enabled()  # enabled in config, but offered only once it is recorded
+    for code, voice in settings.file.languages.voices.items():
+        language = languages.get(code)
+        assert (language.voice, language.locale) == (voice.voice or "", voice.say_language or "")
