@@ -134,11 +134,13 @@ def check() -> None:
 def fallback_twiml() -> None:
     """Print the fallback answer as static TwiML (for a TwiML Bin: answers even when this server is down)."""
     settings = _settings()
+    from hotline.config.voices import languages_from_settings
     from hotline.twilio.fallback import fallback_response
     from ivr_flows.prompts import PromptCatalogue
 
     base = settings.public_url or ""
-    click.echo(str(fallback_response(settings, PromptCatalogue.load(), base)))
+    prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
+    click.echo(str(fallback_response(settings, prompts, languages_from_settings(settings, prompts), base)))
 
 
 from hotline.cli.callbacks import callbacks  # noqa: E402 - registered after `main` exists

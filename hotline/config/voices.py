@@ -1,4 +1,8 @@
-"""The call's languages from config.yaml: the one table that says which voice speaks which language."""
+"""The call's languages from config.yaml: the one table that says which voice speaks which language.
+
+Every prompt the hotline speaks — the call flow, the fallback answer, the advisors' whispers, the callback calls —
+goes through `hotline.twilio.render` with the `Languages` built here (`Runtime.languages`).
+"""
 
 from __future__ import annotations
 

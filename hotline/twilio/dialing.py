@@ -23,7 +23,7 @@ from hotline.services.calls import InboundCall, add_event, record_call
 from hotline.services.oncall import chain_for
 from hotline.twilio import answers
 from hotline.twilio.fallback import record_voicemail
-from hotline.twilio.speak import speak
+from hotline.twilio.render import speak
 from hotline.web import current_runtime, twiml
 from routing.callbacks import Priority
 from routing.guard import check_destination
@@ -60,12 +60,12 @@ def _back_to_flow(result: str) -> VoiceResponse | None:
 def _args() -> tuple[str, str, int]:
     runtime = current_runtime()
     reason = request.args.get("reason", "question")
-    language = request.args.get("lang", runtime.settings.file.languages.default)
+    language = request.args.get("lang", runtime.languages.default)
     step = request.args.get("step", "0")
     if reason not in REASONS:
         reason = "question"
-    if language not in runtime.settings.file.languages.enabled:
-        language = runtime.settings.file.languages.default
+    if not runtime.languages.is_enabled(language):
+        language = runtime.languages.default
     return reason, language, int(step) if step.isdigit() and len(step) < 4 else 0
 
 
@@ -137,9 +137,9 @@ def _dial(runtime: Runtime, routing: CallRouting, advisor: AdvisorRecord, langua
     settings = runtime.settings
     response = VoiceResponse()
     if routing.step > 0:
-        speak(response, runtime.prompts, settings.file.languages, language, "connect.wait")
+        speak(response, runtime.prompts, runtime.languages, language, "connect.wait")
     elif not request.args.get("flow"):  # the call flow has already said it is putting the caller through
-        speak(response, runtime.prompts, settings.file.languages, language, f"connect.{routing.reason}")
+        speak(response, runtime.prompts, runtime.languages, language, f"connect.{routing.reason}")
     dial = Dial(
         answer_on_bridge=True,
         caller_id=settings.file.service.hotline_number,
@@ -170,8 +170,8 @@ def _no_one_answered(
     response = VoiceResponse()
     call_from = normalize_number(request.form.get("From"))
     if call_from is None:
-        speak(response, runtime.prompts, settings.file.languages, language, "connect.callback_voicemail")
-        record_voicemail(response, settings, runtime.prompts, settings.twiml_url(""))
+        speak(response, runtime.prompts, runtime.languages, language, "connect.callback_voicemail")
+        record_voicemail(response, runtime.prompts, runtime.languages, settings.twiml_url(""))
         routing.outcome = "voicemail"
         return response
     relative, _ = relatives.find_or_create(session, call_from)
@@ -195,9 +195,7 @@ def _no_one_answered(
     routing.outcome = "callback"
     session.flush()
     when = window_phrase(max(callback.window_start, now), callback.due_at, now, language)
-    speak(
-        response, runtime.prompts, settings.file.languages, language, "connect.callback_promised", when=when
-    )
+    speak(response, runtime.prompts, runtime.languages, language, "connect.callback_promised", when=when)
     response.hangup()
     log.info(
         "callback registered" if registration.created else "callback linked",
@@ -227,7 +225,7 @@ def connect_result() -> Response:
             if back is not None:
                 return twiml(back)
             response = VoiceResponse()
-            speak(response, runtime.prompts, runtime.settings.file.languages, language, "connect.goodbye")
+            speak(response, runtime.prompts, runtime.languages, language, "connect.goodbye")
             response.hangup()
             return twiml(response)
         if routing.step == step:  # a retried action finds the step already moved on
@@ -247,7 +245,7 @@ def whisper() -> Response:
     parent = request.args.get("parent", "")
     step = request.args.get("step", "0")
     advisor_id = request.args.get("advisor", "")
-    languages = runtime.settings.file.languages
+    languages = runtime.languages
     with runtime.sessions() as session:
         routing = session.get(CallRouting, parent)
         relative = session.get(Relative, routing.relative_id) if routing and routing.relative_id else None
@@ -282,7 +280,7 @@ def whisper_accept() -> Response:
     advisor_id = request.args.get("advisor", "")
     response = VoiceResponse()
     if request.form.get("Digits") != "1":
-        speak(response, runtime.prompts, runtime.settings.file.languages, "da", "whisper.missed")
+        speak(response, runtime.prompts, runtime.languages, "da", "whisper.missed")
         response.hangup()
         return twiml(response)
     with runtime.sessions.begin() as session:
