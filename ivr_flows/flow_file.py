@@ -169,6 +169,7 @@ class _FlowReader:
             languages=self.languages,
             number_entry=self.number_entry(data),
             placeholders={str(k): str(v) for k, v in placeholders.items()},
+            placeholder_lines={str(k): line for k, _, line in placeholders.entries},
             fallback_prompts=self.prompts(data.get("fallback_prompts"), data.line_of("fallback_prompts")),
             lines={key: line for key, _, line in data.entries},
         )
@@ -198,6 +199,7 @@ class _FlowReader:
             line=line,
             say=self.prompts(raw.get("say"), raw.line_of("say")),
             params=self.params(kind, raw),
+            param_lines=self.param_lines(kind, raw),
             exits=self.exits(kind, raw),
         )
         if kind != "menu":
@@ -264,6 +266,12 @@ class _FlowReader:
                 raise self.error(given.line_of(name), "max_length_s is a whole number of seconds")
             params[name] = value
         return params
+
+    def param_lines(self, kind: str, raw: _Marked) -> dict[str, int]:
+        if kind == "branch":
+            return {"condition": raw.line_of("branch")}
+        given = self.mapping(raw, "with", required=False)
+        return {name: given.line_of(name) for name in given}
 
     def prompts(self, value: object, line: int) -> tuple[PromptRef, ...]:
         if value is None:

@@ -149,7 +149,7 @@ def _depth(data: Any, loc: Sequence[str | int]) -> int:
     return 0
 
 
-def _where(sources: Sequence[ConfigSource], loc: Sequence[str | int]) -> str:
+def where_written(sources: Sequence[ConfigSource], loc: Sequence[str | int]) -> str:
     """`file:line` of the setting at `loc`: in the first file that writes it (the deployment's before the
     defaults), else where its nearest enclosing key is written."""
     if not sources:
@@ -168,5 +168,5 @@ def describe_validation_error(exc: ValidationError, data: Any, sources: Sequence
         key = _dotted(loc) or "(top level)"
         found, value = _value_at(data, loc)
         shown = f" = {value!r}" if found and not isinstance(value, dict | list) else ""
-        lines.append(f"{_where(sources, loc)}: {key}{shown}: {_fix_for(error, loc)}")
+        lines.append(f"{where_written(sources, loc)}: {key}{shown}: {_fix_for(error, loc)}")
     return lines

@@ -18,7 +18,13 @@ from urllib.parse import urlencode
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hotline.config.errors import ConfigError, ConfigSource, describe_validation_error, yaml_line_of
+from hotline.config.errors import (
+    ConfigError,
+    ConfigSource,
+    describe_validation_error,
+    where_written,
+    yaml_line_of,
+)
 from hotline.config.sections import FileSettings
 
 DEFAULT_CONFIG_PATHS = (Path("config.yaml"),)
@@ -183,6 +189,25 @@ def load_settings(
     )
 
 
+def written_at(settings: Settings, *loc: str | int) -> str:
+    """`file:line` where the setting at `loc` (`"callbacks", "windows"`) is written: in the deployment's config
+    file when it sets it, else in the shipped defaults. For messages that send the reader to the setting."""
+    sources = []
+    for path in (settings.config_path, DEFAULTS_FILE):
+        if path is not None:
+            data, text = _read_config_file(Path(path))
+            sources.append(ConfigSource(_shown(Path(path)), text, data))
+    return where_written(sources, loc)
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is inside it (as people type it), else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs written without a driver."""
     for prefix in ("postgresql://", "postgres://"):
@@ -263,4 +288,12 @@ def _redact_url(url: str) -> str:
     return url
 
 
-__all__ = ["ENV_KEYS", "ConfigError", "FileSettings", "Settings", "load_settings", "yaml_line_of"]
+__all__ = [
+    "ENV_KEYS",
+    "ConfigError",
+    "FileSettings",
+    "Settings",
+    "load_settings",
+    "written_at",
+    "yaml_line_of",
+]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from twilio.twiml.voice_response import Gather as TwimlGather
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.config.prompt_values import window_values
 from hotline.config.settings import Settings, join_url
 from ivr_flows.call_state import CallState
 from ivr_flows.languages import Language, Languages
@@ -33,8 +34,9 @@ def placeholder_values(
     language: str,
     callback_due: tuple[datetime, datetime] | None = None,
 ) -> dict[str, str]:
-    """The values the flow's prompts name (`placeholders:` in the flow file). `callback_due` is the registered
-    callback's (window start, due time), spoken as "i dag inden kl. 18.30"."""
+    """The values the flow's prompts name (hotline.config.prompt_values lists them): the service, the next time
+    someone is on call, and each callback window's hours as `<key>_start`/`<key>_end`. `callback_due` is the
+    registered callback's (window start, due time), spoken as "i dag inden kl. 18.30"."""
     values = {
         "service_name": settings.file.service.name,
         "next_open": next_open_phrase(roster, now, language, prompts),
@@ -42,12 +44,8 @@ def placeholder_values(
     if callback_due is not None:
         start, due = callback_due
         values["callback_by"] = window_phrase(max(start, now), max(due, now), now, language)
-    names = {"this_evening": "evening", "tomorrow_morning": "morning", "tomorrow_daytime": "daytime"}
-    for window in settings.file.callbacks.windows:
-        prefix = names.get(window.key)
-        if prefix and window.start is not None and window.end is not None:
-            values[f"{prefix}_start"] = _hours(window.start)
-            values[f"{prefix}_end"] = _hours(window.end)
+    for name, hours in window_values(settings.file.callbacks.windows).items():
+        values[name] = _hours(hours)
     return values
 
 

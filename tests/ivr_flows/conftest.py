@@ -24,12 +24,12 @@ FIXTURES = Path(__file__).with_name("fixtures")
 ADAPTER_VALUES = {
     "service_name": "Pårørendelinjen",
     "next_open": "i morgen klokken 8",
-    "evening_start": "17",
-    "evening_end": "21",
-    "morning_start": "7",
-    "morning_end": "9",
-    "daytime_start": "9",
-    "daytime_end": "15",
+    "this_evening_start": "17",
+    "this_evening_end": "21",
+    "tomorrow_morning_start": "7",
+    "tomorrow_morning_end": "9",
+    "tomorrow_daytime_start": "9",
+    "tomorrow_daytime_end": "15",
     "callback_by": "i dag inden kl. 18.30",
 }
 
