@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,14 +109,15 @@ VOICES = {"da": "test-voice-da", "en": "test-voice-en"}
 
 
 @pytest.fixture
-def revoiced(settings_mapping: dict[str, Any]) -> TwilioSigner:
+def revoiced(settings_mapping: dict[str, Any]) -> Iterator[TwilioSigner]:
     """The app with Danish and English voices changed in its configuration."""
     voices = {
         code: {"name": code, "voice": voice, "say_language": f"{code}-TEST"} for code, voice in VOICES.items()
     }
     config = {**settings_mapping["config"], "languages": {"voices": voices}}
     application = create_app({**settings_mapping, "config": config})
-    return TwilioSigner(application.test_client(), application.extensions["hotline"].signing_secret)
+    yield TwilioSigner(application.test_client(), application.extensions["hotline"].signing_secret)
+    application.extensions["hotline"].engine.dispose()
 
 
 @pytest.mark.parametrize("path", ["/twilio/voice", "/twilio/voice/fallback"])
