@@ -5,21 +5,20 @@ unreachable nodes, dead ends, keys used twice in one menu, walks that never wait
 the caller was helped, an overflow that leads to another menu, prompts missing in an enabled language, unknown
 or unrecordable {placeholders}, and missing recordings for recorded languages.
 
-Run it: `python -m ivr_flows.check` (exits 1 when there are problems).
+Run it with the hotline's languages: `hotline flows check` (or `hotline check`, which checks the configuration
+too); it exits 1 when there are problems.
 """
 
 from __future__ import annotations
 
-import argparse
 import string
-import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivr_flows.flow import HELPED_BY, KIND_EXITS, Exit, Flow, Node, PromptRef
-from ivr_flows.flow_file import MAIN_FLOW, FlowFileError, load_flow
+from ivr_flows.flow_file import FlowFileError, load_flow
 from ivr_flows.languages import AUDIO_DIR, Languages
 from ivr_flows.prompts import PromptCatalogue
 
@@ -50,28 +49,65 @@ class Problem:
 def check_flows(
     flow_paths: Iterable[Path],
     prompt_catalogue: PromptCatalogue,
-    enabled_languages: Iterable[str],
-    audio_languages: Iterable[str],
+    languages: Languages,
     audio_dir: Path = AUDIO_DIR,
-    languages: Languages | None = None,
+    *,
+    values: Collection[str] | None = None,
+    windows: Collection[str] | None = None,
+    windows_at: str = "callbacks.windows",
 ) -> list[Problem]:
-    """Every problem in the flows at `flow_paths` for callers in `enabled_languages`, sorted by file and line.
+    """Every problem in the flows at `flow_paths` for callers in the enabled `languages`, sorted by file and
+    line (narrow or widen what is checked with `languages.only(codes)`).
 
-    Recordings are checked for the enabled languages among `audio_languages`, in `audio_dir/<language>/`.
+    Recordings are checked for the enabled languages spoken from recordings, in `audio_dir/<language>/`. The
+    adapter may say what it supplies: `values`, the placeholder names it fills in (else the flow's own
+    `placeholders:` are trusted), and `windows`, the callback windows it knows (written at `windows_at`).
     """
-    enabled = frozenset(enabled_languages)
-    settings = (languages or Languages.load()).only(enabled)
-    recorded = frozenset(audio_languages) & enabled
+    enabled = languages.enabled()
+    recorded = languages.recorded()
     problems: list[Problem] = []
     for path in flow_paths:
         try:
-            flow = load_flow(path, settings)
+            flow = load_flow(path, languages)
         except FlowFileError as exc:
             problems.append(Problem(exc.file, exc.line, exc.node, exc.message))
             continue
         problems += _graph_problems(flow)
-        problems += _prompt_problems(flow, prompt_catalogue, enabled, recorded, audio_dir)
+        problems += _prompt_problems(flow, prompt_catalogue, enabled, recorded, audio_dir, values)
+        if values is not None:
+            problems += _undelivered_placeholders(flow, values)
+        if windows is not None:
+            problems += _window_problems(flow, windows, windows_at)
     return sorted(problems)
+
+
+def _undelivered_placeholders(flow: Flow, values: Collection[str]) -> Iterator[Problem]:
+    """Placeholders the flow promises its prompts that the adapter does not fill in."""
+    for name in flow.placeholders:
+        if name not in values:
+            known = ", ".join(sorted(values)) or "none"
+            message = f"placeholder {name!r} is declared, but the hotline fills in no such value (it fills in {known})"
+            fix = "rename it (and its uses in the prompts) to one of those, or remove it"
+            yield Problem(
+                flow.file,
+                flow.placeholder_lines.get(name, flow.line_of("placeholders")),
+                "",
+                f"{message}; {fix}",
+            )
+
+
+def _window_problems(flow: Flow, windows: Collection[str], windows_at: str) -> Iterator[Problem]:
+    """Callback actions asking for a window the adapter does not know: the caller would get the fallback."""
+    for node in flow.nodes.values():
+        window = node.params.get("window") if node.kind == "callback" else None
+        if window is not None and window not in windows:
+            known = ", ".join(windows) or "none"
+            message = f"callback window {window!r} is not one of the windows in {windows_at}: {known}"
+            yield _at(
+                node,
+                node.param_lines.get("window", node.line),
+                f"{message}; use one of them, or add it there",
+            )
 
 
 def _graph_problems(flow: Flow) -> Iterator[Problem]:
@@ -194,7 +230,12 @@ def _overflow_menus(flow: Flow) -> Iterator[Problem]:
 
 
 def _prompt_problems(
-    flow: Flow, catalogue: PromptCatalogue, enabled: frozenset[str], recorded: frozenset[str], audio_dir: Path
+    flow: Flow,
+    catalogue: PromptCatalogue,
+    enabled: frozenset[str],
+    recorded: frozenset[str],
+    audio_dir: Path,
+    values: Collection[str] | None,
 ) -> Iterator[Problem]:
     reported: set[tuple[str, str]] = set()
     for node_id, ref in _prompt_uses(flow, recorded):
@@ -208,7 +249,9 @@ def _prompt_problems(
                     *where, f"prompt {ref.key!r} is missing in {language}: add it to prompts/{language}.yaml"
                 )
                 continue
-            yield from _placeholder_problems(flow, catalogue, language, ref.key, language in recorded, where)
+            yield from _placeholder_problems(
+                flow, catalogue, language, ref.key, language in recorded, where, values
+            )
             if language in recorded and not (audio_dir / language / f"{ref.key}.mp3").is_file():
                 missing = f"the recording {language}/{ref.key}.mp3 is missing from the audio folder"
                 fix = f"record the text of {ref.key!r} in prompts/{language}.yaml and save it there"
@@ -222,7 +265,9 @@ def _placeholder_problems(
     key: str,
     is_recorded: bool,
     where: tuple[str, int, str],
+    values: Collection[str] | None,
 ) -> Iterator[Problem]:
+    place = catalogue.place(language, key) or f"prompts/{language}.yaml"
     try:
         names = [
             name
@@ -230,19 +275,18 @@ def _placeholder_problems(
             if name is not None
         ]
     except ValueError as exc:
-        yield Problem(
-            *where, f"prompt {key!r} in prompts/{language}.yaml is not valid ({exc}); write {{{{ for a brace"
-        )
+        yield Problem(*where, f"prompt {key!r} in {place} is not valid ({exc}); write {{{{ for a brace")
         return
-    allowed = set(flow.placeholders) | ({"digits"} if key == flow.number_entry.readback else set())
-    used = f"prompt {key!r} in {language} has"
+    filled = set(flow.placeholders if values is None else values)
+    allowed = filled | ({"digits"} if key == flow.number_entry.readback else set())
+    used = f"prompt {key!r} in {language} ({place}) has"
     for name in names:
         if is_recorded:
             why = f"but {language} is recorded and a recording cannot say changing values"
-            yield Problem(*where, f"{used} {{{name}}}, {why}; reword prompts/{language}.yaml without it")
+            yield Problem(*where, f"{used} {{{name}}}, {why}; reword the prompt without it")
         elif name not in allowed:
             known = ", ".join(sorted(allowed)) or "none"
-            fix = f"use one of {known}, or declare it under `placeholders:`"
+            fix = f"use one of {known}" + (", or declare it under `placeholders:`" if values is None else "")
             yield Problem(*where, f"{used} {{{name}}}, which nothing fills in; {fix}")
 
 
@@ -268,26 +312,3 @@ def _describe(exit_: Exit) -> str:
 
 def _at(node: Node, line: int, message: str) -> Problem:
     return Problem(node.file, line, node.id, message)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Check flow files against the prompts and recordings; print each problem; 1 when there are any."""
-    parser = argparse.ArgumentParser(prog="python -m ivr_flows.check", description=__doc__.splitlines()[0])
-    parser.add_argument("flows", nargs="*", type=Path, default=[MAIN_FLOW], help="flow files (default: main)")
-    parser.add_argument("--languages", help="comma-separated languages to check (default: the enabled ones)")
-    args = parser.parse_args(argv)
-    settings = Languages.load()
-    enabled = args.languages.split(",") if args.languages else sorted(settings.enabled())
-    audio = [code for code in enabled if (lang := settings.get(code)) is not None and lang.mode == "audio"]
-    problems = check_flows(args.flows, PromptCatalogue.load(), enabled, audio, AUDIO_DIR, settings)
-    for problem in problems:
-        print(problem)
-    print(
-        f"{len(problems)} problem(s) in {len(args.flows)} flow(s) for {', '.join(sorted(enabled))}",
-        file=sys.stderr,
-    )
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

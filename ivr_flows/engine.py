@@ -25,7 +25,7 @@ MAX_HOPS = 100
 
 
 class FlowError(Exception):
-    """The flow leads nowhere (an unknown node, a missing exit, a loop); `python -m ivr_flows.check` finds these."""
+    """The flow leads nowhere (an unknown node, a missing exit, a loop); `hotline flows check` finds these."""
 
 
 def step(flow: Flow, state: CallState, event: Event) -> Outcome:
@@ -71,7 +71,7 @@ class _Turn:
             node = self.flow.nodes.get(target or "")
             if node is None:
                 problem = f"leads to {target!r}, which is not a node" if target else "has no way out here"
-                raise FlowError(f"{self._here()} {problem}; run `python -m ivr_flows.check`")
+                raise FlowError(f"{self._here()} {problem}; run `hotline flows check`")
             if node.kind == "goodbye" and not self.state.helped:
                 target = self.flow.overflow  # never hang up on a caller who has not been helped
                 continue

@@ -62,10 +62,9 @@ HELPED_BY: Mapping[str, tuple[str, str]] = {
 # Parameters each kind takes in `with:`, and their allowed values (None: free text checked elsewhere).
 KIND_PARAMS: Mapping[str, Mapping[str, frozenset[str] | None]] = {
     "connect": {"reason": frozenset({"acute", "question"})},
-    "callback": {
-        "window": frozenset({"asap", "this_evening", "tomorrow_morning", "tomorrow_daytime"}),
-        "reason": frozenset({"acute", "question"}),
-    },
+    # A callback's window is a key of the hotline's configured windows (config.yaml `callbacks.windows`):
+    # `hotline check` holds the flow against them (check_flows(..., windows=...)).
+    "callback": {"window": None, "reason": frozenset({"acute", "question"})},
     "sms_info": {"topic": frozenset({"offers", "handbook", "network", "mentor"})},
     "voicemail": {"max_length_s": None},
     "set_language": {"language": None},
@@ -108,6 +107,7 @@ class Node:
     line: int
     say: tuple[PromptRef, ...] = ()
     params: Mapping[str, str] = field(default_factory=dict)
+    param_lines: Mapping[str, int] = field(default_factory=dict)
     exits: tuple[Exit, ...] = ()
     timeout_s: int = 0
     retries: int = 0
@@ -173,6 +173,7 @@ class Flow:
     languages: Languages
     number_entry: NumberEntry = field(default_factory=NumberEntry)
     placeholders: Mapping[str, str] = field(default_factory=dict)
+    placeholder_lines: Mapping[str, int] = field(default_factory=dict)
     fallback_prompts: tuple[PromptRef, ...] = ()
     lines: Mapping[str, int] = field(default_factory=dict)
 

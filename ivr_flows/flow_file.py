@@ -102,8 +102,9 @@ _MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
-def load_flow(path: Path = MAIN_FLOW, languages: Languages | None = None) -> Flow:
-    """Read the flow at `path`; raise FlowFileError (file:line: node: message) when it is malformed."""
+def load_flow(path: Path, languages: Languages) -> Flow:
+    """Read the flow at `path` for `languages` (the languages a node may name); raise FlowFileError
+    (file:line: node: message) when it is malformed."""
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -115,7 +116,7 @@ def load_flow(path: Path = MAIN_FLOW, languages: Languages | None = None) -> Flo
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         raise FlowFileError(file, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    return _FlowReader(file, languages or Languages.load()).flow(data)
+    return _FlowReader(file, languages).flow(data)
 
 
 class _FlowReader:
@@ -168,6 +169,7 @@ class _FlowReader:
             languages=self.languages,
             number_entry=self.number_entry(data),
             placeholders={str(k): str(v) for k, v in placeholders.items()},
+            placeholder_lines={str(k): line for k, _, line in placeholders.entries},
             fallback_prompts=self.prompts(data.get("fallback_prompts"), data.line_of("fallback_prompts")),
             lines={key: line for key, _, line in data.entries},
         )
@@ -197,6 +199,7 @@ class _FlowReader:
             line=line,
             say=self.prompts(raw.get("say"), raw.line_of("say")),
             params=self.params(kind, raw),
+            param_lines=self.param_lines(kind, raw),
             exits=self.exits(kind, raw),
         )
         if kind != "menu":
@@ -258,13 +261,17 @@ class _FlowReader:
                     given.line_of(name), f"{name} {value!r} is not known; use {_listed(allowed)}"
                 )
             if name == "language" and self.languages.get(value) is None:
-                raise self.error(
-                    given.line_of(name), f"language {value!r} is not in ivr_flows/languages.yaml"
-                )
+                raise self.error(given.line_of(name), self.unknown_language(value))
             if name == "max_length_s" and not value.isdigit():
                 raise self.error(given.line_of(name), "max_length_s is a whole number of seconds")
             params[name] = value
         return params
+
+    def param_lines(self, kind: str, raw: _Marked) -> dict[str, int]:
+        if kind == "branch":
+            return {"condition": raw.line_of("branch")}
+        given = self.mapping(raw, "with", required=False)
+        return {name: given.line_of(name) for name in given}
 
     def prompts(self, value: object, line: int) -> tuple[PromptRef, ...]:
         if value is None:
@@ -278,11 +285,15 @@ class _FlowReader:
                 key = self.text(item.get("prompt"), item_line, "prompt")
                 language = self.text(item.get("language"), item_line, "language")
                 if self.languages.get(language) is None:
-                    raise self.error(item_line, f"language {language!r} is not in ivr_flows/languages.yaml")
+                    raise self.error(item_line, self.unknown_language(language))
                 refs.append(PromptRef(key, item_line, language))
             else:
                 refs.append(PromptRef(self.text(item, item_line, "prompt"), item_line))
         return tuple(refs)
+
+    def unknown_language(self, code: str) -> str:
+        known = _listed(self.languages.by_code)
+        return f"language {code!r} is not one of the languages ({known}); add it to {self.languages.source}"
 
     def number_entry(self, data: _Marked) -> NumberEntry:
         raw = self.mapping(data, "number_entry", required=False)

@@ -1,14 +1,10 @@
 """The flow as a Mermaid flowchart a manager can read: each step with what the caller hears, each arrow with the
-key or result that leads along it. `python -m ivr_flows.graph > flow.mmd`, then paste into any Mermaid viewer.
+key or result that leads along it. `hotline flows graph > flow.mmd`, then paste into any Mermaid viewer.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 from ivr_flows.flow import ADAPTER_ACTIONS, Exit, Flow, Node
-from ivr_flows.flow_file import MAIN_FLOW, load_flow
 from ivr_flows.prompts import PromptCatalogue
 
 _LABEL_CHARS = 70
@@ -88,17 +84,3 @@ def _id(node_id: str) -> str:
 
 def _escape(text: str) -> str:
     return text.replace('"', "#quot;")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print the Mermaid chart of a flow file."""
-    parser = argparse.ArgumentParser(prog="python -m ivr_flows.graph", description=__doc__.splitlines()[0])
-    parser.add_argument("flow", nargs="?", default=MAIN_FLOW, help="flow file (default: main)")
-    parser.add_argument("--language", default="da", help="language of the prompt text in the chart")
-    args = parser.parse_args(argv)
-    sys.stdout.write(to_mermaid(load_flow(args.flow), PromptCatalogue.load(), args.language))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

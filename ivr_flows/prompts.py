@@ -21,6 +21,17 @@ class PromptError(Exception):
     """A prompt file is malformed or a prompt is missing; the message names the file and key."""
 
 
+def _key_lines(text: str, section: str) -> dict[str, int]:
+    """The 1-based line of each key of the top-level mapping `section` in YAML `text`."""
+    root = yaml.compose(text)
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    for key_node, value_node in root.value:
+        if key_node.value == section and isinstance(value_node, yaml.MappingNode):
+            return {str(k.value): k.start_mark.line + 1 for k, _ in value_node.value}
+    return {}
+
+
 class _Defaulting(dict[str, str]):
     def __missing__(self, key: str) -> str:
         raise PromptError(f"prompt placeholder {{{key}}} has no value")
@@ -32,14 +43,18 @@ class PromptCatalogue:
 
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     default_language: str = "da"
+    # Where each prompt is written, by language and key: ("prompts/da.yaml", line), for messages.
+    places: Mapping[str, Mapping[str, tuple[str, int]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR, default_language: str = "da") -> PromptCatalogue:
         """Read every `*.yaml` in `directory`; raise PromptError naming the file on malformed content."""
         texts: dict[str, dict[str, str]] = {}
+        places: dict[str, dict[str, tuple[str, int]]] = {}
         for path in sorted(directory.glob("*.yaml")):
+            text = path.read_text(encoding="utf-8")
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                data = yaml.safe_load(text) or {}
             except yaml.YAMLError as exc:
                 raise PromptError(f"{path}: not valid YAML: {exc}") from exc
             if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
@@ -56,7 +71,15 @@ class PromptCatalogue:
                     f"{path}: prompt {twice[0]!r} for {language!r} is already defined in another file"
                 )
             merged.update({str(k): v for k, v in prompts.items()})
-        return cls(texts=texts, default_language=default_language)
+            lines = _key_lines(text, "prompts")
+            name = f"{directory.name}/{path.name}"
+            places.setdefault(language, {}).update({str(k): (name, lines.get(str(k), 0)) for k in prompts})
+        return cls(texts=texts, default_language=default_language, places=places)
+
+    def place(self, language: str, key: str) -> str:
+        """Where the prompt `key` of `language` is written, `prompts/da.yaml:38` (or its file, or '')."""
+        name, line = self.places.get(language, {}).get(key, ("", 0))
+        return f"{name}:{line}" if name and line else name
 
     def languages(self) -> list[str]:
         """Languages that have a prompt file."""

@@ -65,14 +65,14 @@ def feed(
     elif team is not None:
         title += f": {team}"
     cal.add("x-wr-calname", title)
-    cal.add("x-wr-timezone", "Europe/Copenhagen")
+    cal.add("x-wr-timezone", COPENHAGEN.key)
     for e in sorted(entries.values(), key=lambda e: (e.start, e.layer.rank, e.advisor.id)):
         cal.add_component(_event(e, stamp, personal=advisor_id is not None))
     first = local_date(min((e.start for e in entries.values()), default=start)) - timedelta(days=1)
     last = local_date(max((e.end for e in entries.values()), default=end)) + timedelta(days=1)
     cal.add_missing_timezones(first_date=first, last_date=last)
     if not cal.timezones:  # no events: still name the zone the feed is in
-        cal.add_component(icalendar.Timezone.from_tzid("Europe/Copenhagen", first_date=first, last_date=last))
+        cal.add_component(icalendar.Timezone.from_tzid(COPENHAGEN.key, first_date=first, last_date=last))
     return bytes(cal.to_ical())
 
 

@@ -37,7 +37,7 @@ def require_aware(value: datetime, what: str = "time") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(
             f"{what} {value.isoformat()} is a naive datetime; pass an aware one, "
-            "e.g. datetime(2026, 12, 24, 18, 0, tzinfo=ZoneInfo('Europe/Copenhagen'))"
+            "e.g. datetime(2026, 12, 24, 18, 0, tzinfo=routing.wallclock.COPENHAGEN)"
         )
     return value
 

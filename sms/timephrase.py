@@ -17,11 +17,9 @@ Days are calendar days: a text read hours later must not shift "tomorrow".
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
+from routing.wallclock import COPENHAGEN
 from sms.catalogue import Catalogue, TimePhrases, default_catalogue
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 EVENING_FROM = 17
 LATE_FROM = 22

@@ -9,6 +9,7 @@ import click
 from hotline.cli.common import fail, settings_or_exit
 from hotline.config.checks import run_checks
 from hotline.config.settings import ConfigError, load_settings
+from hotline.config.voices import languages_from_settings
 from hotline.twilio.fallback import fallback_response
 from ivr_flows.prompts import PromptCatalogue
 
@@ -27,7 +28,7 @@ def check() -> None:
         click.echo(f"problem: {line}")
     if problems:
         sys.exit(1)
-    click.echo(f"ok: {settings.config_path or 'built-in defaults'} and the environment are valid")
+    click.echo(f"ok: {settings.config_path or 'the shipped defaults'} and the environment are valid")
 
 
 @click.command("fallback-twiml")
@@ -35,4 +36,5 @@ def fallback_twiml() -> None:
     """Print the fallback answer as static TwiML (for a TwiML Bin: answers even when this server is down)."""
     settings = settings_or_exit()
     base = settings.public_url or ""
-    click.echo(str(fallback_response(settings, PromptCatalogue.load(), base)))
+    prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
+    click.echo(str(fallback_response(settings, prompts, languages_from_settings(settings, prompts), base)))

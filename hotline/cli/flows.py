@@ -9,7 +9,8 @@ import click
 
 from hotline.cli.common import settings_or_exit
 from hotline.config.checks import flow_problems
-from ivr_flows.flow_file import FlowFileError, load_flow
+from hotline.config.voices import languages_from_settings
+from ivr_flows.flow_file import MAIN_FLOW, FlowFileError, load_flow
 from ivr_flows.graph import to_mermaid
 from ivr_flows.prompts import PromptCatalogue
 
@@ -20,9 +21,14 @@ def flows() -> None:
 
 
 @flows.command("check")
-def check() -> None:
+@click.option(
+    "--languages",
+    "codes",
+    help="Comma-separated languages to check, e.g. da,so before switching Somali on (default: the enabled ones).",
+)
+def check(codes: str | None) -> None:
     """Unknown targets, unreachable nodes, dead ends, repeated keys, missing prompts and recordings."""
-    problems, warnings = flow_problems(settings_or_exit())
+    problems, warnings = flow_problems(settings_or_exit(), codes.split(",") if codes else None)
     for line in warnings:
         click.echo(f"warning: {line}")
     for line in problems:
@@ -43,12 +49,13 @@ def check() -> None:
 def graph(language: str, output: Path | None) -> None:
     """The flow as a Mermaid diagram (paste into any Mermaid viewer, or GitHub/GitLab markdown)."""
     settings = settings_or_exit()
+    prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
     try:
-        flow = load_flow()
+        flow = load_flow(MAIN_FLOW, languages_from_settings(settings, prompts))
     except FlowFileError as error:
         click.echo(f"hotline: {error}", err=True)
         sys.exit(1)
-    text = to_mermaid(flow, PromptCatalogue.load(default_language=settings.file.languages.default), language)
+    text = to_mermaid(flow, prompts, language)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")

@@ -1,13 +1,22 @@
-"""`hotline check`: everything that can be validated without starting the service."""
+"""`hotline check`: everything that can be validated without starting the service.
+
+Besides the settings themselves, the configuration is held against the call flow and its prompts, so that a
+mismatch is found here and not by a caller: a callback window the flow asks for that config.yaml lacks, a
+placeholder a prompt needs that nothing fills in (window hours are named after the configured windows), a
+language enabled without prompts or unknown to the flow. Each is reported with the file and line to change.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from hotline.config.settings import Settings
+from hotline.config.prompt_values import value_names
+from hotline.config.settings import Settings, written_at
 from hotline.config.voices import languages_from_settings
 from ivr_flows.check import Problem, check_flows
 from ivr_flows.flow_file import FLOWS_DIR
+from ivr_flows.languages import LanguageError
 from ivr_flows.prompts import PromptCatalogue, PromptError
 
 REQUIRED_SYSTEM_PROMPTS = (
@@ -34,12 +43,6 @@ def run_checks(settings: Settings) -> tuple[list[str], list[str]]:
                 problems.append(
                     f"ivr_flows/prompts/{language}.yaml: prompt {key!r} is missing; the fallback needs it"
                 )
-    for language in settings.file.languages.enabled:
-        if language not in prompts.languages():
-            warnings.append(
-                f"languages.enabled lists {language!r} but ivr_flows/prompts/{language}.yaml does not exist; "
-                "callers choosing it hear Danish"
-            )
     flow_errors, missing_recordings = flow_problems(settings)
     problems.extend(flow_errors)
     warnings.extend(missing_recordings)
@@ -76,26 +79,46 @@ def sms_template_checks(settings: Settings) -> tuple[list[str], list[str]]:
     return [], [f"{line} (sms.max_segments in config.yaml)" for line in warnings]
 
 
-def flow_problems(settings: Settings) -> tuple[list[str], list[str]]:
-    """(problems, warnings) in the shipped flows for the languages config.yaml enables, one line each.
+def flow_problems(settings: Settings, codes: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """(problems, warnings) in the shipped flows and prompts, held against config.yaml, for the languages it
+    enables (or `codes`), one line each.
 
     A missing recording of a recorded language is a warning: that language is simply not offered to callers
     until all its recordings are in place (see hotline.config.voices).
     """
+    config = settings.file
     try:
-        prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
+        prompts = PromptCatalogue.load(default_language=config.languages.default)
     except PromptError as error:
         return [str(error)], []
-    voices = settings.file.languages.voices
-    enabled = settings.file.languages.enabled
-    audio = [code for code in enabled if voices[code].mode == "audio"]
-    languages = languages_from_settings(settings, prompts)
-    problems: list[Problem] = check_flows(
-        sorted(FLOWS_DIR.glob("*.yaml")), prompts, enabled, audio, languages=languages
+    wanted = list(codes or config.languages.enabled)
+    try:
+        known = languages_from_settings(settings, prompts)
+        known.only(wanted)  # names a code that is no language at all
+        languages = known.only(code for code in wanted if code in prompts.languages())
+    except LanguageError as error:
+        return [str(error)], []
+    enabled_at = written_at(settings, "languages", "enabled")
+    problems = [
+        f"language {code!r} has no prompts (ivr_flows/prompts/{code}.yaml does not exist); translate them first"
+        if codes
+        else f"{enabled_at}: languages.enabled lists {code!r}, but it has no prompts (ivr_flows/prompts/{code}.yaml "
+        "does not exist); translate the prompts first, or remove it from the list"
+        for code in wanted
+        if code not in prompts.languages()
+    ]
+    windows = [window.key for window in config.callbacks.windows]
+    found: list[Problem] = check_flows(
+        sorted(FLOWS_DIR.glob("*.yaml")),
+        prompts,
+        languages,
+        values=value_names(config),
+        windows=windows,
+        windows_at=f"callbacks.windows ({written_at(settings, 'callbacks', 'windows')})",
     )
-    lines = [_relative(str(problem)) for problem in problems]
-    missing = [line for line in lines if any(f"recording {code}/" in line for code in audio)]
-    return [line for line in lines if line not in missing], missing
+    lines = [_relative(str(problem)) for problem in found]
+    missing = [line for line in lines if any(f"recording {code}/" in line for code in languages.recorded())]
+    return [*problems, *(line for line in lines if line not in missing)], missing
 
 
 def _relative(line: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -84,9 +85,20 @@ def _known_fields(loc: Sequence[str | int]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
+# Settings that were removed, and why: a file that still sets one is told so instead of "did you mean".
+RETIRED: dict[tuple[str | int, ...], str] = {
+    ("service", "timezone"): (
+        "is no longer a setting: the hotline always plans in Europe/Copenhagen (Danish municipalities, Danish "
+        "public holidays in the roster); remove the line"
+    ),
+}
+
+
 def _fix_for(error: Any, loc: Sequence[str | int]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden" and tuple(loc) in RETIRED:
+        return RETIRED[tuple(loc)]
     if kind == "extra_forbidden":
         known = _known_fields(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
@@ -113,22 +125,48 @@ def _fix_for(error: Any, loc: Sequence[str | int]) -> str:
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "must be a mapping of keys (indented 'key: value' lines)"
     if kind == "missing":
-        return "is required; add it (see the comments in config.yaml)"
+        return "is required; add it (every setting and its default: hotline/config/defaults.yaml)"
     if kind == "value_error":
         message = str(error["msg"])
         return message.removeprefix("Value error, ")
-    return f"{error['msg']}; see the comments in config.yaml"
+    return f"{error['msg']}; see the comments in hotline/config/defaults.yaml"
 
 
-def describe_validation_error(exc: ValidationError, data: Any, filename: str, text: str) -> list[str]:
-    """One line per pydantic error: `file:line: key = value: what is wrong; how to fix it`."""
+@dataclass(frozen=True)
+class ConfigSource:
+    """One file the settings were read from: its name, its text (for line numbers) and what it holds."""
+
+    filename: str
+    text: str
+    data: Any
+
+
+def _depth(data: Any, loc: Sequence[str | int]) -> int:
+    """How many leading parts of `loc` `data` holds."""
+    for depth in range(len(loc), 0, -1):
+        if _value_at(data, loc[:depth])[0]:
+            return depth
+    return 0
+
+
+def where_written(sources: Sequence[ConfigSource], loc: Sequence[str | int]) -> str:
+    """`file:line` of the setting at `loc`: in the first file that writes it (the deployment's before the
+    defaults), else where its nearest enclosing key is written."""
+    if not sources:
+        return "config"
+    source = max(sources, key=lambda s: _depth(s.data, loc))  # the first of equals: the deployment's file
+    line = yaml_line_of(source.text, loc)
+    return f"{source.filename}:{line}" if line else source.filename
+
+
+def describe_validation_error(exc: ValidationError, data: Any, sources: Sequence[ConfigSource]) -> list[str]:
+    """One line per pydantic error: `file:line: key = value: what is wrong; how to fix it`. `data` is what was
+    validated; `sources` the files it came from, the one that wins first."""
     lines: list[str] = []
     for error in exc.errors():
         loc = [p for p in error["loc"] if isinstance(p, str | int)]
-        line = yaml_line_of(text, loc)
-        where = f"{filename}:{line}" if line else filename
         key = _dotted(loc) or "(top level)"
         found, value = _value_at(data, loc)
         shown = f" = {value!r}" if found and not isinstance(value, dict | list) else ""
-        lines.append(f"{where}: {key}{shown}: {_fix_for(error, loc)}")
+        lines.append(f"{where_written(sources, loc)}: {key}{shown}: {_fix_for(error, loc)}")
     return lines

@@ -1,10 +1,13 @@
-"""The sections of `config.yaml` as typed, validated models (pydantic); `hotline.config.settings` loads them."""
+"""The sections of `config.yaml` as typed, validated models (pydantic); `hotline.config.settings` loads them.
+
+The models say what is valid and hold no default values: every default is written once, in
+`hotline/config/defaults.yaml`, which the deployment's config file is laid over. (Only the fields of list items,
+such as a callback window without hours, have a meaning when left out.)"""
 
 from __future__ import annotations
 
 from datetime import time
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,11 +30,10 @@ def _e164(value: str | None, *, required: bool) -> str | None:
 
 class ServiceSettings(BaseModel):
     model_config = _STRICT
-    name: str = "Pårørendelinjen"
-    municipality: str = "Aarhus Kommune"
-    hotline_number: str = "+4568000000"
-    fallback_number: str | None = None
-    timezone: str = "Europe/Copenhagen"
+    name: str
+    municipality: str
+    hotline_number: str
+    fallback_number: str | None
 
     @field_validator("hotline_number")
     @classmethod
@@ -44,19 +46,6 @@ class ServiceSettings(BaseModel):
     @classmethod
     def _fallback(cls, v: str | None) -> str | None:
         return _e164(v, required=False)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("is not an IANA time zone; use e.g. 'Europe/Copenhagen'") from exc
-        return v
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 class VoiceSettings(BaseModel):
@@ -72,28 +61,19 @@ class VoiceSettings(BaseModel):
     def _voice_for_tts(self) -> VoiceSettings:
         if self.mode == "tts" and not (self.voice and self.say_language):
             raise ValueError(
-                "mode 'tts' needs both 'voice' (e.g. Polly.Naja) and 'say_language' (e.g. da-DK)"
+                "mode 'tts' needs both 'voice' (a Twilio <Say> voice name, see hotline/config/defaults.yaml) and "
+                "'say_language' (e.g. da-DK)"
             )
         return self
 
 
 class LanguageSettings(BaseModel):
-    """Defaults are the shipped Aarhus set (config.yaml repeats them, with comments)."""
+    """Which languages callers can choose, and the voice (or recordings) each is spoken with."""
 
     model_config = _STRICT
-    default: str = "da"
-    enabled: list[str] = Field(default_factory=lambda: ["da", "en", "ar", "tr", "uk", "pl", "so"])
-    voices: dict[str, VoiceSettings] = Field(
-        default_factory=lambda: {
-            "da": VoiceSettings(name="Dansk", voice="Polly.Naja", say_language="da-DK"),
-            "en": VoiceSettings(name="English", voice="Polly.Amy", say_language="en-GB"),
-            "ar": VoiceSettings(name="العربية", voice="Polly.Zeina", say_language="arb"),
-            "tr": VoiceSettings(name="Türkçe", voice="Polly.Filiz", say_language="tr-TR"),
-            "uk": VoiceSettings(name="Українська", voice="Google.uk-UA-Standard-A", say_language="uk-UA"),
-            "pl": VoiceSettings(name="Polski", voice="Polly.Ewa", say_language="pl-PL"),
-            "so": VoiceSettings(name="Soomaali", mode="audio"),
-        }
-    )
+    default: str
+    enabled: list[str]
+    voices: dict[str, VoiceSettings]
 
     @model_validator(mode="after")
     def _consistent(self) -> LanguageSettings:
@@ -107,10 +87,10 @@ class LanguageSettings(BaseModel):
 
 class EscalationSettings(BaseModel):
     model_config = _STRICT
-    step_timeout_seconds: int = Field(20, ge=5, le=120)
-    max_wait_seconds_acute: int = Field(600, ge=30, le=3600)
-    max_wait_seconds_question: int = Field(180, ge=30, le=3600)
-    busy_expiry_minutes: int = Field(90, ge=5, le=24 * 60)
+    step_timeout_seconds: int = Field(ge=5, le=120)
+    max_wait_seconds_acute: int = Field(ge=30, le=3600)
+    max_wait_seconds_question: int = Field(ge=30, le=3600)
+    busy_expiry_minutes: int = Field(ge=5, le=24 * 60)
 
 
 class CallbackWindow(BaseModel):
@@ -132,18 +112,11 @@ class CallbackWindow(BaseModel):
 
 class CallbackSettings(BaseModel):
     model_config = _STRICT
-    response_minutes_acute: int = Field(30, ge=5)
-    response_minutes_question: int = Field(240, ge=15)
-    max_attempts: int = Field(3, ge=1, le=10)
-    minutes_between_attempts: int = Field(30, ge=5)
-    windows: list[CallbackWindow] = Field(
-        default_factory=lambda: [
-            CallbackWindow(key="asap"),
-            CallbackWindow(key="this_evening", start=time(17), end=time(21)),
-            CallbackWindow(key="tomorrow_morning", start=time(7), end=time(9)),
-            CallbackWindow(key="tomorrow_daytime", start=time(9), end=time(15)),
-        ]
-    )
+    response_minutes_acute: int = Field(ge=5)
+    response_minutes_question: int = Field(ge=15)
+    max_attempts: int = Field(ge=1, le=10)
+    minutes_between_attempts: int = Field(ge=5)
+    windows: list[CallbackWindow]
 
     @field_validator("windows")
     @classmethod
@@ -161,8 +134,8 @@ class CallbackSettings(BaseModel):
 
 class DestinationSettings(BaseModel):
     model_config = _STRICT
-    allowed_countries: list[str] = Field(default_factory=lambda: ["DK"])
-    allow_toll_free: bool = True
+    allowed_countries: list[str]
+    allow_toll_free: bool
 
     @field_validator("allowed_countries")
     @classmethod
@@ -181,22 +154,22 @@ class DestinationSettings(BaseModel):
 
 class RetentionSettings(BaseModel):
     model_config = _STRICT
-    message_bodies_days: int = Field(90, ge=1)
-    recordings_days: int = Field(30, ge=1)
-    notes_days: int = Field(365, ge=1)
-    call_records_days: int = Field(365, ge=1)
+    message_bodies_days: int = Field(ge=1)
+    recordings_days: int = Field(ge=1)
+    notes_days: int = Field(ge=1)
+    call_records_days: int = Field(ge=1)
 
 
 class WebSettings(BaseModel):
     model_config = _STRICT
-    trusted_proxies: int = Field(0, ge=0, le=5)
-    max_request_bytes: int = Field(256 * 1024, ge=16 * 1024)
+    trusted_proxies: int = Field(ge=0, le=5)
+    max_request_bytes: int = Field(ge=16 * 1024)
 
 
 class SchedulerSettings(BaseModel):
     model_config = _STRICT
-    heartbeat_seconds: int = Field(10, ge=1, le=300)
-    leader_poll_seconds: float = Field(5, gt=0, le=25)
+    heartbeat_seconds: int = Field(ge=1, le=300)
+    leader_poll_seconds: float = Field(gt=0, le=25)
 
 
 def _http_url(value: str | None, *, required: bool) -> str | None:
@@ -216,11 +189,11 @@ class SmsInfoSettings(BaseModel):
     """What the information keywords (TILBUD, HÅNDBOG, NETVÆRK, MENTOR) send: links and the mentor phone."""
 
     model_config = _STRICT
-    offers_url: str = "https://www.aarhus.dk/paaroerende/tilbud"
-    handbook_url: str = "https://www.aarhus.dk/paaroerende/haandbog"
-    network_url: str = "https://www.aarhus.dk/paaroerende/netvaerk"
-    mentor_url: str = "https://www.aarhus.dk/paaroerende/mentor"
-    mentor_phone: str = "+4568000001"
+    offers_url: str
+    handbook_url: str
+    network_url: str
+    mentor_url: str
+    mentor_phone: str
 
     @field_validator("offers_url", "handbook_url", "network_url", "mentor_url")
     @classmethod
@@ -241,16 +214,16 @@ class SmsSettings(BaseModel):
     """Texts: segment budget, automatic-reply caps, and how the outbox retries."""
 
     model_config = _STRICT
-    max_segments: int = Field(3, ge=1, le=10)
-    auto_replies_per_number_per_hour: int = Field(5, ge=0)
-    auto_replies_total_per_hour: int = Field(300, ge=0)
-    send_attempts: int = Field(5, ge=1, le=20)
-    retry_seconds: int = Field(30, ge=0, le=3600)
-    retry_max_seconds: int = Field(1800, ge=0, le=24 * 3600)
-    batch_size: int = Field(50, ge=1, le=1000)
-    sending_timeout_minutes: int = Field(30, ge=5, le=24 * 60)
-    staff_url: str | None = None
-    info: SmsInfoSettings = Field(default_factory=SmsInfoSettings)
+    max_segments: int = Field(ge=1, le=10)
+    auto_replies_per_number_per_hour: int = Field(ge=0)
+    auto_replies_total_per_hour: int = Field(ge=0)
+    send_attempts: int = Field(ge=1, le=20)
+    retry_seconds: int = Field(ge=0, le=3600)
+    retry_max_seconds: int = Field(ge=0, le=24 * 3600)
+    batch_size: int = Field(ge=1, le=1000)
+    sending_timeout_minutes: int = Field(ge=5, le=24 * 60)
+    staff_url: str | None
+    info: SmsInfoSettings
 
     @field_validator("staff_url")
     @classmethod
@@ -269,27 +242,26 @@ class SmsSettings(BaseModel):
 
 
 class JobSettings(BaseModel):
-    """When the clockwork runs. Times of day are local (service.timezone)."""
+    """When the clockwork runs. Times of day are Copenhagen wall-clock times (routing.wallclock)."""
 
     model_config = _STRICT
-    outbox_seconds: int = Field(5, ge=1, le=300)
-    callbacks_seconds: int = Field(60, ge=5, le=900)
-    shift_lookback_minutes: int = Field(120, ge=5, le=24 * 60)
-    gap_report_at: time = time(7, 30)
-    gap_report_days: int = Field(7, ge=1, le=31)
-    purge_at: time = time(3, 30)
-    erasure_seconds: int = Field(300, ge=10, le=24 * 3600)
+    outbox_seconds: int = Field(ge=1, le=300)
+    callbacks_seconds: int = Field(ge=5, le=900)
+    shift_lookback_minutes: int = Field(ge=5, le=24 * 60)
+    gap_report_at: time
+    gap_report_days: int = Field(ge=1, le=31)
+    purge_at: time
+    erasure_seconds: int = Field(ge=10, le=24 * 3600)
 
 
 class LoggingSettings(BaseModel):
     model_config = _STRICT
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 Layer = Literal["primary", "backup", "manager"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ALL_LAYERS: tuple[Layer, ...] = ("primary", "backup", "manager")
 
 
 class CoverageWindowSettings(BaseModel):
@@ -305,13 +277,13 @@ class RoutingSettings(BaseModel):
     """How the chain of advisors is ordered (see docs/roster.md), and which hours must be covered."""
 
     model_config = _STRICT
-    contact_person_first: bool = True
-    language_first: bool = True
-    layer_order: bool = True
-    acute_layers: list[Layer] = Field(default_factory=lambda: list(ALL_LAYERS))
-    question_layers: list[Layer] = Field(default_factory=lambda: list(ALL_LAYERS[:2]))
+    contact_person_first: bool
+    language_first: bool
+    layer_order: bool
+    acute_layers: list[Layer]
+    question_layers: list[Layer]
     # Empty: around the clock (24/7). Gaps are reported only inside these hours.
-    coverage_hours: list[CoverageWindowSettings] = Field(default_factory=list)
+    coverage_hours: list[CoverageWindowSettings]
 
     @field_validator("acute_layers", "question_layers")
     @classmethod
@@ -325,17 +297,17 @@ class FileSettings(BaseModel):
     """Everything `config.yaml` may hold."""
 
     model_config = _STRICT
-    service: ServiceSettings = Field(default_factory=ServiceSettings)
-    languages: LanguageSettings = Field(default_factory=LanguageSettings)
-    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
-    routing: RoutingSettings = Field(default_factory=RoutingSettings)
-    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
-    destinations: DestinationSettings = Field(default_factory=DestinationSettings)
-    retention: RetentionSettings = Field(default_factory=RetentionSettings)
-    web: WebSettings = Field(default_factory=WebSettings)
-    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
-    sms: SmsSettings = Field(default_factory=SmsSettings)
-    jobs: JobSettings = Field(default_factory=JobSettings)
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)
-    instance_dir: str = "instance"
-    database_url: str | None = None
+    service: ServiceSettings
+    languages: LanguageSettings
+    escalation: EscalationSettings
+    routing: RoutingSettings
+    callbacks: CallbackSettings
+    destinations: DestinationSettings
+    retention: RetentionSettings
+    web: WebSettings
+    scheduler: SchedulerSettings
+    sms: SmsSettings
+    jobs: JobSettings
+    logging: LoggingSettings
+    instance_dir: str
+    database_url: str | None

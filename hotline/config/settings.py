@@ -1,14 +1,16 @@
-"""Typed settings: `config.yaml` (committed, commented) plus secrets and deployment values from the environment.
+"""Typed settings: the shipped defaults, the deployment's `config.yaml` over them, plus secrets and deployment
+values from the environment.
 
 `load_settings()` returns a validated `Settings` or raises `ConfigError`, whose `problems` each name the key, the
 value and the fix — the command line prints them one per line and exits non-zero, without a traceback. The
-sections of the file are modelled in `hotline.config.sections`.
+sections of the file are modelled in `hotline.config.sections`; their defaults are `defaults.yaml` beside this
+module, the one place a default is written down.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,11 +18,19 @@ from urllib.parse import urlencode
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hotline.config.errors import ConfigError, describe_validation_error, yaml_line_of
+from hotline.config.errors import (
+    ConfigError,
+    ConfigSource,
+    describe_validation_error,
+    where_written,
+    yaml_line_of,
+)
 from hotline.config.sections import FileSettings
 from routing.guard import check_destination
 
 DEFAULT_CONFIG_PATHS = (Path("config.yaml"),)
+# Every setting's default, with comments; shipped in the package. A config file is laid over it.
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
 
 def join_url(base: str, path: str, **params: object) -> str:
@@ -125,7 +135,8 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     config_path: str | os.PathLike[str] | None = None,
 ) -> Settings:
-    """Validate the config file (HOTLINE_CONFIG, else ./config.yaml, else built-in defaults) and the environment.
+    """Validate the config file (HOTLINE_CONFIG, else ./config.yaml, else none) laid over the shipped defaults
+    (`DEFAULTS_FILE`), and the environment.
 
     `overrides` is merged over the file's content (tests pass settings this way). Raises ConfigError listing
     every problem found, not just the first.
@@ -139,10 +150,14 @@ def load_settings(
     else:
         path = next((p for p in DEFAULT_CONFIG_PATHS if p.exists()), None)
 
-    data: dict[str, Any] = {}
-    text = ""
+    defaults, defaults_text = _read_config_file(DEFAULTS_FILE)
+    sources = []
+    data = defaults
     if path is not None:
-        data, text = _read_config_file(path)
+        own, text = _read_config_file(path)
+        data = _deep_merge(data, own)
+        sources.append(ConfigSource(str(path), text, own))
+    sources.append(ConfigSource(str(DEFAULTS_FILE), defaults_text, defaults))
     if overrides:
         data = _deep_merge(data, overrides)
 
@@ -151,10 +166,10 @@ def load_settings(
     try:
         file_settings = FileSettings.model_validate(data)
     except ValidationError as exc:
-        problems.extend(describe_validation_error(exc, data, str(path or "config"), text))
+        problems.extend(describe_validation_error(exc, data, sources))
 
     if file_settings is not None:
-        problems.extend(_destination_problems(file_settings, str(path or "config"), text))
+        problems.extend(_destination_problems(file_settings, sources))
     problems.extend(_environment_problems(env))
     if problems:
         raise ConfigError(problems)
@@ -175,6 +190,25 @@ def load_settings(
         twilio_api_url=(env.get("HOTLINE_TWILIO_API_URL") or "").rstrip("/") or None,
         secret_key=env.get("HOTLINE_SECRET_KEY") or None,
     )
+
+
+def written_at(settings: Settings, *loc: str | int) -> str:
+    """`file:line` where the setting at `loc` (`"callbacks", "windows"`) is written: in the deployment's config
+    file when it sets it, else in the shipped defaults. For messages that send the reader to the setting."""
+    sources = []
+    for path in (settings.config_path, DEFAULTS_FILE):
+        if path is not None:
+            data, text = _read_config_file(Path(path))
+            sources.append(ConfigSource(_shown(Path(path)), text, data))
+    return where_written(sources, loc)
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is inside it (as people type it), else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def normalize_database_url(url: str) -> str:
@@ -279,10 +313,18 @@ def _redact_url(url: str) -> str:
     return url
 
 
-__all__ = ["ENV_KEYS", "ConfigError", "FileSettings", "Settings", "load_settings", "yaml_line_of"]
+__all__ = [
+    "ENV_KEYS",
+    "ConfigError",
+    "FileSettings",
+    "Settings",
+    "load_settings",
+    "written_at",
+    "yaml_line_of",
+]
 
 
-def _destination_problems(file_settings: FileSettings, filename: str, text: str) -> list[str]:
+def _destination_problems(file_settings: FileSettings, sources: Sequence[ConfigSource]) -> list[str]:
     """The fallback number is dialled for every caller during an outage: it must pass the toll-fraud guard."""
     number = file_settings.service.fallback_number
     if not number:
@@ -290,8 +332,7 @@ def _destination_problems(file_settings: FileSettings, filename: str, text: str)
     decision = check_destination(number, file_settings.destinations.policy())
     if decision.allowed:
         return []
-    line = yaml_line_of(text, ["service", "fallback_number"])
-    where = f"{filename}:{line}" if line else filename
+    where = where_written(sources, ["service", "fallback_number"])
     return [
         f"{where}: service.fallback_number = {number!r}: the toll-fraud guard refuses it ({decision.explanation}); "
         "give a staffed Danish number, or widen destinations.allowed_countries if it really is abroad"

@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from hotline.jobs import registry as jobs
 from hotline.jobs.leader import make_elector
 from hotline.runtime import Runtime
+from routing.wallclock import COPENHAGEN
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=runtime.engine, tablename=JOBS_TABLE)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-        timezone=settings.file.service.timezone,
+        timezone=COPENHAGEN,
     )
     scheduler.add_job(
         jobs.heartbeat,

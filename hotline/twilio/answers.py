@@ -27,7 +27,8 @@ Handler = Callable[[Exception], "Response | tuple[Response, int]"]
 def fallback() -> Response:
     """The no-database answer, also used when something fails while answering a call."""
     runtime = current_runtime()
-    return twiml(fallback_response(runtime.settings, runtime.prompts, runtime.settings.twiml_url("")))
+    base = runtime.settings.twiml_url("")
+    return twiml(fallback_response(runtime.settings, runtime.prompts, runtime.languages, base))
 
 
 def voice_error_answer(error: Exception) -> Response:

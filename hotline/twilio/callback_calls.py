@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from hotline.db.models import CallbackAttempt, CallbackRequest, utcnow
 from hotline.services.callback_calls import callback_url, record_outcome
 from hotline.twilio import answers, form
-from hotline.twilio.speak import speak
+from hotline.twilio.render import say, speak
 from hotline.web import current_runtime, twiml
 from routing.guard import check_destination
 from sms.templates import language_name
@@ -29,7 +29,7 @@ def advisor() -> Response:
         attempt = session.get(CallbackAttempt, attempt_id)
         callback = session.get(CallbackRequest, attempt.callback_id) if attempt else None
     response = VoiceResponse()
-    languages = runtime.settings.file.languages
+    languages = runtime.languages
     if callback is None:
         response.hangup()
         return twiml(response)
@@ -59,7 +59,7 @@ def advisor_accept() -> Response:
     runtime = current_runtime()
     attempt_id = form.attempt_id()
     response = VoiceResponse()
-    languages = runtime.settings.file.languages
+    languages = runtime.languages
     with runtime.sessions() as session:
         attempt = session.get(CallbackAttempt, attempt_id)
         callback = session.get(CallbackRequest, attempt.callback_id) if attempt else None
@@ -73,7 +73,7 @@ def advisor_accept() -> Response:
             "callback refused by the toll-fraud guard",
             extra={"attempt": attempt_id, "reason": decision.reason_code.value},
         )
-        response.say(decision.explanation, language="da-DK")
+        say(response, languages, "da", decision.explanation)
         response.hangup()
         return twiml(response)
     dial = Dial(
@@ -101,12 +101,12 @@ def relative() -> Response:
     with runtime.sessions() as session:
         attempt = session.get(CallbackAttempt, form.attempt_id())
         callback = session.get(CallbackRequest, attempt.callback_id) if attempt else None
-    language = callback.language if callback else runtime.settings.file.languages.default
+    language = callback.language if callback else runtime.languages.default
     response = VoiceResponse()
     speak(
         response,
         runtime.prompts,
-        runtime.settings.file.languages,
+        runtime.languages,
         language,
         "callback.relative_intro",
         service_name=runtime.settings.file.service.name,

@@ -24,7 +24,7 @@ from hotline.services import presence, relatives
 from hotline.services.calls import InboundCall, add_event, record_call
 from hotline.services.oncall import chain_for
 from hotline.twilio import answers
-from hotline.twilio.speak import speak
+from hotline.twilio.render import speak
 from hotline.web import current_runtime, twiml
 from routing.guard import check_destination
 from sms.templates import language_name
@@ -58,12 +58,12 @@ def _back_to_flow(result: str) -> VoiceResponse:
 def _args() -> tuple[str, str, int]:
     runtime = current_runtime()
     reason = request.args.get("reason", "question")
-    language = request.args.get("lang", runtime.settings.file.languages.default)
+    language = request.args.get("lang", runtime.languages.default)
     step = request.args.get("step", "0")
     if reason not in REASONS:
         reason = "question"
-    if language not in runtime.settings.file.languages.enabled:
-        language = runtime.settings.file.languages.default
+    if not runtime.languages.is_enabled(language):
+        language = runtime.languages.default
     return reason, language, int(step) if step.isascii() and step.isdigit() and len(step) < 4 else 0
 
 
@@ -132,7 +132,7 @@ def _dial(runtime: Runtime, routing: CallRouting, advisor: AdvisorRecord, langua
     settings = runtime.settings
     response = VoiceResponse()
     if routing.step > 0:  # the call flow said it is putting the caller through; after that, reassurance
-        speak(response, runtime.prompts, settings.file.languages, language, "connect.wait")
+        speak(response, runtime.prompts, runtime.languages, language, "connect.wait")
     dial = Dial(
         answer_on_bridge=True,
         caller_id=settings.file.service.hotline_number,
@@ -190,7 +190,7 @@ def whisper() -> Response:
     parent = request.args.get("parent", "")
     step = request.args.get("step", "0")
     advisor_id = request.args.get("advisor", "")
-    languages = runtime.settings.file.languages
+    languages = runtime.languages
     with runtime.sessions() as session:
         routing = session.get(CallRouting, parent)
         relative = session.get(Relative, routing.relative_id) if routing and routing.relative_id else None
@@ -225,7 +225,7 @@ def whisper_accept() -> Response:
     advisor_id = request.args.get("advisor", "")
     response = VoiceResponse()
     if request.form.get("Digits") != "1":
-        speak(response, runtime.prompts, runtime.settings.file.languages, "da", "whisper.missed")
+        speak(response, runtime.prompts, runtime.languages, "da", "whisper.missed")
         response.hangup()
         return twiml(response)
     with runtime.sessions.begin() as session:

@@ -11,7 +11,8 @@ import logging
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.config.settings import Settings, join_url
-from hotline.twilio.speak import speak
+from hotline.twilio.render import speak
+from ivr_flows.languages import Languages
 from ivr_flows.prompts import PromptCatalogue
 from routing.guard import check_destination
 
@@ -21,19 +22,21 @@ MAX_VOICEMAIL_SECONDS = 180
 log = logging.getLogger(__name__)
 
 
-def _intro(response: VoiceResponse, settings: Settings, prompts: PromptCatalogue) -> None:
+def _intro(
+    response: VoiceResponse, settings: Settings, prompts: PromptCatalogue, languages: Languages, base: str
+) -> None:
     name = settings.file.service.name
     for language in FALLBACK_LANGUAGES:
-        speak(response, prompts, settings.file.languages, language, "system.fallback", service_name=name)
-        speak(response, prompts, settings.file.languages, language, "system.emergency")
+        speak(response, prompts, languages, language, "system.fallback", base=base, service_name=name)
+        speak(response, prompts, languages, language, "system.emergency", base=base)
 
 
 def record_voicemail(
-    response: VoiceResponse, settings: Settings, prompts: PromptCatalogue, base: str
+    response: VoiceResponse, prompts: PromptCatalogue, languages: Languages, base: str
 ) -> None:
     """Ask for a message and record it; the recording's reference is posted to the spooling endpoint."""
     for language in FALLBACK_LANGUAGES:
-        speak(response, prompts, settings.file.languages, language, "system.fallback_record")
+        speak(response, prompts, languages, language, "system.fallback_record", base=base)
     response.record(
         action=join_url(base, "/twilio/voice/fallback/recording"),
         method="POST",
@@ -44,43 +47,45 @@ def record_voicemail(
     )
     # Reached only if the caller says nothing: still a goodbye, never silence.
     for language in FALLBACK_LANGUAGES:
-        speak(response, prompts, settings.file.languages, language, "system.recording_saved")
+        speak(response, prompts, languages, language, "system.recording_saved", base=base)
 
 
-def fallback_response(settings: Settings, prompts: PromptCatalogue, base: str = "") -> VoiceResponse:
+def fallback_response(
+    settings: Settings, prompts: PromptCatalogue, languages: Languages, base: str = ""
+) -> VoiceResponse:
     """The full fallback answer. `base` is the public URL prefix for action URLs ('' keeps them relative)."""
     response = VoiceResponse()
-    _intro(response, settings, prompts)
+    _intro(response, settings, prompts, languages, base)
     number = settings.file.service.fallback_number
     if number and not check_destination(number, settings.file.destinations.policy()).allowed:
         # Refused at start-up too (hotline check); checked here as well, since this answer needs nothing else.
         log.error("service.fallback_number refused by the toll-fraud guard; taking a voicemail instead")
         number = None
     if number:
-        speak(response, prompts, settings.file.languages, "da", "system.fallback_connect")
+        speak(response, prompts, languages, "da", "system.fallback_connect", base=base)
         response.dial(
             number, action=join_url(base, "/twilio/voice/fallback/after-dial"), method="POST", timeout=30
         )
     else:
-        record_voicemail(response, settings, prompts, base)
+        record_voicemail(response, prompts, languages, base)
     return response
 
 
 def after_dial_response(
-    settings: Settings, prompts: PromptCatalogue, dial_status: str, base: str = ""
+    prompts: PromptCatalogue, languages: Languages, dial_status: str, base: str = ""
 ) -> VoiceResponse:
     """After the fallback `<Dial>`: hang up after a real conversation, otherwise take a voicemail."""
     response = VoiceResponse()
     if dial_status == "completed":
         response.hangup()
     else:
-        record_voicemail(response, settings, prompts, base)
+        record_voicemail(response, prompts, languages, base)
     return response
 
 
-def recording_saved_response(settings: Settings, prompts: PromptCatalogue) -> VoiceResponse:
+def recording_saved_response(prompts: PromptCatalogue, languages: Languages, base: str = "") -> VoiceResponse:
     response = VoiceResponse()
     for language in FALLBACK_LANGUAGES:
-        speak(response, prompts, settings.file.languages, language, "system.recording_saved")
+        speak(response, prompts, languages, language, "system.recording_saved", base=base)
     response.hangup()
     return response

@@ -1,4 +1,6 @@
-"""Rendering the flow engine's Outcome as TwiML, with the hotline's voices and placeholder values."""
+"""Everything callers and advisors hear, as TwiML: the flow engine's Outcome, and single prompts (`speak`) for the
+fallback answer, the dialing whispers and the callback calls — all with one table of voices, the `Languages` built
+from config.yaml (`hotline.config.voices`). No other module writes a `<Say>` or `<Play>`."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from datetime import datetime, timedelta
 from twilio.twiml.voice_response import Gather as TwimlGather
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.config.prompt_values import window_values
 from hotline.config.settings import Settings, join_url
 from ivr_flows.call_state import CallState
-from ivr_flows.languages import Languages
+from ivr_flows.languages import Language, Languages
 from ivr_flows.outcome import Gather, Hangup, Outcome, Play, Say
 from ivr_flows.prompts import PromptCatalogue
 from routing.oncall import coverage
@@ -31,8 +34,9 @@ def placeholder_values(
     language: str,
     callback_due: tuple[datetime, datetime] | None = None,
 ) -> dict[str, str]:
-    """The values the flow's prompts name (`placeholders:` in the flow file). `callback_due` is the registered
-    callback's (window start, due time), spoken as "i dag inden kl. 18.30"."""
+    """The values the flow's prompts name (hotline.config.prompt_values lists them): the service, the next time
+    someone is on call, and each callback window's hours as `<key>_start`/`<key>_end`. `callback_due` is the
+    registered callback's (window start, due time), spoken as "i dag inden kl. 18.30"."""
     values = {
         "service_name": settings.file.service.name,
         "next_open": next_open_phrase(roster, now, language, prompts),
@@ -40,12 +44,8 @@ def placeholder_values(
     if callback_due is not None:
         start, due = callback_due
         values["callback_by"] = window_phrase(max(start, now), max(due, now), now, language)
-    names = {"this_evening": "evening", "tomorrow_morning": "morning", "tomorrow_daytime": "daytime"}
-    for window in settings.file.callbacks.windows:
-        prefix = names.get(window.key)
-        if prefix and window.start is not None and window.end is not None:
-            values[f"{prefix}_start"] = _hours(window.start)
-            values[f"{prefix}_end"] = _hours(window.end)
+    for name, hours in window_values(settings.file.callbacks.windows).items():
+        values[name] = _hours(hours)
     return values
 
 
@@ -58,6 +58,49 @@ def next_open_phrase(roster: Roster | None, now: datetime, language: str, prompt
                 start = max(interval.start, now)
                 return window_phrase(start, start, now, language)
     return prompts.text(language, "connect.next_open_unknown")
+
+
+def spoken_in(languages: Languages, code: str) -> Language:
+    """The language `code` is spoken in: itself when callers are offered it, else the default language."""
+    language = languages.get(code)
+    if language is None or not language.enabled:
+        language = languages.get(languages.default)
+    assert language is not None  # Languages.create insists on an enabled default
+    return language
+
+
+def audio_url(base: str, audio: str) -> str:
+    """Where Twilio fetches a recording (`so/menu.main.mp3`), served by hotline.twilio.audio."""
+    return join_url(base, f"/audio/{audio}")
+
+
+def say(target: VoiceResponse | TwimlGather, languages: Languages, code: str, text: str) -> None:
+    """`<Say>` of `text` (written in `code`) in that language's voice; the default language's voice when `code` is
+    not offered or is spoken from recordings (a text cannot be played)."""
+    language = spoken_in(languages, code)
+    if language.mode != "tts":
+        language = spoken_in(languages, languages.default)
+    target.say(text, voice=language.voice, language=language.locale)
+
+
+def speak(
+    target: VoiceResponse | TwimlGather,
+    prompts: PromptCatalogue,
+    languages: Languages,
+    code: str,
+    key: str,
+    /,
+    *,
+    base: str = "",
+    **values: object,
+) -> None:
+    """Add the prompt `key` in language `code` to `target`: `<Say>` in its voice, or `<Play>` of its recording
+    (a recording says no values). A language callers are not offered is spoken in the default language."""
+    language = spoken_in(languages, code)
+    if language.mode == "audio":
+        target.play(audio_url(base, language.audio_path(key)))
+    else:
+        say(target, languages, language.code, prompts.text(language.code, key, **values))
 
 
 def state_url(base: str, state: CallState, **extra: str) -> str:
@@ -85,13 +128,15 @@ def render(
         )
     for item in outcome.speech:
         if isinstance(item, Play):
-            target.play(join_url(base, f"/audio/{item.audio}"))
+            target.play(audio_url(base, item.audio))
             continue
         assert isinstance(item, Say)
-        language = languages.get(item.language) or languages.get(languages.default)
-        assert language is not None
-        text = prompts.text(item.language, item.prompt, **{**values, **item.values})
-        target.say(text, voice=language.voice or None, language=language.locale or None)
+        say(
+            target,
+            languages,
+            item.language,
+            prompts.text(item.language, item.prompt, **{**values, **item.values}),
+        )
     if isinstance(outcome.next, Gather):
         response.append(target)
         # Reached only if Twilio ever skips the action: come back to the same step as a silence.

@@ -69,7 +69,7 @@ def voice_fallback_after_dial() -> Response:
     runtime = current_runtime()
     status = request.form.get("DialCallStatus", "")
     return twiml(
-        after_dial_response(runtime.settings, runtime.prompts, status, runtime.settings.twiml_url(""))
+        after_dial_response(runtime.prompts, runtime.languages, status, runtime.settings.twiml_url(""))
     )
 
 
@@ -91,4 +91,4 @@ def voice_fallback_recording() -> Response:
         log.warning(
             "recording callback without a RecordingSid", extra={"call_sid": request.form.get("CallSid")}
         )
-    return twiml(recording_saved_response(runtime.settings, runtime.prompts))
+    return twiml(recording_saved_response(runtime.prompts, runtime.languages, runtime.settings.twiml_url("")))

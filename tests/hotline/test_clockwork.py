@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -29,10 +28,11 @@ from hotline.jobs.scheduler import build_scheduler
 from hotline.runtime import Runtime
 from hotline.services import callback_queue, outbox, relatives, staff_texts
 from routing.callbacks import Priority
+from routing.wallclock import COPENHAGEN
 from tests.conftest import RELATIVE
 from tests.hotline.test_sms_inbound import PHONES, AppFactory, import_roster, utc
 
-CPH = ZoneInfo("Europe/Copenhagen")
+CPH = COPENHAGEN
 DAYS = [date(2026, 3, 29), date(2026, 10, 25), date(2026, 6, 10)]
 DAY_IDS = ["march-dst-sunday", "october-dst-sunday", "ordinary-day"]
 

@@ -173,5 +173,5 @@ def test_the_fallback_answer_never_dials_a_number_the_guard_refuses(app: Flask) 
     settings = runtime.settings
     service = settings.file.service.model_copy(update={"fallback_number": "+4590123456"})
     bad = settings.model_copy(update={"file": settings.file.model_copy(update={"service": service})})
-    body = str(fallback_response(bad, runtime.prompts))
+    body = str(fallback_response(bad, runtime.prompts, runtime.languages))
     assert "<Dial" not in body and "<Record" in body

@@ -78,7 +78,7 @@ def _leaders(sessions: object, fresh_within: float) -> dict[int, float]:
 def test_two_worker_processes_one_leader_and_takeover_within_30_seconds(
     database_url: str, tmp_path: Path
 ) -> None:
-    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")) or {}
     config["scheduler"] = {"heartbeat_seconds": 1, "leader_poll_seconds": 1}
     config["instance_dir"] = str(tmp_path / "instance")
     config_path = tmp_path / "config.yaml"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from pydantic import BaseModel, ValidationError
 
-from hotline.config.settings import ConfigError, load_settings
+from hotline.config.sections import FileSettings, SmsInfoSettings
+from hotline.config.settings import DEFAULTS_FILE, ConfigError, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,8 +36,9 @@ BROKEN_FILES = [
         "{f}:2: escalation.step_timeout_seconds = 'twenty': must be a whole number, e.g. 20",
     ),
     (
-        "service:\n  timezone: Europe/Aarhus\n",
-        "{f}:2: service.timezone = 'Europe/Aarhus': is not an IANA time zone; use e.g. 'Europe/Copenhagen'",
+        "service:\n  name: Pårørendelinjen\n  timezone: Europe/Copenhagen\n",
+        "{f}:3: service.timezone = 'Europe/Copenhagen': is no longer a setting: the hotline always plans in "
+        "Europe/Copenhagen (Danish municipalities, Danish public holidays in the roster); remove the line",
     ),
     (
         "service:\n  hotline_number: 'ring os'\n",
@@ -197,7 +202,6 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_the_shipped_config_is_valid_and_means_aarhus() -> None:
     settings = load_settings(environ={}, config_path=REPO / "config.yaml")
-    assert settings.file.service.timezone == "Europe/Copenhagen"
     assert settings.file.languages.default == "da"
     assert settings.file.destinations.allowed_countries == ["DK"]
     assert settings.demo_mode
@@ -256,12 +260,120 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     assert "web.trusted_proxies = 9: must be at most 5" in failed.stderr
 
 
-def test_built_in_defaults_equal_the_shipped_config() -> None:
-    """An installed copy without config.yaml behaves like the committed config.yaml."""
+def test_without_a_config_file_the_shipped_defaults_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed copy without config.yaml behaves like the committed config.yaml (which only overrides)."""
+    monkeypatch.chdir(tmp_path)
+    bare = load_settings(environ={})
+    shipped = load_settings(environ={}, config_path=REPO / "config.yaml")
+    assert bare.config_path is None
+    assert bare.file == shipped.file
+    assert bare.file.languages.voices["da"].say_language == "da-DK"
+
+
+def test_a_config_file_overrides_only_what_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "languages:\n  voices:\n    da: {name: Dansk, voice: Polly.Sofie, say_language: da-DK}\n"
+        "callbacks:\n  windows:\n    - key: asap\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(environ={}, config_path=path)
+    defaults = load_settings(environ={}, config_path=DEFAULTS_FILE)
+    assert settings.file.languages.voices["da"].voice == "Polly.Sofie"
+    assert settings.file.languages.voices["en"] == defaults.file.languages.voices["en"]
+    assert [w.key for w in settings.file.callbacks.windows] == ["asap"]  # a list is replaced as a whole
+    assert settings.file.escalation == defaults.file.escalation
+
+
+def test_a_broken_default_is_reported_in_the_defaults_file() -> None:
+    """Missing keys are reported where the defaults live, so the fix is found there."""
+    from hotline.config.errors import ConfigSource, describe_validation_error
     from hotline.config.sections import FileSettings
 
-    shipped = load_settings(environ={}, config_path=REPO / "config.yaml").file
-    assert shipped == FileSettings().model_copy(update={"instance_dir": shipped.instance_dir})
+    rows = DEFAULTS_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+    text = "".join(row for row in rows if not row.lstrip().startswith("busy_expiry_minutes:"))
+    data = yaml.safe_load(text)
+    with pytest.raises(ValidationError) as caught:
+        FileSettings.model_validate(data)
+    (line,) = describe_validation_error(caught.value, data, [ConfigSource(str(DEFAULTS_FILE), text, data)])
+    at = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("escalation:"))
+    assert line.startswith(f"{DEFAULTS_FILE}:{at}: escalation.busy_expiry_minutes: is required")
+
+
+SECTION_MODELS = sorted(
+    {
+        field.annotation
+        for field in FileSettings.model_fields.values()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+    | {SmsInfoSettings},
+    key=lambda model: model.__name__,
+)
+
+
+@pytest.mark.parametrize("model", [FileSettings, *SECTION_MODELS], ids=lambda m: m.__name__)
+def test_no_setting_has_a_default_in_python(model: type[BaseModel]) -> None:
+    """defaults.yaml is the one place a default is written; a default here could disagree with it unseen."""
+    assert [name for name, field in model.model_fields.items() if not field.is_required()] == []
+
+
+def test_every_default_is_in_the_defaults_file() -> None:
+    """Each setting the models know is written in defaults.yaml (so its comment can say what it means)."""
+    data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    for name, field in FileSettings.model_fields.items():
+        assert name in data, name
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            assert set(data[name]) == set(model.model_fields), name
+
+
+VOICE_NAME = re.compile(r"\b(?:Polly|Google)\.[A-Za-z][\w-]*")
+
+
+def _text_files() -> list[Path]:
+    tops = [REPO / name for name in ("hotline", "routing", "sms", "ivr_flows", "tests", "docs", "benchmarks")]
+    files = [REPO / name for name in ("README.md", "config.yaml", "Makefile", "pyproject.toml")]
+    for top in tops:
+        files += [
+            path
+            for path in top.rglob("*")
+            if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".md", ".html", ".toml")
+        ]
+    return sorted(files)
+
+
+def test_a_voice_is_written_down_once() -> None:
+    """Voices live in defaults.yaml (a deployment may override them in its config.yaml): nowhere else, not in
+    Python, not in the flow's own files, not in the docs. (This file names one voice, as an override.)"""
+    data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    voices = {v["voice"] for v in data["languages"]["voices"].values() if v.get("mode", "tts") == "tts"}
+    assert voices and all(VOICE_NAME.fullmatch(voice) for voice in voices)
+    elsewhere = [
+        f"{path.relative_to(REPO)}:{number}: {match}"
+        for path in _text_files()
+        if path not in (DEFAULTS_FILE, Path(__file__))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for match in VOICE_NAME.findall(line)
+    ]
+    assert elsewhere == []
+
+
+def test_the_shipped_languages_come_from_the_configuration() -> None:
+    from hotline.config.voices import languages_from_settings
+    from ivr_flows.prompts import PromptCatalogue
+
+    settings = load_settings(environ={}, config_path=REPO / "config.yaml")
+    languages = languages_from_settings(settings, PromptCatalogue.load())
+
+    assert languages.default == "da"
+    assert set(languages.by_code) == {"da", "en", "ar", "tr", "uk", "pl", "so"}
+    assert languages.get("so").mode == "audio"
+    assert "so" not in languages.enabled()  # enabled in config, but offered only once it is recorded
+    for code, voice in settings.file.languages.voices.items():
+        language = languages.get(code)
+        assert (language.voice, language.locale) == (voice.voice or "", voice.say_language or "")
 
 
 @pytest.mark.parametrize(

@@ -399,7 +399,7 @@ def test_information_asked_for_in_a_call_is_queued_once(app: Flask) -> None:
 
 def command_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
     """The environment a `hotline` command needs to find the test's database and instance folder."""
-    config = yaml.safe_load(Path(settings_mapping["config_path"]).read_text(encoding="utf-8"))
+    config = yaml.safe_load(Path(settings_mapping["config_path"]).read_text(encoding="utf-8")) or {}
     config["instance_dir"] = str(instance_dir)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

@@ -13,8 +13,8 @@ from ivr_flows.call_state import CallState
 from ivr_flows.engine import step
 from ivr_flows.events import ActionResult, Digits, Event, Start, Timeout
 from ivr_flows.flow import Flow
-from ivr_flows.flow_file import load_flow
-from ivr_flows.languages import Languages
+from ivr_flows.flow_file import MAIN_FLOW, load_flow
+from ivr_flows.languages import Language, Languages
 from ivr_flows.outcome import Action, Gather, Hangup, Outcome, Play, Say
 from ivr_flows.prompts import PromptCatalogue
 
@@ -24,12 +24,12 @@ FIXTURES = Path(__file__).with_name("fixtures")
 ADAPTER_VALUES = {
     "service_name": "Pårørendelinjen",
     "next_open": "i morgen klokken 8",
-    "evening_start": "17",
-    "evening_end": "21",
-    "morning_start": "7",
-    "morning_end": "9",
-    "daytime_start": "9",
-    "daytime_end": "15",
+    "this_evening_start": "17",
+    "this_evening_end": "21",
+    "tomorrow_morning_start": "7",
+    "tomorrow_morning_end": "9",
+    "tomorrow_daytime_start": "9",
+    "tomorrow_daytime_end": "15",
     "callback_by": "i dag inden kl. 18.30",
 }
 
@@ -39,16 +39,30 @@ def catalogue() -> PromptCatalogue:
     return PromptCatalogue.load()
 
 
-@pytest.fixture(scope="session")
-def flow() -> Flow:
-    """The shipped flow with the shipped language settings (Somali switched off until it is recorded)."""
-    return load_flow()
+SPOKEN = {"da": "Dansk", "en": "English", "ar": "العربية", "tr": "Türkçe", "uk": "Українська", "pl": "Polski"}
 
 
 @pytest.fixture(scope="session")
-def flow_with_somali() -> Flow:
-    languages = Languages.load()
-    return load_flow(languages=languages.only(languages.by_code))
+def languages() -> Languages:
+    """The languages the engine is tested with, built the way the hotline builds them from config.yaml. The
+    voices are stand-ins (the engine only passes them on); Somali is recorded, and off until it is recorded."""
+    spoken = [
+        Language(code, name, "tts", f"{code}-TEST", f"test-voice-{code}") for code, name in SPOKEN.items()
+    ]
+    return Languages.create(
+        "da", [*spoken, Language("so", "Soomaali", "audio", enabled=False)], source="the test languages"
+    )
+
+
+@pytest.fixture(scope="session")
+def flow(languages: Languages) -> Flow:
+    """The shipped flow with the test languages (Somali switched off until it is recorded)."""
+    return load_flow(MAIN_FLOW, languages)
+
+
+@pytest.fixture(scope="session")
+def flow_with_somali(languages: Languages) -> Flow:
+    return load_flow(MAIN_FLOW, languages.only(languages.by_code))
 
 
 @dataclass

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from ivr_flows.check import Problem, check_flows, main
+from ivr_flows.check import Problem, check_flows
 from ivr_flows.flow_file import MAIN_FLOW
-from ivr_flows.languages import AUDIO_DIR, Languages
+from ivr_flows.prompts import PROMPTS_DIR as PROMPTS
 from ivr_flows.prompts import PromptCatalogue
 
-from .conftest import FIXTURES
+from .conftest import ADAPTER_VALUES, FIXTURES, SPOKEN
 
-DA, DA_SO = ({"da"}, set()), ({"da", "so"}, {"so"})
+DA, DA_SO = {"da"}, {"da", "so"}
 
 DEFECTS = [
     ("unknown_target", DA, "start",
@@ -38,11 +38,11 @@ DEFECTS = [
      "the overflow 'start' leads to 'start', which waits for keys; after 30 menus a caller must reach a human or "
      "voicemail without another menu"),
     ("unknown_placeholder", DA, "start",
-     "prompt 'greeting.typo' in da has {servce_name}, which nothing fills in; use one of service_name, or declare "
-     "it under `placeholders:`"),
+     "prompt 'greeting.typo' in da (prompts/da.yaml:5) has {servce_name}, which nothing fills in; use one of "
+     "service_name, or declare it under `placeholders:`"),
     ("recorded_placeholder", DA_SO, "start",
-     "prompt 'greeting.named' in so has {service_name}, but so is recorded and a recording cannot say changing "
-     "values; reword prompts/so.yaml without it"),
+     "prompt 'greeting.named' in so (prompts/so.yaml:6) has {service_name}, but so is recorded and a recording "
+     "cannot say changing values; reword the prompt without it"),
     ("unknown_start", DA, "", "start 'begin' is not a node; name the node that every call begins at"),
     ("malformed", DA, "to_human", "unknown field 'reslts' in a connect node; expected action, results, say, with"),
 ]  # fmt: skip
@@ -57,21 +57,20 @@ def _defect_line(path: Path) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.endswith("# defect"))
 
 
-@pytest.mark.parametrize(("fixture", "languages", "node", "message"), DEFECTS, ids=[d[0] for d in DEFECTS])
+@pytest.mark.parametrize(("fixture", "enabled", "node", "message"), DEFECTS, ids=[d[0] for d in DEFECTS])
 def test_each_defect_is_reported_once_at_its_line_with_the_fix(
-    fixture_prompts, fixture, languages, node, message
+    fixture_prompts, languages, fixture, enabled, node, message
 ):
     path = FIXTURES / f"{fixture}.yaml"
-    enabled, audio = languages
 
-    problems = check_flows([path], fixture_prompts, enabled, audio, FIXTURES / "audio")
+    problems = check_flows([path], fixture_prompts, languages.only(enabled), FIXTURES / "audio")
 
     assert problems == [Problem(str(path), _defect_line(path), node, message)]
 
 
-def test_the_fixtures_differ_from_a_flow_with_no_problems(fixture_prompts):
+def test_the_fixtures_differ_from_a_flow_with_no_problems(fixture_prompts, languages):
     assert (
-        check_flows([FIXTURES / "valid.yaml"], fixture_prompts, {"da", "so"}, {"so"}, FIXTURES / "audio")
+        check_flows([FIXTURES / "valid.yaml"], fixture_prompts, languages.only(DA_SO), FIXTURES / "audio")
         == []
     )
 
@@ -85,15 +84,15 @@ def test_a_problem_reads_file_line_node_message():
     )
 
 
-def test_the_shipped_flow_has_no_problems_in_any_language_spoken_by_twilio(catalogue):
-    languages = Languages.load()
+def test_the_shipped_flow_has_no_problems_in_any_language_spoken_by_twilio(catalogue, languages):
     spoken = [code for code, lang in languages.by_code.items() if lang.mode == "tts"]
 
-    assert check_flows([MAIN_FLOW], catalogue, spoken, [], AUDIO_DIR) == []
+    assert check_flows([MAIN_FLOW], catalogue, languages.only(spoken)) == []
 
 
-def test_switching_somali_on_lists_every_missing_recording_and_nothing_else(catalogue, flow, tmp_path):
-    languages = Languages.load()
+def test_switching_somali_on_lists_every_missing_recording_and_nothing_else(
+    catalogue, flow, languages, tmp_path
+):
     used = {
         ref.key
         for node in flow.nodes.values()
@@ -103,14 +102,67 @@ def test_switching_somali_on_lists_every_missing_recording_and_nothing_else(cata
     used |= {ref.key for ref in flow.fallback_prompts}
     used |= {*flow.number_entry.prompts(), *flow.number_entry.digit_prompts()}
 
-    problems = check_flows([MAIN_FLOW], catalogue, languages.by_code, {"so"}, tmp_path)
+    problems = check_flows([MAIN_FLOW], catalogue, languages.only(languages.by_code), tmp_path)
 
     assert all(p.message.startswith("the recording so/") for p in problems)
     assert {p.message.split()[2] for p in problems} == {f"so/{key}.mp3" for key in used}
     assert len(problems) == len(used)
 
 
-def test_the_command_line_prints_problems_and_fails(capsys):
-    assert main([str(MAIN_FLOW)]) == 0
-    assert main([str(FIXTURES / "unknown_start.yaml")]) == 1
-    assert "unknown_start.yaml:3: start 'begin' is not a node" in capsys.readouterr().out
+def _line_of(text: str, path: Path) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def test_a_callback_window_the_adapter_does_not_know_is_named_where_the_flow_asks_for_it(
+    catalogue, languages
+):
+    windows = ["asap", "evening", "tomorrow_morning", "tomorrow_daytime"]
+
+    problems = check_flows(
+        [MAIN_FLOW], catalogue, languages.only(["da"]), windows=windows, windows_at="the windows"
+    )
+
+    assert problems == [
+        Problem(
+            str(MAIN_FLOW),
+            _line_of("with: {window: this_evening", MAIN_FLOW),
+            "callback_this_evening",
+            "callback window 'this_evening' is not one of the windows in the windows: asap, evening, "
+            "tomorrow_morning, tomorrow_daytime; use one of them, or add it there",
+        )
+    ]
+
+
+def test_placeholders_the_adapter_does_not_fill_in_are_named_in_the_flow_and_the_prompts(
+    catalogue, languages
+):
+    values = {name for name in ADAPTER_VALUES if not name.startswith("this_evening_")}
+
+    problems = check_flows([MAIN_FLOW], catalogue, languages.only(["da", "en"]), values=values)
+
+    declared = [p for p in problems if p.message.startswith("placeholder")]
+    assert [(p.line, p.message.split(",")[0]) for p in declared] == [
+        (_line_of("  this_evening_start:", MAIN_FLOW), "placeholder 'this_evening_start' is declared"),
+        (_line_of("  this_evening_end:", MAIN_FLOW), "placeholder 'this_evening_end' is declared"),
+    ]
+    used = {(p.node, p.message.split(" has ")[0]) for p in problems if p not in declared}
+    assert used == {
+        (
+            node,
+            f"prompt {key!r} in {lang} (prompts/{lang}.yaml:{_line_of(f'{key}:', PROMPTS / f'{lang}.yaml')})",
+        )
+        for node, key in (
+            ("callback_menu", "callback.menu"),
+            ("callback_done_this_evening", "callback.done.this_evening"),
+        )
+        for lang in ("da", "en")
+    }
+    assert all(
+        "which nothing fills in; use one of callback_by, next_open" in p.message
+        for p in problems
+        if p not in declared
+    )
+
+
+def test_the_shipped_flow_and_the_values_the_adapter_fills_in_agree(catalogue, languages):
+    assert check_flows([MAIN_FLOW], catalogue, languages.only(SPOKEN), values=set(ADAPTER_VALUES)) == []

@@ -102,8 +102,8 @@ def test_after_too_many_menus_the_caller_is_put_through(call, flow):
     assert "menu.main" not in heard.outcomes[-1].speech
 
 
-def test_a_goodbye_before_any_help_puts_the_caller_through_instead(call):
-    unsafe = load_flow(FIXTURES / "hangup_without_help.yaml")
+def test_a_goodbye_before_any_help_puts_the_caller_through_instead(call, languages):
+    unsafe = load_flow(FIXTURES / "hangup_without_help.yaml", languages)
 
     heard = call("start 3", on=unsafe, prompts=PromptCatalogue.load(FIXTURES / "prompts"))
 

@@ -39,7 +39,7 @@ MALFORMED = [
      "reason 'chat' is not known; use acute, question"),
     ("  a: {action: sms_info}\n", 4, "a", "sms_info needs `with: {topic: ...}`"),
     ("  a: {action: set_language, with: {language: fr}, next: a}\n", 4, "a",
-     "language 'fr' is not in ivr_flows/languages.yaml"),
+     "language 'fr' is not one of the languages (ar, da, en, pl, so, tr, uk); add it to the test languages"),
     ("  a:\n    menu: {yes: a}\n    give_up: a\n", 5, "a",
      "menu key 'True' is not a phone key; use 0-9, or '*' or '#' in quotes"),
     ("  a:\n    menu: {12: a}\n    give_up: a\n", 5, "a",
@@ -52,17 +52,17 @@ MALFORMED = [
     ("  a: {next: a}\n  a: {next: a}\n", 5, "a", "defined twice (first at line 4); rename one of them"),
     ("  A: {next: a}\n", 4, "A", "a node id is lower-case letters, digits and _, starting with a letter"),
     ("  a:\n    say: [{prompt: hello, language: xx}]\n    next: a\n", 5, "a",
-     "language 'xx' is not in ivr_flows/languages.yaml"),
+     "language 'xx' is not one of the languages (ar, da, en, pl, so, tr, uk); add it to the test languages"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("nodes", "line", "node", "message"), MALFORMED, ids=[m[3][:40] for m in MALFORMED])
-def test_malformed_nodes_are_refused_with_their_place(tmp_path, nodes, line, node, message):
+def test_malformed_nodes_are_refused_with_their_place(tmp_path, languages, nodes, line, node, message):
     path = tmp_path / "flow.yaml"
     path.write_text(HEAD + nodes, encoding="utf-8")
 
     with pytest.raises(FlowFileError) as caught:
-        load_flow(path)
+        load_flow(path, languages)
 
     assert str(caught.value) == f"{path}:{line}: node {node!r}: {message}"
 
@@ -80,22 +80,22 @@ def test_malformed_nodes_are_refused_with_their_place(tmp_path, nodes, line, nod
          "max_gathers must be a whole number of at least 1, not 0"),
     ],
 )  # fmt: skip
-def test_malformed_files_are_refused_with_their_place(tmp_path, text, line, message):
+def test_malformed_files_are_refused_with_their_place(tmp_path, languages, text, line, message):
     path = tmp_path / "flow.yaml"
     path.write_text(text, encoding="utf-8")
 
     with pytest.raises(FlowFileError) as caught:
-        load_flow(path)
+        load_flow(path, languages)
 
     assert str(caught.value) == f"{path}:{line}: {message}"
 
 
-def test_a_missing_file_is_named(tmp_path):
+def test_a_missing_file_is_named(tmp_path, languages):
     with pytest.raises(FlowFileError, match=r"nowhere\.yaml:0: cannot read the flow file"):
-        load_flow(tmp_path / "nowhere.yaml")
+        load_flow(tmp_path / "nowhere.yaml", languages)
 
 
-def test_number_entry_settings_are_read(tmp_path):
+def test_number_entry_settings_are_read(tmp_path, languages):
     path = tmp_path / "flow.yaml"
     path.write_text(
         HEAD.replace("nodes:", "number_entry: {length: 6, confirm_key: '#', ask: phone.ask}\nnodes:")
@@ -103,6 +103,6 @@ def test_number_entry_settings_are_read(tmp_path):
         encoding="utf-8",
     )
 
-    entry = load_flow(path).number_entry
+    entry = load_flow(path, languages).number_entry
 
     assert (entry.length, entry.confirm_key, entry.ask, entry.country_code) == (6, "#", "phone.ask", "45")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ivr_flows.graph import main, to_mermaid
+from ivr_flows.graph import to_mermaid
 
 
 def test_every_node_and_every_way_between_them_is_drawn(flow, catalogue):
@@ -33,8 +33,3 @@ def test_another_language_and_quotes_that_would_break_the_chart(flow, catalogue)
     assert "«Press 1 if you need advice now" in chart
     assert "municipality's" in chart
     assert all(line.count('"') % 2 == 0 for line in chart.splitlines())
-
-
-def test_the_command_line_prints_the_chart(capsys):
-    assert main([]) == 0
-    assert capsys.readouterr().out.startswith("flowchart TD\n")

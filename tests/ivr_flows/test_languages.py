@@ -1,4 +1,4 @@
-"""Language settings: who speaks what, and how."""
+"""Language settings: who speaks what, and how. The hotline builds them from config.yaml; the engine reads none."""
 
 from __future__ import annotations
 
@@ -7,58 +7,56 @@ import pytest
 from ivr_flows.languages import Language, LanguageError, Languages
 
 
-def test_the_shipped_languages():
-    languages = Languages.load()
-
+def test_the_test_languages_have_somali_recorded_and_off(languages):
     assert languages.default == "da"
-    assert set(languages.by_code) == {"da", "en", "ar", "tr", "uk", "pl", "so"}
     assert languages.get("so").mode == "audio"
     assert "so" not in languages.enabled()  # until it is recorded
     assert all(lang.voice and lang.locale for lang in languages.by_code.values() if lang.mode == "tts")
 
 
-def test_config_can_switch_languages_on_and_off_but_never_the_default():
-    languages = Languages.load().only(["en", "so"])
+def test_config_can_switch_languages_on_and_off_but_never_the_default(languages):
+    chosen = languages.only(["en", "so"])
 
-    assert languages.enabled() == {"da", "en", "so"}
-    assert languages.recorded() == {"so"}
+    assert chosen.enabled() == {"da", "en", "so"}
+    assert chosen.recorded() == {"so"}
+    assert chosen.source == languages.source
 
 
-def test_an_unknown_language_in_config_is_named():
-    with pytest.raises(LanguageError, match=r"unknown language 'fr'.*add it to ivr_flows/languages\.yaml"):
-        Languages.load().only(["fr"])
+def test_an_unknown_language_is_named_with_where_to_add_it(languages):
+    with pytest.raises(LanguageError, match=r"unknown language 'fr'.*add it to the test languages first"):
+        languages.only(["fr"])
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("default", "given", "message"),
     [
+        ("so", [Language("so", "Soomaali", "audio")], "the default language 'so' must be listed, enabled"),
         (
-            "default: so\nlanguages:\n  so: {mode: audio}\n",
-            "the default language 'so' must be listed, enabled",
+            "da",
+            [Language("en", "English", "tts", "en-GB", "voice-en")],
+            "the default language 'da' must be listed",
         ),
         (
-            "default: da\nlanguages:\n  da: {mode: tts}\n",
-            "language 'da' is spoken by Twilio: give it a `locale`",
+            "da",
+            [Language("da", "Dansk", "tts", "da-DK", "voice-da", enabled=False)],
+            "the default language 'da' must be listed, enabled",
         ),
         (
-            "default: da\nlanguages:\n  da: {mode: video}\n",
-            "language 'da' has mode 'video'; use `tts` or `audio`",
+            "da",
+            [Language("da", "Dansk", "tts")],
+            "language 'da' is spoken by Twilio: give it a voice and a locale",
         ),
-        ("default: da\n", "expected `default: <code>` and a `languages:` mapping"),
     ],
 )
-def test_malformed_settings_are_named(tmp_path, text, message):
-    path = tmp_path / "languages.yaml"
-    path.write_text(text, encoding="utf-8")
-
-    with pytest.raises(LanguageError, match=message):
-        Languages.load(path)
+def test_malformed_settings_are_named(default, given, message):
+    with pytest.raises(LanguageError, match=f"^config: {message}"):
+        Languages.create(default, given, source="config")
 
 
-def test_the_hotline_can_build_settings_from_its_own_configuration():
+def test_the_hotline_builds_settings_from_its_own_configuration():
     languages = Languages.create(
         "da",
-        [Language("da", "Dansk", "tts", "da-DK", "Polly.Naja"), Language("so", "Soomaali", "audio")],
+        [Language("da", "Dansk", "tts", "da-DK", "voice-da"), Language("so", "Soomaali", "audio")],
     )
 
     assert languages.recorded() == {"so"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -32,8 +31,9 @@ from routing.callbacks import (
     resolve_window,
     transition,
 )
+from routing.wallclock import COPENHAGEN
 
-CPH = ZoneInfo("Europe/Copenhagen")
+CPH = COPENHAGEN
 
 
 def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:

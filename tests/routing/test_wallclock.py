@@ -1,4 +1,6 @@
+import re
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +75,17 @@ def test_first_reading_tells_the_two_october_passes_apart() -> None:
     assert is_first_reading(cph(2026, 10, 25, 2, 30, fold=0))
     assert not is_first_reading(cph(2026, 10, 25, 2, 30, fold=1))
     assert is_first_reading(cph(2026, 3, 29, 3, 0))
+
+
+def test_copenhagen_is_named_in_one_place_only() -> None:
+    """The hotline plans in Europe/Copenhagen (there is no setting for it): every module uses `COPENHAGEN`."""
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"""ZoneInfo\(\s*["']Europe/Copenhagen""")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for top in ("hotline", "routing", "sms", "ivr_flows", "tests", "benchmarks")
+        for path in sorted((root / top).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == ["routing/wallclock.py:19"]

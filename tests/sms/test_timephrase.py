@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from routing.wallclock import COPENHAGEN
 from sms.timephrase import window_phrase
 
-CPH = ZoneInfo("Europe/Copenhagen")
+CPH = COPENHAGEN
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
