@@ -28,6 +28,7 @@ from routing.oncall import coverage
 from routing.wallclock import COPENHAGEN
 from sms.templates import language_name
 from sms.timephrase import window_phrase
+from wording.catalogue import da
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def roster_page(token: str) -> Response:
         for g in find_gaps(roster, now, end, coverage_hours(runtime.settings))
     ]
     on_call = [
-        OnCall(entry.layer.danish, entry.advisor.name, _local(entry.end))
+        OnCall(da(entry.layer.message_id), entry.advisor.name, _local(entry.end))
         for interval in coverage(roster, now, now + timedelta(seconds=1))
         for entry in interval.entries
     ]
