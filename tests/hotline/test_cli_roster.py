@@ -140,7 +140,7 @@ def test_a_broken_roster_is_refused_line_by_line_and_changes_nothing(
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert "nothing changed" in lines[0]
-    assert "4 fejl (problems)" in lines[0]
+    assert "4 fejl at rette (4 problems to fix)" in lines[0]
     assert lines[1:] == broken_lines(path)
     assert stored(database_url) == before  # still version 1, still the good roster
 
@@ -244,7 +244,7 @@ def test_gaps_finds_a_planted_minute(hotline: Run, tmp_path: Path) -> None:
     result = hotline("roster", "gaps", "--from", "2026-10-24T12:00", "--days", "2")
     assert result.exit_code == 3
     assert result.stdout.splitlines() == [
-        "2 huller i vagtplanen (gaps in the roster): 2026-10-24 12:00 CEST → 2026-10-26 12:00 CET, "
+        "2 huller i vagtplanen (2 gaps in the roster): 2026-10-24 12:00 CEST → 2026-10-26 12:00 CET, "
         "døgnet rundt (24/7)",
         "  HUL (gap): 2026-10-24 15:00 CEST → 2026-10-24 15:01 CEST (0 t 1 min)",
         "  HUL (gap): 2026-10-25 15:00 CET → 2026-10-25 15:01 CET (0 t 1 min)",
