@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,17 @@ class Catalogue:
 
     def text(self, message_id: str, language: str, /, **values: object) -> str:
         """The message in `language`, its placeholders filled (a `Ref` value in the same language)."""
+        return self.format(message_id, language, values)
+
+    def format(
+        self,
+        message_id: str,
+        language: str,
+        values: Mapping[str, object],
+        quote: Callable[[object], str] = str,
+    ) -> str:
+        """`text` with the values as a mapping; `quote` is applied to the text and to every value (a web page
+        passes an HTML escape that leaves markup it made itself alone)."""
         if language not in LANGUAGES:
             raise WordingError(f"{self.path.name}: no language {language!r}; staff texts are {LANGUAGES}")
         entry = self.entry(message_id)
@@ -140,13 +151,13 @@ class Catalogue:
                 f"it takes {', '.join(sorted(entry.placeholders))}"
             )
         filled = {
-            name: self.text(value.message_id, language, **value.values)
-            if isinstance(value, Ref)
-            else _str(value)
+            name: quote(
+                self.text(value.message_id, language, **value.values) if isinstance(value, Ref) else value
+            )
             for name, value in values.items()
             if name in entry.placeholders
         }
-        return entry.pattern(language, values.get(PLURAL_VALUE)) % filled
+        return quote(entry.pattern(language, values.get(PLURAL_VALUE))) % filled
 
     def both(self, message_id: str, /, **values: object) -> str:
         """Danish with the English in parentheses: "ingen huller (no gaps)"."""
@@ -155,10 +166,6 @@ class Catalogue:
     def aside(self, message_id: str, /, **values: object) -> str:
         """A remark in parentheses, Danish / English: "(lagt på / hung up)"."""
         return f"({self.text(message_id, 'da', **values)} / {self.text(message_id, 'en', **values)})"
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else str(value)
 
 
 def _number(message_id: str, num: object) -> int:

@@ -13,7 +13,7 @@ from hotline.twilio import answers, form
 from hotline.twilio.speak import speak
 from hotline.web import current_runtime, twiml
 from routing.guard import check_destination
-from sms.templates import language_name
+from wording.catalogue import language_name
 
 log = logging.getLogger(__name__)
 bp = Blueprint("callback_calls", __name__, url_prefix="/callback")

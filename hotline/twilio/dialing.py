@@ -28,8 +28,8 @@ from hotline.web import current_runtime, twiml
 from routing.callbacks import Priority
 from routing.guard import check_destination
 from routing.numbers import mask_number, normalize_number
-from sms.templates import language_name
 from sms.timephrase import window_phrase
+from wording.catalogue import language_name
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dialing", __name__, url_prefix="/voice")

@@ -130,7 +130,7 @@ def test_a_plural_message_needs_a_whole_number() -> None:
     [
         ("ar", "arabisk", "Arabic"),
         ("da-DK", "dansk", "Danish"),
-        ("SO", "somali", "Somali"),
+        ("SO", "somalisk", "Somali"),
         ("xx", "xx", "xx"),
     ],
 )
@@ -162,3 +162,11 @@ def test_the_catalogue_as_po_files_for_flask_babel(tmp_path: Path) -> None:
             text=True,
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_every_language_the_hotline_speaks_or_texts_has_a_name_for_staff() -> None:
+    from ivr_flows.languages import Languages
+    from sms.catalogue import default_catalogue as sms_catalogue
+
+    codes = set(sms_catalogue().languages()) | set(Languages.load().by_code)
+    assert sorted(code for code in codes if language_name(code) == code) == []
