@@ -73,7 +73,7 @@ def advisor_accept() -> Response:
             "callback refused by the toll-fraud guard",
             extra={"attempt": attempt_id, "reason": decision.reason_code.value},
         )
-        response.say(decision.explanation, language="da-DK")
+        response.say(decision.explained_in("da"), language="da-DK")  # spoken: the Danish alone
         response.hangup()
         return twiml(response)
     dial = Dial(
