@@ -24,35 +24,12 @@ from routing.numbers import mask_number
 from routing.oncall import OnCallEntry, Source, oncall_at
 from routing.roster import Advisor, Layer, Roster
 from routing.wallclock import COPENHAGEN, to_utc
+from routing.wording.catalogue import both, da, language_ref
 
 __all__ = ["Chain", "ChainPreferences", "ChainStep", "Reason", "Skipped", "build_chain", "chain_from_entries"]
 
 Reason = Literal["acute", "question"]
 
-# Danish names of the languages the hotline offers ("taler arabisk"); other codes are shown as the code.
-LANGUAGE_NAMES_DA = {
-    "da": "dansk",
-    "en": "engelsk",
-    "ar": "arabisk",
-    "tr": "tyrkisk",
-    "uk": "ukrainsk",
-    "pl": "polsk",
-    "so": "somali",
-    "de": "tysk",
-    "fa": "persisk",
-    "ur": "urdu",
-    "ru": "russisk",
-    "ti": "tigrinya",
-    "ku": "kurdisk",
-    "bs": "bosnisk",
-    "sv": "svensk",
-    "no": "norsk",
-}
-LAYER_WHY = {
-    Layer.PRIMARY: "primær vagt (primary)",
-    Layer.BACKUP: "bagvagt (backup)",
-    Layer.MANAGER: "leder, eskalering (manager)",
-}
 ALL_LAYERS: tuple[Layer, ...] = (Layer.PRIMARY, Layer.BACKUP, Layer.MANAGER)
 
 
@@ -96,17 +73,16 @@ class ChainStep:
         e = self.entry
         why: list[str] = []
         if self.is_contact_person:
-            why.append("kontaktperson (contact person)")
+            why.append(both("label.contact_person"))
         if e.advisor.speaks(self.language):
-            name = LANGUAGE_NAMES_DA.get(self.language, self.language)
-            why.append(f"taler {name} (speaks {self.language})")
-        why.append(LAYER_WHY[e.layer])
+            why.append(both("chain.speaks", language=language_ref(self.language)))
+        why.append(both(e.layer.message_id))
         if e.covers is not None:
-            why.append(f"dækker for {e.covers} (covering)")
+            why.append(both("oncall.covering", advisor=e.covers))
         elif e.source is Source.OVERRIDE:
-            why.append("ekstra vagt (extra shift)")
+            why.append(both("oncall.extra_shift"))
         elif e.source is Source.HOLIDAY:
-            why.append(f"helligdagsplan: {e.note} (holiday pattern)")
+            why.append(f"{both('oncall.holiday_pattern')}: {e.note}")
         return tuple(why)
 
 
@@ -139,17 +115,15 @@ class Chain:
     def explain(self) -> list[str]:
         """Lines for the `hotline oncall` printout: the order and the reasons, in Danish with English."""
         local = self.at.astimezone(COPENHAGEN)
-        kind = "akut (acute)" if self.reason == "acute" else "spørgsmål (question)"
-        lines = [f"Vagtkæde {local:%Y-%m-%d %H:%M} ({local:%Z}), {kind}, sprog (language): {self.language}"]
+        heading = da("chain.heading", at=f"{local:%Y-%m-%d %H:%M}", zone=f"{local:%Z}")
+        lines = [f"{heading}, {both('reason.' + self.reason)}, {both('label.language')}: {self.language}"]
         if not self.steps:
-            lines.append(
-                "  Ingen at ringe til (nobody to ring): opkaldet går i tilbagekaldskøen (callback queue)"
-            )
+            lines.append(f"  {both('chain.nobody')}: {both('chain.to_queue')}")
         for n, step in enumerate(self.steps, 1):
             a = step.advisor
             lines.append(f"  {n}. {a.name} ({a.id}, {mask_number(a.phone)}): {', '.join(step.why)}")
         for skip in self.skipped:
-            lines.append(f"  Springes over (skipped): {skip.advisor.name} ({skip.advisor.id}): {skip.why}")
+            lines.append(f"  {both('chain.skipped')}: {skip.advisor.name} ({skip.advisor.id}): {skip.why}")
         return lines
 
 
@@ -201,8 +175,8 @@ def chain_from_entries(
     skipped = tuple(
         Skipped(
             e.advisor,
-            "optaget i et andet opkald (busy on another call)"
-            + (", kontaktperson (contact person)" if e.advisor.id == contact_person_id else ""),
+            both("chain.busy")
+            + (f", {both('label.contact_person')}" if e.advisor.id == contact_person_id else ""),
         )
         for e in sorted(best.values(), key=lambda e: e.advisor.id)
         if e.advisor.id in busy_ids

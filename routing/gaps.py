@@ -12,6 +12,7 @@ from typing import NamedTuple
 from routing.oncall import coverage
 from routing.roster import Layer, Roster
 from routing.wallclock import COPENHAGEN, local_date, to_utc, wall_interval
+from routing.wording.catalogue import da
 
 __all__ = ["CoverageHours", "Gap", "WeeklyWindow", "find_gaps"]
 
@@ -30,7 +31,8 @@ class Gap(NamedTuple):
         """E.g. "2026-10-24 23:00 → 2026-10-25 01:00 (2 t 0 min)" in Copenhagen time."""
         a, z = self.start.astimezone(COPENHAGEN), self.end.astimezone(COPENHAGEN)
         minutes = int(self.duration.total_seconds() // 60)
-        return f"{a:%Y-%m-%d %H:%M %Z} → {z:%Y-%m-%d %H:%M %Z} ({minutes // 60} t {minutes % 60} min)"
+        duration = da("time.hours_minutes", hours=minutes // 60, minutes=minutes % 60)
+        return f"{a:%Y-%m-%d %H:%M %Z} → {z:%Y-%m-%d %H:%M %Z} ({duration})"
 
 
 @dataclass(frozen=True)

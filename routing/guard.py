@@ -4,7 +4,7 @@ Every outbound call and text (callbacks, status texts, forwarding to an advisor)
 first. Toll fraud works by getting a system to dial numbers that pay the fraudster: premium-rate and
 shared-cost ranges, satellite and other international networks, and far-away countries. So the guard
 allows only ordinary subscriber numbers in the configured countries, and says why in words staff can
-read and logs can keep (the number itself is always masked).
+read and logs can keep (the number itself is always masked; the words are `guard.*` in routing/wording/staff.yaml).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
 from routing.numbers import WITHHELD_FORMS, is_withheld, mask_number
+from routing.wording.catalogue import both, text
 
 
 class Reason(StrEnum):
@@ -37,32 +38,18 @@ class Reason(StrEnum):
     VOIP_PERSONAL_UAN = "voip_personal_uan"
 
 
-# Staff-facing explanations, Danish first with the English in parentheses. `{number}` is always the masked
-# form. Kept next to the reasons so a new reason cannot ship without its sentence.
-_EXPLANATIONS: dict[Reason, str] = {
-    Reason.OK: "Nummeret {number} må ringes og skrives til. (The number may be called and texted.)",
-    Reason.WITHHELD: "Nummeret er skjult eller mangler, så der kan ikke ringes tilbage. "
-    "(The number is withheld or missing, so it cannot be called back.)",
-    Reason.UNPARSEABLE: "Det indtastede er ikke et telefonnummer. (The input is not a phone number.)",
-    Reason.INVALID: "Nummeret {number} findes ikke i nummerplanen. "
-    "(The number is not valid in the numbering plan.)",
-    Reason.COUNTRY_NOT_ALLOWED: "Nummeret {number} er i et land, som linjen ikke må ringe til ({region}). "
-    "(The number is in a country the hotline may not call.)",
-    Reason.PREMIUM_RATE: "Nummeret {number} er et overtakseret nummer. "
-    "(The number is a premium-rate number.)",
-    Reason.SHARED_COST: "Nummeret {number} er et servicenummer med delt takst. "
-    "(The number is a shared-cost service number.)",
-    Reason.TOLL_FREE: "Nummeret {number} er et gratisnummer, og de er slået fra. "
-    "(The number is toll-free, and toll-free numbers are switched off.)",
-    Reason.SHORT_CODE: "Nummeret er et kortnummer eller servicenummer. "
-    "(The number is a short or service code.)",
-    Reason.EMERGENCY: "Nummeret er et alarm- eller politinummer; ring selv op, hvis det er nødvendigt. "
-    "(The number is an emergency or police number; dial it yourself if needed.)",
-    Reason.INTERNATIONAL_NETWORK: "Nummeret {number} er i et satellit- eller internationalt net. "
-    "(The number is on a satellite or international network.)",
-    Reason.VOIP_PERSONAL_UAN: "Nummeret {number} er et personligt nummer, VoIP- eller viderestillingsnummer. "
-    "(The number is a personal, VoIP or universal access number.)",
-}
+# Staff-facing explanations: `guard.<reason>` in the staff catalogue (routing/wording/staff.yaml), Danish and English.
+# `number` is always the masked form. A test checks that every reason has its entry.
+EXPLANATION_PREFIX = "guard."
+
+
+def explain(reason: Reason, language: str | None = None, *, masked: str = "***", region: str = "?") -> str:
+    """Why the guard decided so, in words staff can read: Danish (English), or one language."""
+    message_id = EXPLANATION_PREFIX + reason.value
+    if language is None:
+        return both(message_id, number=masked, region=region)
+    return text(message_id, language, number=masked, region=region)
+
 
 # Longer input than this is not something a person typed or Twilio sent; refuse before parsing it.
 MAX_INPUT_LENGTH = 40
@@ -127,7 +114,8 @@ class GuardDecision:
     """The guard's answer.
 
     `number` is the E.164 number to dial, and is set only when `allowed` is true, so a refused decision
-    cannot be dialled by mistake. `masked` and `explanation` are safe to show staff and to log.
+    cannot be dialled by mistake. `masked` and `explanation` (Danish (English)) are safe to show staff and to
+    log; `explained_in("da")` is the Danish alone, to be spoken.
     """
 
     allowed: bool
@@ -135,6 +123,11 @@ class GuardDecision:
     reason_code: Reason
     explanation: str
     masked: str
+    region: str = "?"
+
+    def explained_in(self, language: str) -> str:
+        """The explanation in one language (`da`, `en`)."""
+        return explain(self.reason_code, language, masked=self.masked, region=self.region)
 
 
 def check_destination(raw: str | None, policy: DestinationPolicy) -> GuardDecision:
@@ -214,7 +207,7 @@ def check_destination(raw: str | None, policy: DestinationPolicy) -> GuardDecisi
         allowed=True,
         number=e164,
         reason_code=Reason.OK,
-        explanation=_EXPLANATIONS[Reason.OK].format(number=masked),
+        explanation=explain(Reason.OK, masked=masked),
         masked=masked,
     )
 
@@ -226,6 +219,7 @@ def _refuse(reason: Reason, masked: str = "***", *, region: str = "?") -> GuardD
         allowed=False,
         number=None,
         reason_code=reason,
-        explanation=_EXPLANATIONS[reason].format(number=masked, region=region),
+        explanation=explain(reason, masked=masked, region=region),
         masked=masked,
+        region=region,
     )

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 import holidays
 
+from routing.wording.catalogue import da
+
 __all__ = ["DAY_NAMES", "HolidayRule", "danish_holiday"]
 
 # Weekday numbers follow date.weekday(): Monday is 0.
@@ -55,7 +57,7 @@ class HolidayRule:
     def holiday_name(self, day: date) -> str | None:
         """The name of the holiday (or closing day) on `day`, or None."""
         if day in self.extra_dates:
-            return "Lukkedag"
+            return da("roster.closing_day")
         return danish_holiday(day, include_optional=self.include_optional)
 
     def pattern_day(self, day: date) -> tuple[int, str | None]:

@@ -14,13 +14,12 @@ import icalendar
 from routing.oncall import OnCallEntry, Source, coverage
 from routing.roster import Roster
 from routing.wallclock import COPENHAGEN, UTC, is_first_reading, local_date, to_utc
+from routing.wording.catalogue import da
 
 __all__ = ["PRODID", "UID_DOMAIN", "event_uid", "feed"]
 
 PRODID = "-//Aarhus Kommune//Paaroerendelinjen vagtplan//DA"
 UID_DOMAIN = "vagtplan.paaroerendelinjen"
-SERVICE_NAME = "Pårørendelinjen"
-_LAYER_SUMMARY = {"primary": "primær", "backup": "bagvagt", "manager": "leder"}
 
 
 def event_uid(entry: OnCallEntry) -> str:
@@ -36,10 +35,12 @@ def feed(
     advisor_id: str | None = None,
     team: str | None = None,
     stamp: datetime | None = None,
+    service_name: str,
 ) -> bytes:
     """A VCALENDAR of the shifts overlapping `start`-`end` (aware), for one advisor or team, or everyone.
 
-    `stamp` is the DTSTAMP written on every event (default: now).
+    `stamp` is the DTSTAMP written on every event (default: now); `service_name` (config: service.name) names
+    the calendar and every event. Staff read the calendar in Danish (routing/wording/staff.yaml).
     """
     start, end = to_utc(start, "start"), to_utc(end, "end")
     stamp = to_utc(stamp, "stamp") if stamp is not None else datetime.now(UTC).replace(microsecond=0)
@@ -59,7 +60,7 @@ def feed(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    title = f"{SERVICE_NAME} vagtplan"
+    title = da("calendar.title", service=service_name)
     if advisor_id is not None:
         title += f": {roster.advisor(advisor_id).name}"
     elif team is not None:
@@ -67,7 +68,7 @@ def feed(
     cal.add("x-wr-calname", title)
     cal.add("x-wr-timezone", COPENHAGEN.key)
     for e in sorted(entries.values(), key=lambda e: (e.start, e.layer.rank, e.advisor.id)):
-        cal.add_component(_event(e, stamp, personal=advisor_id is not None))
+        cal.add_component(_event(e, stamp, service_name, personal=advisor_id is not None))
     first = local_date(min((e.start for e in entries.values()), default=start)) - timedelta(days=1)
     last = local_date(max((e.end for e in entries.values()), default=end)) + timedelta(days=1)
     cal.add_missing_timezones(first_date=first, last_date=last)
@@ -76,22 +77,26 @@ def feed(
     return bytes(cal.to_ical())
 
 
-def _event(e: OnCallEntry, stamp: datetime, *, personal: bool) -> icalendar.Event:
-    layer = _LAYER_SUMMARY[e.layer.value]
+def _event(e: OnCallEntry, stamp: datetime, service_name: str, *, personal: bool) -> icalendar.Event:
+    layer = da(e.layer.message_id)
     event = icalendar.Event()
     event.add("uid", event_uid(e))
     event.add("dtstamp", stamp)
     event.add("dtstart", _when(e.start))
     event.add("dtend", _when(e.end))
-    who = "" if personal else f", {e.advisor.name}"
-    event.add("summary", f"Vagt: {layer}{who} — {SERVICE_NAME}")
+    if personal:
+        event.add("summary", da("calendar.summary", layer=layer, service=service_name))
+    else:
+        event.add(
+            "summary", da("calendar.summary_for", layer=layer, advisor=e.advisor.name, service=service_name)
+        )
     lines = [f"{e.advisor.name} ({e.advisor.id}), {layer}"]
     if e.covers is not None:
-        lines.append(f"Dækker for {e.covers} ({e.note})")
+        lines.append(f"{_sentence(da('oncall.covering', advisor=e.covers))} ({e.note})")
     elif e.source is Source.OVERRIDE:
-        lines.append(f"Ekstra vagt ({e.note})")
+        lines.append(f"{_sentence(da('oncall.extra_shift'))} ({e.note})")
     elif e.source is Source.HOLIDAY:
-        lines.append(f"Helligdag: {e.note}")
+        lines.append(f"{_sentence(da('oncall.holiday_pattern'))}: {e.note}")
     event.add("description", "\n".join(lines))
     event.add("categories", [layer])
     event.add("transp", "OPAQUE")
@@ -99,6 +104,11 @@ def _event(e: OnCallEntry, stamp: datetime, *, personal: bool) -> icalendar.Even
     event.add("x-paaroerendelinjen-layer", e.layer.value)
     event.add("x-paaroerendelinjen-source", e.source.value)
     return event
+
+
+def _sentence(words: str) -> str:
+    """`words` starting a line of the description: first letter upper case ("Dækker for anna")."""
+    return words[:1].upper() + words[1:]
 
 
 def _when(t: datetime) -> datetime:

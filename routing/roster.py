@@ -41,12 +41,12 @@ class Layer(StrEnum):
         return _LAYER_RANK[self]
 
     @property
-    def danish(self) -> str:
-        return _LAYER_DANISH[self]
+    def message_id(self) -> str:
+        """The layer's name in the staff catalogue (routing/wording/staff.yaml): "primær (primary)"."""
+        return f"layer.{self.value}"
 
 
 _LAYER_RANK = {Layer.PRIMARY: 0, Layer.BACKUP: 1, Layer.MANAGER: 2}
-_LAYER_DANISH = {Layer.PRIMARY: "primær", Layer.BACKUP: "bagvagt", Layer.MANAGER: "leder"}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Each file holds:
 
-- `language:` its code (the file's stem), `name:` the language's own name, `name_da:` its Danish name (for staff);
+- `language:` its code (the file's stem), `name:` the language's own name (its Danish name for staff is
+  `language.<code>` in routing/wording/staff.yaml);
 - `texts:` what relatives receive, key: text with `{placeholders}`;
 - `staff_texts:` what advisors and managers receive (optional outside Danish: staff read Danish);
 - `time_phrases:` the words `sms.timephrase` builds "i aften mellem 17 og 21" from (optional: without it the
@@ -71,7 +72,6 @@ class LanguagePack:
     code: str
     path: Path
     name: str
-    name_da: str
     texts: Mapping[str, str]
     staff_texts: Mapping[str, str]
     time_phrases: TimePhrases | None
@@ -167,7 +167,6 @@ def load_pack(path: Path) -> LanguagePack:
         code=code,
         path=path,
         name=str(data.get("name") or code),
-        name_da=str(data.get("name_da") or code),
         texts=texts,
         staff_texts=staff_texts,
         time_phrases=_time_phrases(path, data.get("time_phrases")),

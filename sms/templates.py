@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sms.catalogue import Catalogue, LanguagePack, TemplateError, default_catalogue, normalise_language
+from routing.wording.catalogue import language_name
+from sms.catalogue import Catalogue, LanguagePack, TemplateError, default_catalogue
 from sms.segments import count_segments, first_non_gsm7
 from sms.timephrase import window_phrase
 
-__all__ = ["TemplateError", "check_templates", "language_name", "render", "render_from", "sample_values"]
+__all__ = ["TemplateError", "check_templates", "render", "render_from", "sample_values"]
 
 
 class _Values(dict[str, str]):
@@ -55,13 +56,6 @@ def render_from(catalogue: Catalogue, key: str, language: str | None, values: Ma
         raise TemplateError(f"{pack.path.name}: {key}: cannot fill in the text: {exc}") from exc
 
 
-def language_name(language: str | None, catalogue: Catalogue | None = None) -> str:
-    """The Danish name of `language` for staff texts ("arabisk"); the code itself when there is no file."""
-    cat = catalogue or default_catalogue()
-    pack = cat.packs.get(normalise_language(language))
-    return pack.name_da if pack is not None else str(language)
-
-
 # A Monday morning, so that the sample windows below include the longest day words (weekday and date).
 _SAMPLE_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _SAMPLE_WINDOWS = (
@@ -96,7 +90,7 @@ def sample_values(language: str, catalogue: Catalogue | None = None) -> dict[str
     longest = max(phrases, key=lambda phrase: count_segments(phrase).units)
     return {
         **SAMPLE_VALUES,
-        "language": language_name(language, cat),
+        "language": language_name(language),
         "when": longest,
         "window": longest,
         "next": longest,

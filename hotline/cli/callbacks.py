@@ -12,6 +12,7 @@ from hotline.cli.sms import printable
 from hotline.db.models import CallbackAttempt, CallbackTransition
 from routing.numbers import mask_number
 from routing.wallclock import COPENHAGEN
+from routing.wording.catalogue import aside, both, da
 
 
 @click.group("callbacks")
@@ -29,11 +30,12 @@ def list_callbacks(include_closed: bool, history: bool) -> None:
     with open_runtime() as runtime, runtime.sessions() as session:
         rows = queue(session, include_closed=include_closed)
         if not rows:
-            click.echo("ingen åbne tilbagekald (no open callbacks)")
+            click.echo(both("callbacks.none_open"))
             return
         click.echo(
-            f"{'id':>5}  {'prioritet':9}  {'status':11}  {'forfald (due)':16}  {'vindue (window)':23}  "
-            f"{'nummer':15}  {'sprog':5}  {'tildelt':10}  forsøg"
+            f"{'id':>5}  {da('label.priority'):9}  {da('label.state'):11}  {both('label.due'):16}  "
+            f"{both('label.window'):23}  {da('label.number'):15}  {da('label.language'):5}  "
+            f"{da('label.assigned'):10}  {da('label.attempts')}"
         )
         for c in rows:
             due = c.due_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
@@ -54,9 +56,9 @@ def list_callbacks(include_closed: bool, history: bool) -> None:
                 ):
                     when = attempt.started_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
                     what = (
-                        f"note: {printable(attempt.note)}"
+                        f"{da('label.note')}: {printable(attempt.note)}"
                         if attempt.note
-                        else f"forsøg (attempt): {attempt.outcome or '…'}"
+                        else f"{both('callbacks.attempt')}: {attempt.outcome or '…'}"
                     )
                     click.echo(f"         {when}  {attempt.advisor_id or '-'}: {what}")
                 steps = session.scalars(
@@ -67,7 +69,7 @@ def list_callbacks(include_closed: bool, history: bool) -> None:
                 for t in steps:
                     click.echo(
                         f"         {t.at.astimezone(COPENHAGEN):%Y-%m-%d %H:%M}  {t.from_state or '-'} → "
-                        f"{t.to_state} ({t.event}) af {printable(t.actor)}"
+                        f"{t.to_state} ({t.event}) {da('callbacks.by', actor=printable(t.actor))}"
                     )
 
 
@@ -95,7 +97,7 @@ def note(callback_id: int, text: str, advisor_id: str) -> None:
             click.echo(f"hotline: advisor {advisor_id!r} is not in the roster", err=True)
             sys.exit(1)
         add_note(session, callback, advisor_id, text.strip()[:2000], utcnow())
-    click.echo(f"note gemt på tilbagekald {callback_id} (note saved)")
+    click.echo(both("callbacks.note_saved", callback=callback_id))
 
 
 @callbacks.command("call")
@@ -111,7 +113,8 @@ def call(callback_id: int, advisor_id: str) -> None:
         except CallbackError as error:
             click.echo(f"hotline: {error}", err=True)
             sys.exit(1)
-        mode = " (demo: recorded, not dialled)" if runtime.settings.demo_mode else ""
+        mode = f" {aside('callbacks.demo_call')}" if runtime.settings.demo_mode else ""
+    calling = both("callbacks.calling", advisor=advisor_id)
     click.echo(
-        f"ringer {advisor_id} op (calling the advisor){mode}: forsøg {started.attempt_id}, {started.call_sid}"
+        f"{calling}{mode}: {da('callbacks.attempt_no', attempt=started.attempt_id)}, {started.call_sid}"
     )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.config.settings import ConfigError, Settings, load_settings
 from hotline.runtime import Runtime, build_runtime
+from routing.wording.catalogue import both
 
 
 def fail(lines: list[str], code: int = 2) -> NoReturn:
@@ -19,6 +20,11 @@ def fail(lines: list[str], code: int = 2) -> NoReturn:
     for line in lines:
         click.echo(f"hotline: {line}", err=True)
     sys.exit(code)
+
+
+def unreachable(url: str, reason: object, hint: str) -> str:
+    """The hotline at `url` did not answer (`hotline sms`, `hotline call`): what happened, then `hint`."""
+    return f"{both('cli.unreachable', url=url)}: {reason}. {hint}"
 
 
 def settings_or_exit() -> Settings:

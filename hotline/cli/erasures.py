@@ -8,13 +8,14 @@ from hotline.cli.common import open_runtime
 from hotline.db.models import utcnow
 from hotline.jobs import erasure as erase_job
 from hotline.services import erasure
+from hotline.transport.base import ERASABLE_KINDS
 from routing.wallclock import COPENHAGEN
+from routing.wording.catalogue import both
 
-KIND_NAMES = {
-    "recording": "optagelser (recordings)",
-    "message": "sms-tekster (texts)",
-    "call": "opkald (calls)",
-}
+
+def kind_name(kind: str) -> str:
+    """What Twilio keeps, in staff's words: "optagelser (recordings)"; an unknown kind as itself."""
+    return both(f"erasure.kind.{kind}") if kind in ERASABLE_KINDS else kind
 
 
 @click.command("erasures")
@@ -30,19 +31,19 @@ def erasures_command(retry_failed: bool, run_now: bool) -> None:
         if retry_failed:
             with runtime.sessions.begin() as session:
                 again = erasure.retry_failed(session, utcnow())
-            click.echo(f"sat i kø igen (queued again): {again}")
+            click.echo(f"{both('erasure.queued_again')}: {again}")
         if run_now:
             report = erase_job.erase_due(runtime, utcnow())
             done = ", ".join(f"{outcome} {count}" for outcome, count in sorted(report.outcomes.items()))
-            click.echo(f"kørt nu (run now): {done or 'intet at slette (nothing due)'}")
+            click.echo(f"{both('erasure.run_now')}: {done or both('erasure.nothing_due')}")
         with runtime.sessions() as session:
             summary = erasure.counts(session)
             if not summary.by_kind_and_outcome:
-                click.echo("intet er sendt til sletning hos Twilio endnu (nothing queued for erasure yet)")
+                click.echo(both("erasure.none_queued"))
                 return
-            click.echo(f"{'slags (kind)':26}  {'tilstand (state)':16}  antal (count)")
+            click.echo(f"{both('label.kind'):26}  {both('label.state'):16}  {both('label.count')}")
             for (kind, state), count in sorted(summary.by_kind_and_outcome.items()):
-                click.echo(f"{KIND_NAMES.get(kind, kind):26}  {state:16}  {count}")
+                click.echo(f"{kind_name(kind):26}  {state:16}  {count}")
             for row in summary.failed:
                 when = row.done_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M") if row.done_at else "-"
-                click.echo(f"afvist (refused) {when}  {row.kind} {row.sid}: {row.last_error}")
+                click.echo(f"{both('erasure.refused')} {when}  {row.kind} {row.sid}: {row.last_error}")

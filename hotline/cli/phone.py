@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import click
 
-from hotline.cli.common import fail, settings_or_exit
+from hotline.cli.common import fail, settings_or_exit, unreachable
 from hotline.config.settings import Settings
 from hotline.devtools.phone import (
     ADVISOR_BEHAVIOURS,
@@ -38,6 +38,7 @@ from hotline.devtools.phone import (
 )
 from hotline.runtime import DEMO_SECRET_FILE
 from routing.numbers import normalize_number
+from routing.wording.catalogue import aside, both
 
 
 class TerminalKeypad:
@@ -59,13 +60,13 @@ class TerminalKeypad:
 
     def press(self, gather: ET.Element) -> str | None:
         limit = gather.get("numDigits")
-        size = f"op til {limit} (up to {limit})" if limit else "afslut med # (end with #)"
-        prompt = f"  #  tast (keys) [{size}, Enter = stilhed (silence)]: "
+        size = both("phone.keys_up_to", limit=limit) if limit else both("phone.keys_end_with_hash")
+        prompt = f"  #  {both('phone.keys')} [{size}, Enter = {both('phone.silence')}]: "
         while True:
             line = self._line(prompt)
             if line is None or all(ch in KEYS for ch in line):
                 return line
-            click.echo("     kun 0-9, * og # (only 0-9, * and #)")
+            click.echo(f"     {both('phone.keys_only')}")
 
     def _timed(self, prompt: str) -> int | None:
         started = self.clock()
@@ -74,10 +75,10 @@ class TerminalKeypad:
         return max(1, round(self.clock() - started))
 
     def record(self, max_length: int) -> int | None:
-        return self._timed("     sig din besked, tryk Enter for at stoppe (speak, press Enter to stop) ")
+        return self._timed(f"     {both('phone.speak_message')} ")
 
     def talk(self) -> int | None:
-        return self._timed("     tal med rådgiveren, tryk Enter for at afslutte (talk, press Enter to end) ")
+        return self._timed(f"     {both('phone.talk')} ")
 
 
 def http_poster(timeout: float = 30) -> Poster:
@@ -94,10 +95,7 @@ def http_poster(timeout: float = 30) -> Poster:
             return HttpAnswer(error.code, error.read().decode("utf-8", "replace"))
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise PhoneError(
-                f"cannot reach the hotline (kan ikke nå linjen) at {url}: {reason}. Is it running? Start it "
-                "with `make run` in another terminal, or pass --url"
-            ) from error
+            raise PhoneError(unreachable(url, reason, both("phone.start_hint"))) from error
 
     return post
 
@@ -115,7 +113,7 @@ def espeak_speaker(out: Callable[[str], None] = print) -> Speaker | None:
         done = subprocess.run([program, "-v", voice, text], check=False, capture_output=True)
         if done.returncode != 0 and voice not in failed:
             failed.add(voice)
-            out(f"     (espeak-ng kan ikke sige '{voice}' / cannot speak '{voice}': {done.stderr[:200]!r})")
+            out(f"     {aside('phone.espeak_cannot_speak', voice=voice)}: {done.stderr[:200]!r}")
 
     return speak
 
@@ -220,9 +218,7 @@ def call(
     if speak:
         speaker = espeak_speaker(click.echo)
         if speaker is None:
-            click.echo(
-                "(espeak-ng er ikke installeret / espeak-ng is not installed: text only; apt install espeak-ng)"
-            )
+            click.echo(f"{aside('phone.espeak_missing')}: apt install espeak-ng")
     keypad: Keypad = ScriptedKeypad(keys) if keys is not None else TerminalKeypad()
     setup = CallSetup(
         base_url=base,

@@ -25,15 +25,15 @@ from routing.numbers import mask_number, normalize_number
 from routing.roster import Roster
 from routing.roster_file import RosterFileError, dump_roster
 from routing.wallclock import COPENHAGEN, wall_to_utc
+from routing.wording.catalogue import aside, both, da
 
 GAPS_FOUND = 3
-NO_ROSTER = "ingen vagtplan er indlæst (no roster imported yet); run: hotline roster import FILE"
 
 
 def _roster_or_fail(session: Session) -> Roster:
     roster = rosters.current_roster(session)
     if roster is None:
-        fail([NO_ROSTER], 1)
+        fail([f"{both('roster.none_imported')}; run: hotline roster import FILE"], 1)
     return roster
 
 
@@ -93,23 +93,23 @@ def import_command(file: Path, actor: str | None) -> None:
                 version_id = version.id
             hours = coverage_hours(runtime.settings)
         except RosterFileError as exc:
-            click.echo(
-                f"hotline: {file}: vagtplanen er IKKE indlæst, intet er ændret "
-                f"(not imported, nothing changed); {len(exc.problems)} fejl (problems) to fix:",
-                err=True,
-            )
+            refused = both("roster.import.refused")
+            problems = both("roster.import.problems", num=len(exc.problems))
+            click.echo(f"hotline: {file}: {refused}; {problems}:", err=True)
             fail(exc.problems, 1)
-    click.echo(
-        f"Vagtplan indlæst (roster imported): {len(new.advisors)} rådgivere (advisors), "
-        f"{len(new.shifts)} vagter (shifts), {len(new.overrides)} undtagelser (overrides)"
+    counts = (
+        f"{len(new.advisors)} {both('roster.advisors')}, {len(new.shifts)} {both('roster.shifts')}, "
+        f"{len(new.overrides)} {both('roster.overrides')}"
     )
-    click.echo(f"importeret som version {version_id} (imported as version {version_id})")
+    click.echo(f"{both('roster.import.done')}: {counts}")
+    click.echo(both("roster.import.version", version=version_id))
     start = _now()
     gaps = find_gaps(new, start, start + timedelta(days=14), hours)
     if gaps:
+        ahead = both("roster.gaps.ahead", num=len(gaps), days=14)
         click.echo(
-            f"Advarsel (warning): {len(gaps)} huller de næste 14 dage (gaps in the next 14 days), "
-            f"første (first) {gaps[0].describe()}; se (see): hotline roster gaps"
+            f"{both('roster.gaps.warning')}: {ahead}, {both('label.first')} {gaps[0].describe()}; "
+            f"{both('label.see')}: hotline roster gaps"
         )
 
 
@@ -136,7 +136,7 @@ def export_command(output: Path | None, original: bool) -> None:
         click.echo(text, nl=not text.endswith("\n"))
         return
     output.write_text(text, encoding="utf-8")
-    click.echo(f"version {version.id} skrevet til (written to) {output}")
+    click.echo(both("roster.export.written", version=version.id, path=output))
 
 
 @roster.command("gaps")
@@ -160,16 +160,14 @@ def gaps_command(days: int, start: datetime | None) -> None:
         hours = coverage_hours(runtime.settings)
         found = find_gaps(_roster_or_fail(session), begin, end, hours)
     a, z = begin.astimezone(COPENHAGEN), end.astimezone(COPENHAGEN)
-    within = (
-        "døgnet rundt (24/7)" if not hours.windows else "inden for dækningstiden (within the coverage hours)"
-    )
+    within = both("roster.coverage.always" if not hours.windows else "roster.coverage.hours")
     span = f"{a:%Y-%m-%d %H:%M %Z} → {z:%Y-%m-%d %H:%M %Z}, {within}"
     if not found:
-        click.echo(f"ingen huller (no gaps): {span}")
+        click.echo(f"{both('roster.gaps.none')}: {span}")
         return
-    click.echo(f"{len(found)} huller i vagtplanen (gaps in the roster): {span}")
+    click.echo(f"{both('roster.gaps.found', num=len(found))}: {span}")
     for gap in found:
-        click.echo(f"  HUL (gap): {gap.describe()}")
+        click.echo(f"  {both('roster.gap')}: {gap.describe()}")
     sys.exit(GAPS_FOUND)
 
 
@@ -182,23 +180,21 @@ def feeds_command() -> None:
     """
     with open_runtime() as runtime, runtime.sessions() as session:
         current = _roster_or_fail(session)
-        click.echo("Rådgivere (advisors):")
+        click.echo(f"{both('roster.feeds.advisors')}:")
         for a in current.advisors:
-            inactive = "" if a.active else " (inaktiv / inactive)"
+            inactive = "" if a.active else f" {aside('roster.feeds.inactive')}"
             click.echo(f"  {a.id:<12} {feed_url(runtime, 'advisor', a.id)}  {a.name}{inactive}")
         if current.teams:
-            click.echo("Teams:")
+            click.echo(f"{da('roster.feeds.teams')}:")
             for t in current.teams:
                 click.echo(f"  {t.id:<12} {feed_url(runtime, 'team', t.id)}  {t.name}")
-        click.echo("Hele linjen (whole hotline):")
-        click.echo(f"  {'alle':<12} {feed_url(runtime, 'all', ALL_ID)}")
+        click.echo(f"{both('roster.feeds.everyone')}:")
+        click.echo(f"  {da('roster.feeds.all'):<12} {feed_url(runtime, 'all', ALL_ID)}")
         settings = runtime.settings
     if not settings.secret_key:
-        click.echo("hotline: demo: adresserne skifter når HOTLINE_SECRET_KEY sættes (URLs change)", err=True)
+        click.echo(f"hotline: {both('roster.feeds.demo_urls')}", err=True)
     if not settings.public_url:
-        click.echo(
-            "hotline: sæt HOTLINE_PUBLIC_URL for adresser udefra (set it for reachable URLs)", err=True
-        )
+        click.echo(f"hotline: {both('roster.feeds.public_url')}", err=True)
 
 
 @click.command("oncall")
@@ -254,12 +250,8 @@ def oncall(at: datetime | None, reason: Reason, language: str | None, relative: 
                 prefs=preferences(settings),
             )
     if number is not None:
-        who = (
-            f"kontaktperson (contact person): {contact}"
-            if contact
-            else "ingen kontaktperson (no contact person)"
-        )
-        status = "kendt (known)" if known else "ukendt nummer (unknown number)"
-        click.echo(f"Pårørende (relative) {mask_number(number)}: {status}, {who}")
+        who = f"{both('label.contact_person')}: {contact}" if contact else both("oncall.no_contact_person")
+        status = both("oncall.relative.known" if known else "oncall.relative.unknown")
+        click.echo(f"{both('oncall.relative')} {mask_number(number)}: {status}, {who}")
     for line in chain.explain():
         click.echo(line)

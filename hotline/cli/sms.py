@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from hotline.cli.common import fail, open_runtime, settings_or_exit
+from hotline.cli.common import fail, open_runtime, settings_or_exit, unreachable
 from hotline.config.settings import Settings
 from hotline.db.models import Message, OutboxText
 from hotline.runtime import DEMO_SECRET_FILE, Runtime
 from routing.numbers import mask_number, normalize_number
 from routing.wallclock import COPENHAGEN
+from routing.wording.catalogue import aside, both, da
 
 DEMO_ACCOUNT_SID = "AC" + "0" * 32
 
@@ -83,17 +84,15 @@ def sms_command(from_: str, url: str | None, wait: float, text: str) -> None:
         fail([f"the hotline at {url} answered HTTP {error.code}; is --url right and the secret the same?"], 1)
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        fail(
-            [f"cannot reach the hotline at {url}: {reason}. Is it running? Start it with `hotline serve`"], 1
-        )
-    click.echo(f"sendt (sent) {sid} fra {mask_number(number)}: HTTP {status}")
+        fail([unreachable(url, reason, both("cli.start_hint", command="`hotline serve`"))], 1)
+    click.echo(f"{both('sms.sent')} {sid} {da('sms.from', number=mask_number(number))}: HTTP {status}")
     with open_runtime() as runtime:
         replies = _await_replies(runtime, sid, wait)
     if not replies:
-        click.echo("intet svar (no reply queued; see the hotline's log, or `hotline outbox`)")
+        click.echo(both("sms.no_reply"))
         sys.exit(0)
     for row, body in replies:
-        click.echo(f"svar (reply) [{row.purpose}, {row.state}]: {printable(body)}")
+        click.echo(f"{both('sms.reply')} [{row.purpose}, {row.state}]: {printable(body)}")
 
 
 def _await_replies(runtime: Runtime, sid: str, wait: float) -> list[tuple[OutboxText, str]]:
@@ -119,7 +118,7 @@ def _body(session: Session, row: OutboxText) -> str:
     message = session.get(Message, row.message_id) if row.message_id else None
     if message is not None and message.body is not None:
         return message.body
-    return "(worded when sent)" if row.body_purged_at is None else "(purged)"
+    return aside("sms.body_later") if row.body_purged_at is None else aside("sms.body_purged")
 
 
 @click.command("outbox")
@@ -141,11 +140,11 @@ def _list_outbox(runtime: Runtime, limit: int, state: str | None, show: bool) ->
             query = query.where(OutboxText.state == state)
         rows = session.scalars(query).all()
         if not rows:
-            click.echo("udbakken er tom (the outbox is empty)")
+            click.echo(both("outbox.empty"))
             return
         click.echo(
-            f"{'id':>6}  {'oprettet (created)':16}  {'til (to)':15}  {'formål (purpose)':20}  "
-            f"{'tilstand':9}  {'forsøg':6}  {'twilio':11}  fejl (failure)"
+            f"{'id':>6}  {both('label.created'):16}  {both('label.to'):15}  {both('label.purpose'):20}  "
+            f"{da('label.state'):9}  {da('label.attempts'):6}  {'twilio':11}  {both('label.failure')}"
         )
         for row in rows:
             message = session.get(Message, row.message_id) if row.message_id else None

@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 from twilio.request_validator import RequestValidator
 
 from hotline.devtools.keypad import Keypad, ScriptedKeypad, _AdvisorKeypad
+from routing.wording.catalogue import aside, both, da
 
 API_VERSION = "2010-04-01"
 DEMO_ACCOUNT_SID = "AC" + "0" * 32
@@ -27,7 +28,6 @@ WITHHELD = "anonymous"
 ADVISOR_BEHAVIOURS = ("answer", "ring", "decline", "voicemail")
 KEYS = frozenset("0123456789*#")
 SPEECH_CHARS_PER_SECOND = 14  # for the simulated CallDuration: roughly how fast a voice reads
-HUNG_UP = "(lagt på / hung up)"
 
 
 @dataclass(frozen=True)
@@ -138,11 +138,8 @@ class Phone:
         if self.verbose:
             self.out(f"     POST {_short(url)} → {answer.status}")
         if not 200 <= answer.status < 300:
-            raise PhoneError(
-                f"the hotline answered HTTP {answer.status} (svarede med fejl) to POST {url}:\n"
-                f"{answer.body.strip()[:2000]}",
-                answer.status,
-            )
+            failed = both("phone.http_error", status=answer.status, url=url)
+            raise PhoneError(f"{failed}:\n{answer.body.strip()[:2000]}", answer.status)
         return answer
 
     def _document(self, url: str, params: Mapping[str, str]) -> ET.Element:
@@ -153,9 +150,10 @@ class Phone:
         try:
             root = ET.fromstring(body)
         except ET.ParseError as error:
-            raise PhoneError(f"not TwiML (ikke TwiML) from {url}: {error}\n{body.strip()[:2000]}") from error
+            not_twiml = both("phone.not_twiml", url=url)
+            raise PhoneError(f"{not_twiml}: {error}\n{body.strip()[:2000]}") from error
         if root.tag != "Response":
-            raise PhoneError(f"TwiML must have <Response> at the top, got <{root.tag}> from {url}")
+            raise PhoneError(both("phone.not_response", tag=root.tag, url=url))
         return root
 
     # --- the call ----------------------------------------------------------------------------------------------
@@ -164,7 +162,8 @@ class Phone:
         """Dial the hotline and follow it until someone hangs up; then post the call's status callback."""
         setup = self.setup
         url = voice_url(setup.base_url)
-        self.out(f"☎  ringer op (calling) {setup.hotline_number} fra (from) {setup.caller} → {url}")
+        calling, from_ = both("phone.calling"), both("label.from")
+        self.out(f"☎  {calling} {setup.hotline_number} {from_} {setup.caller} → {url}")
         if self.verbose:
             self.out(f"     CallSid {self.call_sid}")
         params = {
@@ -182,17 +181,14 @@ class Phone:
         try:
             self._run_leg(leg, url, {})
         except _CallerHungUp:
-            self.out("(du lagde på / you hung up)")
+            self.out(aside("phone.you_hung_up"))
             self.result.ended_by = "caller"
         except _TooManyRequests:
-            self.out(
-                f"(stoppet efter {setup.max_requests} forespørgsler / "
-                f"stopped after {setup.max_requests} requests: the call did not end)"
-            )
+            self.out(aside("phone.stopped", num=setup.max_requests))
             self.result.ended_by = "limit"
         status = {**params, "CallStatus": "completed", "CallDuration": str(max(1, round(self._seconds)))}
         self.post(urljoin(url, "/twilio/voice/status"), status)
-        self.out(HUNG_UP)
+        self.out(aside("phone.hung_up"))
         return self.result
 
     def _run_leg(self, leg: _Leg, url: str, extra: Mapping[str, str]) -> str:
@@ -219,7 +215,7 @@ class Phone:
                 return self._record(leg, url, verb)
             elif tag == "Redirect":
                 target = urljoin(url, (verb.text or "").strip() or url)
-                self.out(f"{leg.prefix}  ↪  videre til (redirect) {_short(target)}")
+                self.out(f"{leg.prefix}  ↪  {both('phone.redirect')} {_short(target)}")
                 return target, {}
             elif tag == "Dial":
                 dialled = self._dial(leg, url, verb)
@@ -228,18 +224,18 @@ class Phone:
             elif tag in ("Hangup", "Reject"):
                 return _HANGUP
             else:
-                self.out(f"{leg.prefix}  ?  <{tag}> kan telefonen ikke (not supported here): skipped")
+                self.out(f"{leg.prefix}  ?  <{tag}> {both('phone.unsupported')}")
         return _END
 
     def _hear(self, leg: _Leg, verb: ET.Element) -> None:
         if verb.tag == "Pause":
             seconds = verb.get("length", "1")
             self._seconds += int(seconds) if seconds.isdigit() else 1
-            self.out(f"{leg.prefix}  …  pause {seconds} s")
+            self.out(f"{leg.prefix}  …  {da('phone.pause', seconds=seconds)}")
             return
         text = " ".join((verb.text or "").split())
         if verb.tag == "Play":
-            self.out(f"{leg.prefix}  ♪  afspiller (plays) {text}")
+            self.out(f"{leg.prefix}  ♪  {both('phone.plays')} {text}")
             self._seconds += 5
             return
         language = verb.get("language")
@@ -270,9 +266,10 @@ class Phone:
         if limit.isdigit():
             keys = keys[: int(limit)]
         if not leg.caller:
-            self.out(f"{leg.prefix}  #  rådgiveren trykker (advisor presses) {keys or '– intet (nothing)'}")
+            pressed = keys or f"– {both('phone.nothing')}"
+            self.out(f"{leg.prefix}  #  {both('phone.advisor_presses')} {pressed}")
         elif leg.keypad.echoes:
-            self.out(f"  #  tast (keys): {keys or '– stilhed (silence)'}")
+            self.out(f"  #  {both('phone.keys')}: {keys or '– ' + both('phone.silence')}")
         timeout = gather.get("timeout", "5")
         self._seconds += len(keys) if keys else (int(timeout) if timeout.isdigit() else 5)
         if keys or gather.get("actionOnEmptyResult") == "true":
@@ -281,7 +278,7 @@ class Phone:
 
     def _record(self, leg: _Leg, url: str, record: ET.Element) -> _Next | str:
         max_length = record.get("maxLength", "3600")
-        self.out(f"{leg.prefix}  ●  (optager besked / recording), højst (at most) {max_length} s")
+        self.out(f"{leg.prefix}  ●  {aside('phone.recording')}, {both('phone.at_most')} {max_length} s")
         seconds = leg.keypad.record(int(max_length) if max_length.isdigit() else 3600)
         hung_up = seconds is None
         seconds = 5 if seconds is None else seconds
@@ -293,7 +290,7 @@ class Phone:
             f"/Recordings/{sid}",
             "RecordingDuration": str(seconds),
         }
-        self.out(f"{leg.prefix}     besked optaget (message recorded): {seconds} s")
+        self.out(f"{leg.prefix}     {both('phone.recorded')}: {seconds} s")
         status_callback = record.get("recordingStatusCallback")
         if status_callback:
             self.post(
@@ -324,7 +321,8 @@ class Phone:
         if number:
             self.result.dialled.append(number)
         others = [n.tag for n in dial if n.tag != "Number"]
-        self.out(f"{leg.prefix}  ☎  ringer til (dialling) {number or ', '.join(others) or '?'} – {timeout} s")
+        dialled = number or ", ".join(others) or "?"
+        self.out(f"{leg.prefix}  ☎  {both('phone.dialling')} {dialled} – {timeout} s")
         behaviour = self._next_advisor() if target is not None and target.get("url") else "plain"
         child = new_sid("CA")
         child_params = {
@@ -348,28 +346,28 @@ class Phone:
                 "     ",
                 caller=False,
             )
-            self.out("     rådgiveren tager telefonen (the advisor answers) og hører (and hears):")
+            self.out(f"     {both('phone.advisor_answers')}:")
             whisper_url = urljoin(url, target.get("url", ""))
             bridged = self._run_leg(advisor, whisper_url, {}) == _END
             if bridged:
-                self.out("  ✓  forbundet med rådgiveren (connected to the advisor)")
+                self.out(f"  ✓  {both('phone.connected_advisor')}")
                 talk = self.keypad.talk()
                 caller_hung_up = talk is None
                 talked = 60 if talk is None else talk
-                self.out(f"     samtalen slutter (the conversation ends) efter {talked} s")
+                self.out(f"     {both('phone.talk_ends')} {da('time.after_seconds', seconds=talked)}")
             else:
-                self.out("  ✗  rådgiveren tog ikke opkaldet (the advisor did not take the call)")
+                self.out(f"  ✗  {both('phone.advisor_missed')}")
                 talked = 10
             status = "completed"
         elif behaviour == "ring":
-            self.out(f"  …  intet svar (no answer) efter {timeout} s")
+            self.out(f"  …  {both('phone.no_answer')} {da('time.after_seconds', seconds=timeout)}")
             status = "no-answer"
             self._seconds += int(timeout) if timeout.isdigit() else 30
         elif behaviour == "decline":
-            self.out("  ✗  optaget (busy): rådgiveren afviste (the advisor declined)")
+            self.out(f"  ✗  {both('phone.busy')}: {both('phone.declined')}")
             status = "busy"
         else:  # a number without a whisper URL: answered, talked, done
-            self.out("  ✓  forbundet (connected)")
+            self.out(f"  ✓  {both('phone.connected')}")
             status, talked = "completed", 60
         self._seconds += talked
         if target is not None:

@@ -16,16 +16,16 @@ from hotline.jobs.runs import once
 from hotline.runtime import Runtime
 from hotline.services import outbox, rosters
 from hotline.services.staff_texts import (
-    REASONS_DA,
     advisor_phone,
     first_on_call,
     managers,
+    reason_name,
     reference,
     staff_text,
 )
 from routing.callbacks import State
 from routing.roster import Roster
-from sms.templates import language_name
+from routing.wording.catalogue import language_name
 from sms.timephrase import window_phrase
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def open_windows(runtime: Runtime, now: datetime) -> int:
                         callback.window_start, callback.due_at, min(now, callback.window_start), "da"
                     ),
                     language=language_name(callback.language),
-                    reason=REASONS_DA.get(callback.reason, callback.reason),
+                    reason=reason_name(callback.reason),
                 )
             chosen_later = callback.window_start > callback.created_at + timedelta(minutes=1)
             if callback.attempts == 0 and chosen_later:

@@ -23,6 +23,7 @@ from routing.chain import Reason
 from routing.oncall import oncall_at
 from routing.roster import Advisor, Layer, OverrideKind, Roster
 from routing.wallclock import COPENHAGEN
+from routing.wording.catalogue import da, known
 from sms.templates import render
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,10 @@ log = logging.getLogger(__name__)
 
 SHIFT_LAYERS = (Layer.PRIMARY, Layer.BACKUP)
 
-REASONS_DA = {"acute": "akut", "question": "spørgsmål", "voicemail": "talebesked"}
+
+def reason_name(reason: str) -> str:
+    """A callback's reason as staff read it, in Danish ("spørgsmål"); an unknown reason as itself."""
+    return da(f"reason.{reason}") if known(f"reason.{reason}") else reason
 
 
 # How many case references a handover text lists (acute first); the staff page has the rest.

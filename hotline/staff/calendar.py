@@ -61,6 +61,7 @@ def calendar(token: str) -> Response:
         advisor_id=ident if kind == "advisor" else None,
         team=ident if kind == "team" else None,
         stamp=now,
+        service_name=runtime.settings.file.service.name,
     )
     response = Response(body, content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="vagtplan-{ident}.ics"'

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, render_template
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,25 +21,19 @@ from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest, u
 from hotline.services import callback_queue, rosters
 from hotline.services.links import parse_staff_token
 from hotline.services.oncall import coverage_hours
-from hotline.services.staff_texts import REASONS_DA, reference
+from hotline.services.staff_texts import reason_name, reference
 from hotline.web import current_runtime
 from routing.callbacks import Priority
 from routing.gaps import find_gaps
 from routing.oncall import coverage
 from routing.wallclock import COPENHAGEN
-from sms.templates import language_name
+from routing.wording.catalogue import da, default_catalogue, known, language_name, ref
 from sms.timephrase import window_phrase
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("staff", __name__, template_folder="templates")
 
-STATES_DA = {
-    "requested": "venter",
-    "scheduled": "planlagt",
-    "in_progress": "i gang",
-    "not_reached": "ikke nået",
-}
 GAP_DAYS = 7
 HEADERS = {
     "Cache-Control": "no-store",
@@ -75,7 +70,29 @@ def _local(moment: datetime, pattern: str = "%d/%m %H:%M") -> str:
     return moment.astimezone(COPENHAGEN).strftime(pattern)
 
 
+@bp.context_processor
+def _wording() -> dict[str, object]:
+    """The staff catalogue in the templates: `da(id, ...)`, `both(id, ...)`, `ref(id, ...)` for a message as a
+    value, and `code(command)`. Values are escaped, as Flask-Babel's `_()` escapes them."""
+    catalogue = default_catalogue()
+
+    def in_language(language: str, message_id: str, values: dict[str, object]) -> Markup:
+        return Markup(catalogue.format(message_id, language, values, quote=escape))
+
+    def da_(message_id: str, **values: object) -> Markup:
+        return in_language("da", message_id, values)
+
+    def both_(message_id: str, **values: object) -> Markup:
+        return Markup(f"{in_language('da', message_id, values)} ({in_language('en', message_id, values)})")
+
+    def code(command: str) -> Markup:
+        return Markup("<code>{}</code>").format(command)
+
+    return {"da": da_, "both": both_, "ref": ref, "code": code}
+
+
 def _page(template: str, status: int = 200, **values: object) -> Response:
+    values.setdefault("service_name", current_runtime().settings.file.service.name)
     response = Response(render_template(template, **values), status=status, mimetype="text/html")
     response.headers.update(HEADERS)
     return response
@@ -85,15 +102,20 @@ def _not_found() -> Response:
     return _page("staff/gone.html", status=404)
 
 
+def _state_name(state: str) -> str:
+    """A callback's state as staff read it ("venter"); an unknown state as itself."""
+    return da(f"callback.state.{state}") if known(f"callback.state.{state}") else state
+
+
 def _cases(
     callbacks: list[CallbackRequest], names: dict[str, str], notes: dict[int, list[Note]]
 ) -> list[Case]:
     return [
         Case(
             reference=reference(c),
-            category=REASONS_DA.get(c.reason, c.reason),
+            category=reason_name(c.reason),
             acute=c.priority == Priority.ACUTE.value,
-            state=STATES_DA.get(c.state, c.state),
+            state=_state_name(c.state),
             due=_local(c.due_at),
             window=f"{_local(c.window_start)}–{_local(c.window_end, '%H:%M')}",
             language=language_name(c.language),
@@ -140,7 +162,6 @@ def handover(token: str) -> Response:
     log.info("handover page viewed", extra={"advisor": advisor_id, "cases": len(cases)})
     return _page(
         "staff/handover.html",
-        service_name=runtime.settings.file.service.name,
         advisor=names[advisor_id],
         as_of=_local(now, "%d/%m/%Y %H:%M"),
         cases=cases,
@@ -184,13 +205,12 @@ def roster_page(token: str) -> Response:
         for g in find_gaps(roster, now, end, coverage_hours(runtime.settings))
     ]
     on_call = [
-        OnCall(entry.layer.danish, entry.advisor.name, _local(entry.end))
+        OnCall(da(entry.layer.message_id), entry.advisor.name, _local(entry.end))
         for interval in coverage(roster, now, now + timedelta(seconds=1))
         for entry in interval.entries
     ]
     return _page(
         "staff/roster.html",
-        service_name=runtime.settings.file.service.name,
         as_of=_local(now, "%d/%m/%Y %H:%M"),
         days=GAP_DAYS,
         gaps=gaps,

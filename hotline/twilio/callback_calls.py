@@ -13,7 +13,7 @@ from hotline.twilio import answers, form
 from hotline.twilio.render import say, speak
 from hotline.web import current_runtime, twiml
 from routing.guard import check_destination
-from sms.templates import language_name
+from routing.wording.catalogue import language_name
 
 log = logging.getLogger(__name__)
 bp = Blueprint("callback_calls", __name__, url_prefix="/callback")
@@ -73,7 +73,7 @@ def advisor_accept() -> Response:
             "callback refused by the toll-fraud guard",
             extra={"attempt": attempt_id, "reason": decision.reason_code.value},
         )
-        say(response, languages, "da", decision.explanation)
+        say(response, languages, "da", decision.explained_in("da"))  # spoken: the Danish alone
         response.hangup()
         return twiml(response)
     dial = Dial(

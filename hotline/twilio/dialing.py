@@ -27,7 +27,7 @@ from hotline.twilio import answers
 from hotline.twilio.render import speak
 from hotline.web import current_runtime, twiml
 from routing.guard import check_destination
-from sms.templates import language_name
+from routing.wording.catalogue import language_name
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dialing", __name__, url_prefix="/voice")

@@ -19,6 +19,7 @@ from twilio.rest import Client
 
 from hotline.transport.base import ERASABLE_KINDS, PlacedCall, SentMessage, TransportError
 from routing.numbers import mask_number
+from routing.wording.catalogue import both, ref
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +67,22 @@ def make_client(account_sid: str, auth_token: str, api_url: str | None, timeout:
     return Client(account_sid, auth_token, http_client=http_client)
 
 
-def _translate(exc: Exception, what: str, shown: str) -> TransportError:
-    """`exc` as a TransportError; `shown` names the target safely for logs and staff (a masked number, a SID)."""
+def _translate(exc: Exception, action: str, shown: str) -> TransportError:
+    """`exc` as a TransportError; `action` is `twilio.action.<action>` in the staff catalogue, `shown` names the
+    target safely for logs and staff (a masked number, a SID)."""
+    what = ref(f"twilio.action.{action}")
     if isinstance(exc, TwilioRestException):
         code = exc.code if isinstance(exc.code, int) else None
         permanent = code in PERMANENT_CODES or (
             400 <= exc.status < 500 and exc.status != 429 and code is not None
         )
-        message = f"Twilio afviste {what} til {shown} (Twilio refused): kode {code}, HTTP {exc.status}"
+        message = both("twilio.refused", action=what, target=shown, code=code, status=exc.status)
         return TransportError(message, permanent=permanent, code=str(code) if code else None)
     if isinstance(exc, requests.Timeout):
-        return TransportError(
-            f"Twilio svarede ikke i tide ({what}; timeout)", permanent=False, code="timeout"
-        )
+        return TransportError(both("twilio.timeout", action=what), permanent=False, code="timeout")
     if isinstance(exc, requests.RequestException):
-        return TransportError(
-            f"Twilio kunne ikke nås ({what}; network error)", permanent=False, code="network"
-        )
-    return TransportError(f"Twilio-fejl ved {what} (Twilio error): {type(exc).__name__}", permanent=False)
+        return TransportError(both("twilio.unreachable", action=what), permanent=False, code="network")
+    return TransportError(both("twilio.failed", action=what, error=type(exc).__name__), permanent=False)
 
 
 class TwilioTransport:
@@ -113,10 +112,10 @@ class TwilioTransport:
         try:
             recent = self._client.messages.list(to=to, from_=from_, limit=RECENT_LOOKUP)
         except (TwilioRestException, requests.RequestException) as exc:
-            raise _translate(exc, "opslag af sendt sms (sent-text lookup)", mask_number(to)) from exc
+            raise _translate(exc, "lookup", mask_number(to)) from exc
         except TwilioException as exc:  # a page it could not read: twilio raises this, not a REST error
             raise TransportError(
-                "Twilio kunne ikke vise de sendte sms'er (the sent-text lookup failed)",
+                both("twilio.lookup_failed"),
                 permanent=False,
                 code="lookup",
             ) from exc
@@ -156,7 +155,7 @@ class TwilioTransport:
         except TwilioRestException as exc:
             if exc.status == HTTPStatus.NOT_FOUND:
                 return "gone"
-            raise _translate(exc, f"sletning af {kind} (erasure)", sid) from exc
+            raise _translate(exc, "erase", f"{kind} {sid}") from exc
         except (TwilioException, requests.RequestException) as exc:
-            raise _translate(exc, f"sletning af {kind} (erasure)", sid) from exc
+            raise _translate(exc, "erase", f"{kind} {sid}") from exc
         return "erased"

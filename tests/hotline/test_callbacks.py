@@ -84,6 +84,24 @@ def test_advisor_first_then_relative_then_reached(app: Flask, twilio: TwilioSign
     assert (callback.state, callback.open_for_relative) == ("reached", None)
 
 
+def test_a_refused_number_is_explained_to_the_advisor_in_danish_alone(
+    app: Flask, twilio: TwilioSigner, queued: int
+) -> None:
+    runtime = app.extensions["hotline"]
+    started = start(runtime, queued, "anna", actor="cli:anna")
+    with runtime.sessions.begin() as session:
+        callback = session.get(CallbackRequest, queued)
+        assert callback is not None
+        callback.phone_number = "+4590000000"  # premium rate: the guard refuses it when the advisor accepts
+        (placed,) = session.scalars(select(DemoOutbound).where(DemoOutbound.sid == started.call_sid)).all()
+        url = placed.url
+    assert url is not None
+    doc = _walk_advisor(twilio, url, "1")
+    said = [(say.text, say.get("language")) for say in doc.iter("Say")]
+    assert said == [("Nummeret +45 90 00 ** ** er et overtakseret nummer.", "da-DK")]  # no English read aloud
+    assert doc.find("Dial") is None
+
+
 def test_not_reached_is_retried_per_policy_then_final(app: Flask, twilio: TwilioSigner, queued: int) -> None:
     runtime = app.extensions["hotline"]
     policy = runtime.settings.file.callbacks

@@ -35,6 +35,7 @@ def test_the_wheel_carries_its_data_and_runs_without_the_checkout(tmp_path: Path
         "sms/templates/da.yaml",
         "sms/keywords.yaml",
         "routing/demo_roster.yaml",
+        "routing/wording/staff.yaml",
         "hotline/db/migrations/env.py",
         "hotline/db/migrations/script.py.mako",
         "hotline/db/migrations/versions/0001_foundation.py",

@@ -65,7 +65,7 @@ def test_the_handover_link_in_the_text_opens_the_handover(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Overlevering til Bo Prøve" in page
-    assert "2 åbne sager,\nheraf 1 akut, og 1 note." in page
+    assert "2 åbne sager, heraf 1 akut, og 1 note." in page
     assert "arabisk" in page  # the relative's language, in Danish
     with runtime.sessions() as session:
         acute, question = sorted(

@@ -105,7 +105,11 @@ def test_reasons_are_explained() -> None:
     chain = build_chain(team(), T, reason="acute", language="ar", contact_person_id="lina", busy={"samir"})
     first = chain.steps[0]
     assert first.advisor.id == "lina"
-    assert first.why == ("kontaktperson (contact person)", "taler arabisk (speaks ar)", "bagvagt (backup)")
+    assert first.why == (
+        "kontaktperson (contact person)",
+        "taler arabisk (speaks Arabic)",
+        "bagvagt (backup)",
+    )
     assert [s.advisor.id for s in chain.skipped] == ["samir"]
     text = "\n".join(chain.explain())
     assert "1. Lina (lina, +45 68 00 ** **)" in text
@@ -120,7 +124,7 @@ def test_cover_and_extra_shifts_say_so() -> None:
     roster = Roster(roster.advisors, roster.shifts, (cover, extra))
     chain = build_chain(roster, T, reason="question", language="da")
     assert chain.advisor_ids == ["mona", "samir", "bo", "lina"]  # mona covers anna in primary
-    assert "dækker for anna (covering)" in chain.steps[0].why
+    assert "dækker for anna (covering for anna)" in chain.steps[0].why
 
 
 def test_advisor_in_two_layers_is_rung_once_at_the_earlier_layer() -> None:

@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routing.guard import MAX_INPUT_LENGTH, DestinationPolicy, GuardDecision, Reason, check_destination
+from routing.guard import (
+    MAX_INPUT_LENGTH,
+    DestinationPolicy,
+    GuardDecision,
+    Reason,
+    check_destination,
+    explain,
+)
 
 DK = DestinationPolicy()
 DK_NO_TOLL_FREE = DestinationPolicy(allow_toll_free=False)
@@ -158,13 +165,19 @@ def test_country_refusal_names_the_country_for_staff() -> None:
     assert "(SE)" in decision.explanation
 
 
-def test_every_reason_has_an_explanation_that_formats() -> None:
+@pytest.mark.parametrize("reason", list(Reason))
+def test_every_reason_has_an_explanation_in_danish_and_english(reason: Reason) -> None:
     # A reason added without its sentence would only fail at the moment a number hits it.
-    from routing.guard import _EXPLANATIONS
+    danish = explain(reason, "da", masked="+45 67 00 ** **", region="SE")
+    english = explain(reason, "en", masked="+45 67 00 ** **", region="SE")
+    assert danish != english and "%" not in danish + english
+    assert explain(reason, masked="+45 67 00 ** **", region="SE") == f"{danish} ({english})"
 
-    assert set(_EXPLANATIONS) == set(Reason)
-    for text in _EXPLANATIONS.values():
-        assert "{" not in text.format(number="+45 67 00 ** **", region="SE")
+
+def test_the_danish_alone_is_there_to_be_spoken() -> None:
+    decision = check_destination("+45 90 00 00 00", DK)
+    assert decision.explained_in("da") == "Nummeret +45 90 00 ** ** er et overtakseret nummer."
+    assert decision.explanation.startswith(decision.explained_in("da") + " (The number +45 90 00 ** ** is")
 
 
 @pytest.mark.parametrize(

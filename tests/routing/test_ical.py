@@ -12,6 +12,7 @@ from tests.routing.factory import advisor, cph, shift
 
 DEMO = Path(__file__).parents[2] / "routing" / "demo_roster.yaml"
 STAMP = cph(2026, 1, 1, 12)
+SERVICE = "Pårørendelinjen"
 
 
 def demo() -> Roster:
@@ -45,7 +46,7 @@ DST_RANGES = [
 @pytest.mark.parametrize(("start", "end"), DST_RANGES)
 def test_feed_events_match_oncall(start: datetime, end: datetime) -> None:
     roster = demo()
-    found = events(feed(roster, start, end, stamp=STAMP))
+    found = events(feed(roster, start, end, stamp=STAMP, service_name=SERVICE))
     assert found
     t = start.astimezone(UTC)
     while t < end:
@@ -56,7 +57,14 @@ def test_feed_events_match_oncall(start: datetime, end: datetime) -> None:
 
 
 def test_calendar_is_rfc5545_with_copenhagen_timezone() -> None:
-    data = feed(demo(), cph(2026, 10, 24, 12), cph(2026, 10, 25, 12), advisor_id="jonas", stamp=STAMP)
+    data = feed(
+        demo(),
+        cph(2026, 10, 24, 12),
+        cph(2026, 10, 25, 12),
+        advisor_id="jonas",
+        stamp=STAMP,
+        service_name=SERVICE,
+    )
     cal = icalendar.Calendar.from_ical(data)
     assert cal["version"] == "2.0" and "PRODID" in cal
     [tz] = cal.walk("VTIMEZONE")
@@ -70,7 +78,7 @@ def test_calendar_is_rfc5545_with_copenhagen_timezone() -> None:
 
 
 def test_team_feed_names_the_advisor_and_filters() -> None:
-    data = feed(demo(), cph(2026, 6, 1), cph(2026, 6, 8), team="syd", stamp=STAMP)
+    data = feed(demo(), cph(2026, 6, 1), cph(2026, 6, 8), team="syd", stamp=STAMP, service_name=SERVICE)
     found = events(data)
     assert {a for a, *_ in found} == {"kemal", "hodan", "jonas"}
     assert any(str(e["summary"]) == "Vagt: primær, Jonas Demomark — Pårørendelinjen" for *_, e in found)
@@ -78,8 +86,16 @@ def test_team_feed_names_the_advisor_and_filters() -> None:
 
 def test_uids_are_unique_and_stable() -> None:
     roster = demo()
-    first = [str(e["uid"]) for *_, e in events(feed(roster, cph(2026, 12, 20), cph(2027, 1, 3), stamp=STAMP))]
-    later = [str(e["uid"]) for *_, e in events(feed(demo(), cph(2026, 12, 20), cph(2027, 1, 3)))]
+    first = [
+        str(e["uid"])
+        for *_, e in events(
+            feed(roster, cph(2026, 12, 20), cph(2027, 1, 3), stamp=STAMP, service_name=SERVICE)
+        )
+    ]
+    later = [
+        str(e["uid"])
+        for *_, e in events(feed(demo(), cph(2026, 12, 20), cph(2027, 1, 3), service_name=SERVICE))
+    ]
     assert len(set(first)) == len(first)
     assert first == later
 
@@ -92,17 +108,19 @@ def test_second_pass_of_the_repeated_hour_is_written_in_utc() -> None:
             Override.extra("a", Layer.BACKUP, cph(2026, 10, 25, 2, 30, fold=1), cph(2026, 10, 25, 5)),
         ),
     )
-    data = feed(roster, cph(2026, 10, 25), cph(2026, 10, 26), stamp=STAMP)
+    data = feed(roster, cph(2026, 10, 25), cph(2026, 10, 26), stamp=STAMP, service_name=SERVICE)
     assert b"DTSTART:20261025T013000Z" in data
     backup = [(s, z) for _, layer, s, z, _ in events(data) if layer == "backup"]
     assert backup == [(datetime(2026, 10, 25, 1, 30, tzinfo=UTC), datetime(2026, 10, 25, 4, tzinfo=UTC))]
 
 
 def test_empty_feed_is_still_a_calendar() -> None:
-    cal = icalendar.Calendar.from_ical(feed(Roster(), cph(2026, 1, 1), cph(2026, 1, 2), stamp=STAMP))
+    cal = icalendar.Calendar.from_ical(
+        feed(Roster(), cph(2026, 1, 1), cph(2026, 1, 2), stamp=STAMP, service_name=SERVICE)
+    )
     assert cal.walk("VEVENT") == [] and len(cal.walk("VTIMEZONE")) == 1
 
 
 def test_unknown_advisor_is_refused() -> None:
     with pytest.raises(KeyError, match="nobody"):
-        feed(demo(), cph(2026, 1, 1), cph(2026, 1, 2), advisor_id="nobody")
+        feed(demo(), cph(2026, 1, 1), cph(2026, 1, 2), advisor_id="nobody", service_name=SERVICE)

@@ -97,7 +97,7 @@ AWARE = cph(2026, 6, 2, 12)
         lambda r: coverage(r, cph(2026, 6, 1), NAIVE),
         lambda r: build_chain(r, NAIVE, reason="acute", language="da"),
         lambda r: find_gaps(r, NAIVE, AWARE),
-        lambda r: feed(r, NAIVE, AWARE),
+        lambda r: feed(r, NAIVE, AWARE, service_name="Pårørendelinjen"),
     ],
 )
 def test_every_entry_point_refuses_naive_datetimes(call) -> None:  # type: ignore[no-untyped-def]

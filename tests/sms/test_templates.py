@@ -8,7 +8,7 @@ import pytest
 
 from sms.catalogue import Catalogue, CatalogueError, default_catalogue, normalise_language
 from sms.segments import count_segments
-from sms.templates import TemplateError, check_templates, language_name, render, render_from, sample_values
+from sms.templates import TemplateError, check_templates, render, render_from, sample_values
 
 RELATIVE_KEYS = [
     "received",
@@ -159,13 +159,6 @@ def test_a_value_with_braces_is_not_expanded_again() -> None:
 )
 def test_normalise_language(code: str, expected: str) -> None:
     assert normalise_language(code) == expected
-
-
-@pytest.mark.parametrize(
-    ("code", "name"), [("ar", "arabisk"), ("uk", "ukrainsk"), ("so", "somalisk"), ("xx", "xx")]
-)
-def test_language_name_is_danish_for_staff(code: str, name: str) -> None:
-    assert language_name(code) == name
 
 
 @pytest.mark.parametrize("language", ["da", "en", "so"])
