@@ -3,9 +3,11 @@ running hotline through `bind()`, opens its own session, and is safe to run late
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hotline.db.models import SchedulerHeartbeat, utcnow
@@ -23,15 +25,31 @@ log = logging.getLogger(__name__)
 class JobContext:
     runtime: Runtime
     instance_id: str
+    # Whether this process still holds the leadership (its lock or lease): asked before every job, so a leader
+    # that was frozen and replaced does nothing when it wakes, before its election loop notices.
+    leading: Callable[[], bool] = lambda: True
 
 
 _context: JobContext | None = None
 
 
-def bind(runtime: Runtime, instance_id: str) -> None:
+def bind(runtime: Runtime, instance_id: str, leading: Callable[[], bool] | None = None) -> None:
     """Tell the jobs which hotline they serve (called by the worker before the scheduler starts)."""
     global _context
-    _context = JobContext(runtime, instance_id)
+    _context = JobContext(runtime, instance_id, leading or (lambda: True))
+
+
+def only_while_leading(job: Callable[[], None]) -> Callable[[], None]:
+    """A job that does nothing (and says so) when this process no longer leads: never two leaders at work."""
+
+    @functools.wraps(job)
+    def run() -> None:
+        if not context().leading():
+            log.warning("job skipped: this process no longer leads", extra={"job": job.__name__})
+            return
+        job()
+
+    return run
 
 
 def context() -> JobContext:
@@ -66,12 +84,14 @@ def write_heartbeat(runtime: Runtime, instance_id: str, *, leader: bool) -> None
             row.beat_at = now
 
 
+@only_while_leading
 def heartbeat() -> None:
     """Proves the clockwork runs: the leader's row is refreshed every `scheduler.heartbeat_seconds`."""
     ctx = context()
     write_heartbeat(ctx.runtime, ctx.instance_id, leader=True)
 
 
+@only_while_leading
 def import_spool() -> None:
     """Bring voicemails and texts taken while the database was down into it, and act on the texts."""
     ctx = context()
@@ -83,6 +103,7 @@ def import_spool() -> None:
         log.info("incoming texts handled from the backlog", extra={"count": handled})
 
 
+@only_while_leading
 def send_outbox() -> None:
     """Send the texts that are due (every `jobs.outbox_seconds`)."""
     report = send_loop.send_due(context().runtime, utcnow())
@@ -100,6 +121,7 @@ def send_outbox() -> None:
         )
 
 
+@only_while_leading
 def open_windows() -> None:
     """Callback windows that opened: the advisor and the relative are told (every `jobs.callbacks_seconds`)."""
     opened = callbacks.open_windows(context().runtime, utcnow())
@@ -107,6 +129,7 @@ def open_windows() -> None:
         log.info("callback windows opened", extra={"count": opened})
 
 
+@only_while_leading
 def escalate_overdue() -> None:
     """Callbacks past their due time go to the advisor on call and the manager (every `jobs.callbacks_seconds`)."""
     escalated = callbacks.escalate_overdue(context().runtime, utcnow())
@@ -114,6 +137,7 @@ def escalate_overdue() -> None:
         log.warning("overdue callbacks escalated", extra={"count": escalated})
 
 
+@only_while_leading
 def shift_starts() -> None:
     """Handover to each incoming advisor; an uncovered shift start to the manager (every `jobs.callbacks_seconds`)."""
     texts = shifts.shift_starts(context().runtime, utcnow())
@@ -121,6 +145,7 @@ def shift_starts() -> None:
         log.info("shift start texts written", extra={"count": texts})
 
 
+@only_while_leading
 def gap_report() -> None:
     """The morning report of roster gaps to the managers (checked every few minutes, sent once a day)."""
     gaps = shifts.gap_report(context().runtime, utcnow())
@@ -128,11 +153,13 @@ def gap_report() -> None:
         log.info("roster gap report written", extra={"gaps": gaps})
 
 
+@only_while_leading
 def purge() -> None:
     """The nightly purge of personal data past retention (checked every few minutes, run once a day)."""
     retention.purge(context().runtime, utcnow())
 
 
+@only_while_leading
 def erase_at_twilio() -> None:
     """Twilio's copies of purged personal data are erased there (every `jobs.erasure_seconds`)."""
     report = erase_job.erase_due(context().runtime, utcnow())

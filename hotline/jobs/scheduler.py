@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from hotline.config.sections import SchedulerSettings
 from hotline.jobs import registry as jobs
 from hotline.jobs.leader import make_elector
 from hotline.runtime import Runtime
@@ -19,14 +20,34 @@ log = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
 DAILY_CHECK_SECONDS = 300
+# After a failure of the job store (the database), the scheduler tries again this much later.
+JOBSTORE_RETRY_SECONDS = 5
+
+
+class ResilientScheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler 3 ships no type information
+    """APScheduler's background scheduler, except that a failing job store cannot kill it.
+
+    APScheduler 3 catches a failure to read due jobs, but not one while writing a job's next run time back
+    (`jobstore.update_job`): a database locked for longer than the busy timeout, or a PostgreSQL connection
+    killed, ends its thread, and with it every text, callback window, escalation and purge. Here any such
+    failure is logged and the loop goes on after `jobstore_retry_interval`; the jobs whose bookkeeping failed run
+    again, which they are built for (each is idempotent)."""
+
+    def _process_jobs(self) -> float | None:
+        try:
+            return super()._process_jobs()  # type: ignore[no-any-return]
+        except Exception:
+            log.exception("scheduler: the job store failed; trying again shortly")
+            return float(self.jobstore_retry_interval)
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     """A scheduler with every job registered (not started)."""
     settings = runtime.settings
-    scheduler = BackgroundScheduler(
+    scheduler = ResilientScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=runtime.engine, tablename=JOBS_TABLE)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        jobstore_retry_interval=JOBSTORE_RETRY_SECONDS,
         timezone=COPENHAGEN,
     )
     scheduler.add_job(
@@ -67,6 +88,12 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     return scheduler
 
 
+def lease_seconds(settings: SchedulerSettings) -> float:
+    """How long a leader may go without a heartbeat before a standby takes over: a missed beat or two, never
+    less than 15 s. With the defaults (10 s beats, 5 s polls) a stuck leader is replaced within 20-25 s."""
+    return max(15.0, 1.5 * settings.heartbeat_seconds + settings.leader_poll_seconds)
+
+
 class Worker:
     """Competes for leadership; while leading, runs the scheduler; while standing by, reports it is alive."""
 
@@ -75,28 +102,49 @@ class Worker:
         self.instance_id = uuid.uuid4().hex
         self.stop_event = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
-        self._elector = make_elector(runtime.settings.database_url, runtime.settings.instance_path)
+        scheduler_settings = runtime.settings.file.scheduler
+        self._elector = make_elector(
+            runtime.settings.database_url, runtime.settings.instance_path, lease_seconds(scheduler_settings)
+        )
 
     @property
     def is_leader(self) -> bool:
         return self.scheduler is not None
 
     def _lead(self) -> None:
-        jobs.bind(self.runtime, self.instance_id)
+        jobs.bind(self.runtime, self.instance_id, self._elector.still_held)
+        jobs.write_heartbeat(self.runtime, self.instance_id, leader=True)  # the lease starts now
         scheduler = build_scheduler(self.runtime)
         scheduler.start()
         self.scheduler = scheduler
-        jobs.write_heartbeat(self.runtime, self.instance_id, leader=True)
         jobs.import_spool()
         log.info("scheduler leader: jobs running", extra={"instance": self.instance_id})
 
     def _step_down(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+            scheduler, self.scheduler = self.scheduler, None
+            try:
+                scheduler.shutdown(wait=False)
+            except Exception:  # a dead scheduler cannot always be shut down cleanly; it is dropped either way
+                log.warning("scheduler did not shut down cleanly", exc_info=True)
+
+    def scheduler_alive(self) -> bool:
+        """Whether the leading scheduler's thread still runs (APScheduler keeps it in `_thread`)."""
+        thread = getattr(self.scheduler, "_thread", None)
+        return thread is not None and thread.is_alive()
 
     def tick(self) -> None:
-        """One round of the election loop."""
+        """One round of the election loop; also the watchdog of the scheduler this process leads."""
+        if self.scheduler is not None and not self.scheduler_alive():
+            log.error("scheduler thread died; starting it again", extra={"instance": self.instance_id})
+            self._step_down()
+            try:
+                self._lead()
+            except Exception:
+                log.exception("could not restart the scheduler; standing down")
+                self._step_down()
+                self._elector.release()
+            return
         if self.scheduler is None:
             if self._elector.try_acquire():
                 try:

@@ -168,6 +168,7 @@ def test_every_language_the_hotline_speaks_or_texts_has_a_name_for_staff() -> No
     from hotline.config.settings import load_settings
     from sms.catalogue import default_catalogue as sms_catalogue
 
-    voices = load_settings(environ={}).file.languages.voices  # the shipped defaults: every language configured
+    # The shipped defaults: every language the hotline is configured for.
+    voices = load_settings(environ={}).file.languages.voices
     codes = set(sms_catalogue().languages()) | set(voices)
     assert sorted(code for code in codes if language_name(code) == code) == []
