@@ -1,8 +1,7 @@
 """Shared fixtures: a migrated database (SQLite always; PostgreSQL when HOTLINE_TEST_DATABASE=postgres), the real
-app built by create_app, and a client that signs requests the way Twilio does.
+app built by create_app, a client that signs requests the way Twilio does, and a runner for `hotline` commands.
 
-Phone numbers in tests come only from the Danish reserve series, which the numbering plan keeps unassigned:
-+45 67 xx xx xx for relatives and +45 68 xx xx xx for advisors and the hotline itself (see docs/testing.md).
+Fixtures only: what tests share besides fixtures (numbers, rosters, signing, builders) is in tests/helpers.py.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,18 +20,12 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from twilio.request_validator import RequestValidator
-from werkzeug.test import TestResponse
 
 from hotline.app import create_app
 from hotline.db.models import Base
 from hotline.db.session import make_engine, upgrade
+from tests.helpers import BACKEND, TwilioSigner
 from tests.pgprobe import DEFAULT_URL
-
-BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
-RELATIVE = "+4567123456"
-HOTLINE = "+4568000000"
-
 
 # HOTLINE_TEST_NOW=2026-10-25T00:30:00+00:00 runs every test as if it started at that instant (the clock ticks on
 # from there), to find tests that only pass at some hours of the day. Tests marked slow start real processes,
@@ -128,42 +121,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def sign(secret: str, url: str, params: Mapping[str, str]) -> str:
-    """X-Twilio-Signature for a POST to `url` with form `params`, computed as Twilio does."""
-    return str(RequestValidator(secret).compute_signature(url, dict(params)))
-
-
-class TwilioSigner:
-    """Posts form requests to the app signed with the app's secret, as Twilio would."""
-
-    def __init__(self, client: FlaskClient, secret: str, base: str = "http://localhost") -> None:
-        self.client = client
-        self.secret = secret
-        self.base = base
-
-    def post(self, path: str, params: Mapping[str, str], **kwargs: Any) -> TestResponse:
-        headers = {"X-Twilio-Signature": sign(self.secret, self.base + path, params)}
-        headers.update(kwargs.pop("headers", {}))
-        return self.client.post(path, data=dict(params), headers=headers, **kwargs)
-
-
 @pytest.fixture
 def twilio(app: Flask, client: FlaskClient) -> TwilioSigner:
     return TwilioSigner(client, app.extensions["hotline"].signing_secret)
-
-
-def new_sid(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex
-
-
-def call_params(call_sid: str | None = None, from_: str = RELATIVE, **extra: str) -> dict[str, str]:
-    params = {
-        "CallSid": call_sid or new_sid("CA"),
-        "AccountSid": "AC" + "0" * 32,
-        "From": from_,
-        "To": HOTLINE,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-    }
-    params.update(extra)
-    return params

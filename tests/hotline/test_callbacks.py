@@ -14,9 +14,7 @@ from hotline.db.models import CallbackAttempt, CallbackRequest, DemoOutbound, ut
 from hotline.services import callback_queue, relatives, rosters
 from hotline.services.callback_calls import CallbackError, start
 from routing.callbacks import Priority
-from tests.conftest import RELATIVE, TwilioSigner, call_params
-from tests.hotline.test_dialing import ROSTER
-from tests.hotline.test_settings import REPO
+from tests.helpers import ALWAYS_ON_CALL, RELATIVE, REPO, TwilioSigner, call_params
 
 
 @pytest.fixture
@@ -24,7 +22,7 @@ def queued(app: Flask) -> int:
     """A scheduled question callback for the test relative, and the test roster."""
     runtime = app.extensions["hotline"]
     with runtime.sessions.begin() as session:
-        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+        rosters.import_roster(session, ALWAYS_ON_CALL, source_name="test.yaml", actor="test")
         relative, _ = relatives.find_or_create(session, RELATIVE)
         registration = callback_queue.register(
             session,

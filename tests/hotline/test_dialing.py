@@ -12,34 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.db.models import CallbackCall, CallbackRequest, CallbackTransition, Relative
-from hotline.services import rosters
-from tests.conftest import RELATIVE, TwilioSigner, call_params, new_sid
-
-# Everyone on call around the clock (07:00-07:00 is 24 hours), so the walks do not depend on the time of day.
-ROSTER = """
-version: 1
-advisors:
-  - {id: anna, name: Anna Prøve, phone: "+45 68 20 00 01", languages: [da, en]}
-  - {id: bo, name: Bo Prøve, phone: "+45 68 20 00 02", languages: [da]}
-  - {id: dalia, name: Dalia Prøve, phone: "+45 68 20 00 03", languages: [da, ar]}
-  - {id: carl, name: Carl Prøve, phone: "+45 68 20 00 04", languages: [da]}
-shifts:
-  primary:
-    - {advisor: anna, days: daily, start: "07:00", end: "07:00"}
-    - {advisor: dalia, days: daily, start: "07:00", end: "07:00"}
-  backup:
-    - {advisor: bo, days: daily, start: "07:00", end: "07:00"}
-  manager:
-    - {advisor: carl, days: daily, start: "07:00", end: "07:00"}
-"""
-NUMBERS = {"anna": "+4568200001", "bo": "+4568200002", "dalia": "+4568200003", "carl": "+4568200004"}
-
-
-@pytest.fixture
-def rostered(app: Flask) -> Flask:
-    with app.extensions["hotline"].sessions.begin() as session:
-        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
-    return app
+from tests.helpers import NUMBERS, RELATIVE, TwilioSigner, call_params, new_sid
 
 
 def _xml(body: bytes) -> ET.Element:

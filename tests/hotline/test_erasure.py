@@ -17,15 +17,11 @@ from hotline.jobs import retention
 from hotline.runtime import Runtime
 from hotline.services import erasure
 from tests.fake_twilio import FakeTwilio, Reply, error
-from tests.hotline.test_clockwork import _seed_personal_data, local, make_app, runtime
-from tests.hotline.test_outbox import SID, cli_env, fake, live
-from tests.hotline.test_sms_inbound import AppFactory
-
-__all__ = ["cli_env", "fake", "live", "make_app", "runtime"]  # fixtures shared with other test modules
+from tests.helpers import TWILIO_ACCOUNT, AppFactory, local, seed_personal_data
 
 NOW = local(date(2026, 6, 10), 3, 30)
 RECORDING, MESSAGE, CALL = "RE" + "7" * 32, "SM" + "7" * 32, "CA" + "7" * 32
-ACCOUNT_PATH = f"/2010-04-01/Accounts/{SID}"
+ACCOUNT_PATH = f"/2010-04-01/Accounts/{TWILIO_ACCOUNT}"
 
 
 def erasures(app_or_runtime: Flask | Runtime) -> dict[str, RemoteErasure]:
@@ -43,7 +39,7 @@ def queue_three(app: Flask) -> None:
 
 
 def test_the_purge_queues_twilio_copies_of_what_it_blanks(runtime: Runtime) -> None:
-    _seed_personal_data(runtime, NOW)
+    seed_personal_data(runtime, NOW)
     purged = retention.purge(runtime, NOW)
     assert purged is not None and purged.twilio_erasures_queued == 3
     queued = erasures(runtime)

@@ -17,21 +17,12 @@ from sqlalchemy import select
 
 from hotline.db.models import CallbackRequest, Recording, Relative
 from hotline.services import rosters
-from tests.conftest import RELATIVE
-from tests.hotline.test_dialing import NUMBERS, ROSTER
-from tests.hotline.test_phone import dial_in
+from tests.helpers import ALWAYS_ON_CALL, NUMBERS, RELATIVE, TwilioSigner, call_params, dial_in
 
 ANSWER, RING = ("answer",), ("ring",)
 # The paths are walked on a Monday morning, 10:00 in Copenhagen, so promises that name the time of day ("i dag",
 # "i aften", "i nat") are exact; test_asap_promise_names_the_time_of_day walks the rest of the day.
 MONDAY_MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def rostered(app: Flask) -> Flask:
-    with app.extensions["hotline"].sessions.begin() as session:
-        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
-    return app
 
 
 def _callbacks(app: Flask) -> list[CallbackRequest]:
@@ -174,7 +165,7 @@ def test_empty_roster_offers_a_callback(app: Flask) -> None:
 
 
 def test_closed_hours_name_the_next_shift(app: Flask) -> None:
-    night_only = ROSTER.replace(
+    night_only = ALWAYS_ON_CALL.replace(
         'days: daily, start: "07:00", end: "07:00"', 'days: daily, start: "03:00", end: "03:01"'
     )
     with app.extensions["hotline"].sessions.begin() as session:
@@ -197,8 +188,6 @@ def test_empty_roster_voicemail_is_saved_into_the_callback_queue(app: Flask) -> 
 
 
 def test_a_retried_step_does_not_register_twice(rostered: Flask) -> None:
-    from tests.conftest import TwilioSigner, call_params
-
     twilio = TwilioSigner(rostered.test_client(), rostered.extensions["hotline"].signing_secret)
     params = call_params()
     twilio.post("/twilio/voice", params)

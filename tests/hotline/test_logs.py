@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from hotline.logs import JsonFormatter, scrub
-from tests.conftest import TwilioSigner, call_params, new_sid
+from tests.helpers import TwilioSigner, call_params, new_sid
 
 
 @pytest.mark.parametrize(

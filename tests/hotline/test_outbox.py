@@ -5,9 +5,8 @@ callbacks in and out of order, and never a text twice."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,33 +22,12 @@ from hotline.services.callback_calls import record_outcome
 from hotline.transport.base import PlacedCall, SentMessage
 from hotline.twilio.rest import TwilioTransport, make_client
 from routing.callbacks import Event, Priority
-from tests.conftest import HOTLINE, RELATIVE, TwilioSigner
 from tests.fake_twilio import FakeTwilio, Reply, error
-from tests.hotline.test_sms_inbound import AppFactory, command_env, utc
+from tests.helpers import HOTLINE, RELATIVE, TWILIO_ACCOUNT, TWILIO_NOW, AppFactory, TwilioSigner
 
-SID = "AC" + "b" * 32
-NOW = utc(2026, 6, 10, 8, 0)  # 10:00 in Copenhagen
+SID = TWILIO_ACCOUNT
+NOW = TWILIO_NOW  # 10:00 in Copenhagen: the fake Twilio's clock too
 ADVISOR = "+4568300001"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilio]:
-    server = FakeTwilio(clock=lambda: NOW).start()  # Twilio dates texts in the tests' time, not the machine's
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def make_app(settings_mapping: dict[str, Any]) -> Iterator[AppFactory]:
-    factory = AppFactory(settings_mapping)
-    yield factory
-    factory.close()
-
-
-@pytest.fixture
-def live(make_app: AppFactory, fake: FakeTwilio) -> Flask:
-    """The app sending through the real twilio Client to the fake Twilio (1 s client timeout)."""
-    return make_app(transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=1.0)))
 
 
 def put(
@@ -548,11 +526,6 @@ def test_an_unexpected_error_fails_that_text_only_and_it_is_never_retried(make_a
     assert row(app, fine).state == "sent"
     assert send(app, timedelta(hours=1)).handled == 0
     assert transport.bodies == ["boom", "fine"]
-
-
-@pytest.fixture
-def cli_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
-    return command_env(settings_mapping, instance_dir, tmp_path)
 
 
 def test_hotline_outbox_lists_states_and_never_prints_a_body_raw(

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select
 from twilio.request_validator import RequestValidator
 
@@ -32,54 +31,14 @@ from hotline.devtools.phone import (
     HttpAnswer,
     Phone,
     PhoneError,
-    Poster,
     ScriptedKeypad,
 )
-from hotline.services import rosters
-from tests.conftest import HOTLINE, RELATIVE
-from tests.hotline.test_dialing import NUMBERS, ROSTER
+from tests.helpers import HOTLINE, NUMBERS, RELATIVE, REPO, dial_in, flask_poster
 
-REPO = Path(__file__).resolve().parents[2]
 # Keys that work before and after the IVR menus: Danish at a language menu, then "a question" at the main menu.
 QUESTION_KEYS = ["1", "2"]
 # The promise names the time ("vi ringer dig op i dag mellem 15 og 19"), or the asap window ("så hurtigt vi kan").
 CALLBACK_PROMISE = re.compile(r"ringer dig op\b.*(\b\d{1,2}(\.\d{2})?\b|så hurtigt)", re.IGNORECASE)
-
-
-@pytest.fixture
-def rostered(app: Flask) -> Flask:
-    """The app with test_dialing's roster: anna and dalia first, then bo, then carl; all on call 24/7."""
-    with app.extensions["hotline"].sessions.begin() as session:
-        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
-    return app
-
-
-def flask_poster(client: FlaskClient) -> Poster:
-    def post(url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> HttpAnswer:
-        response = client.post(url, data=dict(params), headers=dict(headers))
-        return HttpAnswer(response.status_code, response.get_data(as_text=True))
-
-    return post
-
-
-def dial_in(
-    app: Flask,
-    keys: list[str],
-    advisors: tuple[str, ...] = ("answer",),
-    caller: str = RELATIVE,
-    secret: str | None = None,
-) -> tuple[Phone, CallResult, str]:
-    """Call the app from `caller` with scripted keys; returns the phone, its result and what it printed."""
-    lines: list[str] = []
-    setup = CallSetup(
-        base_url="http://localhost",
-        hotline_number=HOTLINE,
-        caller=caller,
-        secret=secret or app.extensions["hotline"].signing_secret,
-        advisors=advisors,
-    )
-    phone = Phone(flask_poster(app.test_client()), ScriptedKeypad(keys), setup, out=lines.append)
-    return phone, phone.call(), "\n".join(lines)
 
 
 def _callbacks(app: Flask) -> list[CallbackRequest]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from hotline.db.models import Call, CallEvent, Message
-from tests.conftest import RELATIVE, TwilioSigner, call_params, new_sid
+from tests.helpers import RELATIVE, TwilioSigner, call_params, new_sid
 
 
 def _calls(app: Flask) -> list[Call]:
