@@ -24,7 +24,7 @@ from sqlalchemy import text
 from hotline.app import create_app
 from hotline.db.models import Base
 from hotline.db.session import make_engine, upgrade
-from tests.helpers import BACKEND, TwilioSigner
+from tests.helpers import BACKEND, HotlineRunner, TwilioSigner
 from tests.pgprobe import DEFAULT_URL
 
 # HOTLINE_TEST_NOW=2026-10-25T00:30:00+00:00 runs every test as if it started at that instant (the clock ticks on
@@ -124,3 +124,9 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def twilio(app: Flask, client: FlaskClient) -> TwilioSigner:
     return TwilioSigner(client, app.extensions["hotline"].signing_secret)
+
+
+@pytest.fixture
+def runner(settings_mapping: dict[str, Any], tmp_path: Path) -> HotlineRunner:
+    """Runs `hotline` commands on the database and instance folder the `app` fixture uses."""
+    return HotlineRunner(settings_mapping, tmp_path / "hotline-config.yaml")

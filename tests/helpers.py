@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 from hotline.app import create_app
+from hotline.cli.main import main
 from hotline.db.models import Call, CallbackAttempt, Message, OutboxText, Recording
 from hotline.devtools.phone import CallResult, CallSetup, HttpAnswer, Phone, Poster, ScriptedKeypad
 from hotline.runtime import Runtime
@@ -36,6 +38,7 @@ BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
 RELATIVE = "+4567123456"
 HOTLINE = "+4568000000"
 CPH = ZoneInfo("Europe/Copenhagen")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # --- rosters ------------------------------------------------------------------------------------------------
 
@@ -203,13 +206,29 @@ class AppFactory:
             application.extensions["hotline"].engine.dispose()
 
 
-def command_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
-    """The environment a `hotline` command needs to find the test's database and instance folder."""
-    config = yaml.safe_load(Path(settings_mapping["config_path"]).read_text(encoding="utf-8"))
-    config["instance_dir"] = str(instance_dir)
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return {"HOTLINE_CONFIG": str(path), "HOTLINE_DATABASE_URL": settings_mapping["HOTLINE_DATABASE_URL"]}
+class HotlineRunner(CliRunner):
+    """Runs `hotline ARGS...` in-process against the test's database and instance folder, as Flask's
+    `app.test_cli_runner()` runs `flask` commands: `runner.invoke(["outbox", "--bodies"])`.
+
+    The environment holds HOTLINE_CONFIG (config.yaml with the test's instance folder) and HOTLINE_DATABASE_URL;
+    the developer's own HOTLINE_* and TWILIO_* variables are hidden from the command.
+    """
+
+    def __init__(self, settings_mapping: Mapping[str, Any], config_path: Path) -> None:
+        config = yaml.load(
+            Path(settings_mapping["config_path"]).read_text(encoding="utf-8"), Loader=_YAML_LOADER
+        )
+        config["instance_dir"] = settings_mapping["config"]["instance_dir"]
+        config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("HOTLINE_", "TWILIO_"))}
+        env.update(
+            HOTLINE_CONFIG=str(config_path), HOTLINE_DATABASE_URL=settings_mapping["HOTLINE_DATABASE_URL"]
+        )
+        super().__init__(env=env)
+
+    def invoke(self, args: Sequence[str] = (), **kwargs: Any) -> Result:  # type: ignore[override]
+        """Run `hotline` with `args`; `env=` adds variables for this run, as with click's CliRunner."""
+        return super().invoke(main, list(args), **kwargs)
 
 
 # --- rows the clockwork works on ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ loopback and the app sending through the real twilio Client to it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from flask import Flask
 from hotline.runtime import Runtime
 from hotline.twilio.rest import TwilioTransport, make_client
 from tests.fake_twilio import FakeTwilio
-from tests.helpers import ALWAYS_ON_CALL, TWILIO_ACCOUNT, TWILIO_NOW, AppFactory, command_env, import_roster
+from tests.helpers import ALWAYS_ON_CALL, TWILIO_ACCOUNT, TWILIO_NOW, AppFactory, import_roster
 
 
 @pytest.fixture
@@ -49,8 +48,3 @@ def fake() -> Iterator[FakeTwilio]:
 def live(make_app: AppFactory, fake: FakeTwilio) -> Flask:
     """The app sending through the real twilio Client to the fake Twilio (1 s client timeout)."""
     return make_app(transport=TwilioTransport(make_client(TWILIO_ACCOUNT, "token", fake.url, timeout=1.0)))
-
-
-@pytest.fixture
-def cli_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
-    return command_env(settings_mapping, instance_dir, tmp_path)

@@ -14,7 +14,7 @@ from hotline.db.models import CallbackAttempt, CallbackRequest, DemoOutbound, ut
 from hotline.services import callback_queue, relatives, rosters
 from hotline.services.callback_calls import CallbackError, start
 from routing.callbacks import Priority
-from tests.helpers import ALWAYS_ON_CALL, RELATIVE, REPO, TwilioSigner, call_params
+from tests.helpers import ALWAYS_ON_CALL, RELATIVE, HotlineRunner, TwilioSigner, call_params
 
 
 @pytest.fixture
@@ -140,21 +140,15 @@ def test_only_a_scheduled_callback_can_be_started(app: Flask, queued: int) -> No
         start(runtime, queued, "nobody", actor="cli")
 
 
-def test_notes_from_the_command_line_show_in_the_history(app: Flask, queued: int, database_url: str) -> None:
-    from click.testing import CliRunner
-
-    from hotline.cli.main import main
-
-    env = {"HOTLINE_CONFIG": str(REPO / "config.yaml"), "HOTLINE_DATABASE_URL": database_url}
-    runner = CliRunner()
-    saved = runner.invoke(
-        main, ["callbacks", "note", str(queued), "Ring efter kl. 9", "--advisor", "anna"], env=env
-    )
+def test_notes_from_the_command_line_show_in_the_history(
+    app: Flask, queued: int, runner: HotlineRunner
+) -> None:
+    saved = runner.invoke(["callbacks", "note", str(queued), "Ring efter kl. 9", "--advisor", "anna"])
     assert saved.exit_code == 0, saved.output
-    listed = runner.invoke(main, ["callbacks", "list", "--history"], env=env)
+    listed = runner.invoke(["callbacks", "list", "--history"])
     assert "anna: note: Ring efter kl. 9" in listed.output
     assert "+45 67 12 ** **" in listed.output and RELATIVE not in listed.output  # masked in the listing
-    empty = runner.invoke(main, ["callbacks", "note", str(queued), "  ", "--advisor", "anna"], env=env)
+    empty = runner.invoke(["callbacks", "note", str(queued), "  ", "--advisor", "anna"])
     assert empty.exit_code == 2
-    unknown = runner.invoke(main, ["callbacks", "note", "999", "x", "--advisor", "anna"], env=env)
+    unknown = runner.invoke(["callbacks", "note", "999", "x", "--advisor", "anna"])
     assert unknown.exit_code == 1 and "does not exist" in unknown.output

@@ -10,11 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli.main import main
 from hotline.db.models import CallbackAttempt, CallbackRequest, Message, OutboxText, SmsOptOut
 from hotline.jobs import outbox as send_loop
 from hotline.services import callback_queue, opt_outs, outbox, relatives
@@ -23,7 +21,15 @@ from hotline.transport.base import PlacedCall, SentMessage
 from hotline.twilio.rest import TwilioTransport, make_client
 from routing.callbacks import Event, Priority
 from tests.fake_twilio import FakeTwilio, Reply, error
-from tests.helpers import HOTLINE, RELATIVE, TWILIO_ACCOUNT, TWILIO_NOW, AppFactory, TwilioSigner
+from tests.helpers import (
+    HOTLINE,
+    RELATIVE,
+    TWILIO_ACCOUNT,
+    TWILIO_NOW,
+    AppFactory,
+    HotlineRunner,
+    TwilioSigner,
+)
 
 SID = TWILIO_ACCOUNT
 NOW = TWILIO_NOW  # 10:00 in Copenhagen: the fake Twilio's clock too
@@ -529,18 +535,18 @@ def test_an_unexpected_error_fails_that_text_only_and_it_is_never_retried(make_a
 
 
 def test_hotline_outbox_lists_states_and_never_prints_a_body_raw(
-    live: Flask, fake: FakeTwilio, cli_env: dict[str, str]
+    live: Flask, fake: FakeTwilio, runner: HotlineRunner
 ) -> None:
     put(live, body="Farlig \x1b[2J tekst \u202e")
     put(live, to="+4567200002", body="til en fastnettelefon")
     fake.script.extend([Reply(), error(400, 21614)])
     send(live)
-    result = CliRunner().invoke(main, ["outbox", "--bodies"], env=cli_env)
+    result = runner.invoke(["outbox", "--bodies"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "sent" in lines[3] and "+45 67 12 ** **" in lines[3]  # newest first: the first text is last
     assert "failed" in lines[1] and "21614" in lines[1] and "+45 67 20 ** **" in lines[1]
     assert "Farlig \\u001b[2J tekst \\u202e" in result.output
     assert "\x1b" not in result.output and "\u202e" not in result.output
-    failed = CliRunner().invoke(main, ["outbox", "--state", "failed", "--no-bodies"], env=cli_env)
+    failed = runner.invoke(["outbox", "--state", "failed", "--no-bodies"])
     assert failed.output.count("\n") == 2 and "til en fastnettelefon" not in failed.output

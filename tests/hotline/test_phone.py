@@ -15,13 +15,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import create_engine, select
 from twilio.request_validator import RequestValidator
 
 from hotline.cli import phone as cli_phone
-from hotline.cli.main import main
 from hotline.cli.phone import TerminalKeypad
 from hotline.db.models import Call, CallbackRequest, Recording
 from hotline.devtools.phone import (
@@ -33,7 +31,7 @@ from hotline.devtools.phone import (
     PhoneError,
     ScriptedKeypad,
 )
-from tests.helpers import HOTLINE, NUMBERS, RELATIVE, REPO, dial_in, flask_poster
+from tests.helpers import HOTLINE, NUMBERS, RELATIVE, REPO, HotlineRunner, dial_in, flask_poster
 
 # Keys that work before and after the IVR menus: Danish at a language menu, then "a question" at the main menu.
 QUESTION_KEYS = ["1", "2"]
@@ -291,16 +289,6 @@ def test_typed_keys_are_read_from_the_keyboard() -> None:
 # --- the command --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for key in list(os.environ):
-        if key.startswith(("HOTLINE_", "TWILIO_")):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOTLINE_CONFIG", str(REPO / "config.yaml"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -311,8 +299,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     ],
     ids=["bad-key", "bad-advisor", "bad-from", "no-secret"],
 )
-def test_call_command_explains_bad_input(clean_env: Path, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(main, ["call", *args])
+def test_call_command_explains_bad_input(runner: HotlineRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(["call", *args])
     assert result.exit_code == 2
     assert message in result.output
 
@@ -327,7 +315,7 @@ def test_call_command_explains_bad_input(clean_env: Path, args: list[str], messa
     ids=["callback", "wrong-secret", "request-limit"],
 )
 def test_call_command_exit_codes(
-    clean_env: Path,
+    runner: HotlineRunner,
     rostered: Flask,
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
@@ -336,7 +324,7 @@ def test_call_command_exit_codes(
 ) -> None:
     monkeypatch.setattr(cli_phone, "http_poster", lambda: flask_poster(rostered.test_client()))
     secret = rostered.extensions["hotline"].signing_secret
-    result = CliRunner().invoke(main, ["call", "--url", "http://localhost", "--secret", secret, *args])
+    result = runner.invoke(["call", "--url", "http://localhost", "--secret", secret, *args])
     assert result.exit_code == exit_code, result.output
     assert printed in result.output
 

@@ -10,19 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from hotline.cli.main import main
 from hotline.config.checks import sms_template_checks
 from hotline.config.settings import load_settings
 from hotline.db.models import CallbackRequest, Message, OutboxText, Relative, SmsOptOut
 from hotline.jobs import backlog
 from hotline.services import inbox, relatives
 from routing.numbers import display_number
-from tests.helpers import RELATIVE, AppFactory, TwilioSigner, import_roster, new_sid, utc
+from tests.helpers import RELATIVE, AppFactory, HotlineRunner, TwilioSigner, import_roster, new_sid, utc
 
 OTHER = "+4567200002"
 
@@ -331,11 +329,9 @@ def served(app: Flask) -> Iterator[str]:
 
 
 def test_hotline_sms_texts_a_running_hotline_and_prints_the_reply(
-    served: str, cli_env: dict[str, str], app: Flask
+    served: str, runner: HotlineRunner, app: Flask
 ) -> None:
-    result = CliRunner().invoke(
-        main, ["sms", "--from", "+45 67 12 34 56", "--url", served, "HJÆLP"], env=cli_env
-    )
+    result = runner.invoke(["sms", "--from", "+45 67 12 34 56", "--url", served, "HJÆLP"])
     assert result.exit_code == 0, result.output
     assert "fra +45 67 12 ** **: HTTP 200" in result.output
     assert "svar (reply) [help, pending]: Pårørendelinjen er for dig, der er pårørende." in result.output
@@ -344,11 +340,9 @@ def test_hotline_sms_texts_a_running_hotline_and_prints_the_reply(
 
 
 def test_hotline_sms_says_how_to_start_a_hotline_that_is_not_running(
-    cli_env: dict[str, str], app: Flask
+    runner: HotlineRunner, app: Flask
 ) -> None:
-    result = CliRunner().invoke(
-        main, ["sms", "--from", RELATIVE, "--url", "http://127.0.0.1:1", "hej"], env=cli_env
-    )
+    result = runner.invoke(["sms", "--from", RELATIVE, "--url", "http://127.0.0.1:1", "hej"])
     assert result.exit_code == 1
     assert "cannot reach the hotline at http://127.0.0.1:1" in result.output
     assert "hotline serve" in result.output
