@@ -189,7 +189,7 @@ def test_first_request_rings_then_in_progress_and_the_status_callback_ends_it() 
         "completed",
     )
     assert first["Direction"] == "inbound" and first["From"] == RELATIVE and first["To"] == HOTLINE
-    assert int(status["CallDuration"]) >= 1
+    assert status["CallDuration"] == "1"  # "Farvel." takes half a second to say; Twilio reports at least 1 s
     assert output.endswith("(lagt på / hung up)")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -150,10 +151,7 @@ def test_odd_signed_requests_never_get_a_500(
         assert response.status_code in (200, 204), (path, response.status_code)
 
 
-def test_healthz_and_readyz_without_a_scheduler(client: object) -> None:
-    from flask.testing import FlaskClient
-
-    assert isinstance(client, FlaskClient)
+def test_healthz_and_readyz_without_a_scheduler(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 503
