@@ -8,11 +8,14 @@ twice for one language is an error. Text may name placeholders such as `{service
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from ivr_flows import yaml_parser
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 
@@ -35,28 +38,13 @@ class PromptCatalogue:
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR, default_language: str = "da") -> PromptCatalogue:
-        """Read every `*.yaml` in `directory`; raise PromptError naming the file on malformed content."""
-        texts: dict[str, dict[str, str]] = {}
-        for path in sorted(directory.glob("*.yaml")):
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                raise PromptError(f"{path}: not valid YAML: {exc}") from exc
-            if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
-                raise PromptError(f"{path}: expected `language:` and a `prompts:` mapping of key: text")
-            language = str(data.get("language") or path.stem.rsplit(".", 1)[-1])
-            prompts = data["prompts"]
-            bad = [k for k, v in prompts.items() if not isinstance(v, str) or not v.strip()]
-            if bad:
-                raise PromptError(f"{path}: prompt {bad[0]!r} must be non-empty text")
-            merged = texts.setdefault(language, {})
-            twice = sorted(set(map(str, prompts)) & set(merged))
-            if twice:
-                raise PromptError(
-                    f"{path}: prompt {twice[0]!r} for {language!r} is already defined in another file"
-                )
-            merged.update({str(k): v for k, v in prompts.items()})
-        return cls(texts=texts, default_language=default_language)
+        """Read every `*.yaml` in `directory`; raise PromptError naming the file on malformed content.
+
+        Files with the same names and content as before are not parsed again: the catalogue read from them then
+        is returned (it is immutable, so every app in the process shares it).
+        """
+        files = tuple((path, path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.yaml")))
+        return _parse_catalogue(files, default_language)
 
     def languages(self) -> list[str]:
         """Languages that have a prompt file."""
@@ -75,3 +63,28 @@ class PromptCatalogue:
         raise PromptError(
             f"prompt {key!r} is missing for language {language!r} and {self.default_language!r}"
         )
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_catalogue(files: tuple[tuple[Path, str], ...], default_language: str) -> PromptCatalogue:
+    texts: dict[str, dict[str, str]] = {}
+    for path, text in files:
+        try:
+            data = yaml_parser.parse(text) or {}
+        except yaml.YAMLError as exc:
+            raise PromptError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
+            raise PromptError(f"{path}: expected `language:` and a `prompts:` mapping of key: text")
+        language = str(data.get("language") or path.stem.rsplit(".", 1)[-1])
+        prompts = data["prompts"]
+        bad = [k for k, v in prompts.items() if not isinstance(v, str) or not v.strip()]
+        if bad:
+            raise PromptError(f"{path}: prompt {bad[0]!r} must be non-empty text")
+        merged = texts.setdefault(language, {})
+        twice = sorted(set(map(str, prompts)) & set(merged))
+        if twice:
+            raise PromptError(
+                f"{path}: prompt {twice[0]!r} for {language!r} is already defined in another file"
+            )
+        merged.update({str(k): v for k, v in prompts.items()})
+    return PromptCatalogue(texts=texts, default_language=default_language)

@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from ivr_flows.flow_file import MAIN_FLOW, FlowFileError, load_flow
+from ivr_flows.languages import Languages
 
 HEAD = "start: a\noverflow: a\nnodes:\n"
 
@@ -106,3 +107,15 @@ def test_number_entry_settings_are_read(tmp_path):
     entry = load_flow(path).number_entry
 
     assert (entry.length, entry.confirm_key, entry.ask, entry.country_code) == (6, "#", "phone.ask", "45")
+
+
+def test_an_unchanged_flow_is_shared_and_a_changed_one_read_again(tmp_path):
+    path = tmp_path / "flow.yaml"
+    path.write_text(HEAD + "  a: {next: a}\n", encoding="utf-8")
+    first = load_flow(path)
+
+    assert load_flow(path) is first
+    path.write_text(HEAD + "  a: {next: b}\n  b: {next: a}\n", encoding="utf-8")
+    assert sorted(load_flow(path).nodes) == ["a", "b"]
+    danish_only = load_flow(path, Languages.load().only(["da"]))
+    assert danish_only.languages.enabled() == {"da"}
