@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -76,20 +77,27 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
 
 
-@pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> str:
-    """A fresh, migrated, empty database for one test."""
+def _fresh_database(template: str, target: Path) -> str:
+    """A migrated, empty database: `target` replaced by a copy of the SQLite template, or the PostgreSQL test
+    database truncated (one test uses it at a time). No connection may be open to the old one."""
     if BACKEND == "postgres":
-        engine = make_engine(database_template)
+        engine = make_engine(template)
         with engine.begin() as conn:
             tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
         engine.dispose()
-        return database_template
-    target = tmp_path / "hotline.db"
-    shutil.copy(database_template, target)
+        return template
+    for journal in ("-wal", "-shm"):  # left by a connection that did not close cleanly
+        target.with_name(target.name + journal).unlink(missing_ok=True)
+    shutil.copy(template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database for one test."""
+    return _fresh_database(database_template, tmp_path / "hotline.db")
 
 
 @pytest.fixture
@@ -130,3 +138,29 @@ def twilio(app: Flask, client: FlaskClient) -> TwilioSigner:
 def runner(settings_mapping: dict[str, Any], tmp_path: Path) -> HotlineRunner:
     """Runs `hotline` commands on the database and instance folder the `app` fixture uses."""
     return HotlineRunner(settings_mapping, tmp_path / "hotline-config.yaml")
+
+
+@pytest.fixture
+def empty_app(
+    database_template: str, settings_mapping: dict[str, Any], tmp_path: Path
+) -> Iterator[Callable[[], AbstractContextManager[Flask]]]:
+    """`with empty_app() as app:` is the app on a fresh, empty database each time, for a Hypothesis test whose
+    examples share the test's fixtures but must not see each other's rows.
+
+    Only the database is new each time (a new copy of the migrated template, or PostgreSQL truncated); the app
+    is built once, and keeps its warm SQLAlchemy statement cache, so a hundred examples stay fast.
+    """
+    target = tmp_path / "examples.db"
+    application = create_app(
+        {**settings_mapping, "HOTLINE_DATABASE_URL": _fresh_database(database_template, target)}
+    )
+    engine = application.extensions["hotline"].engine
+
+    @contextmanager
+    def fresh() -> Iterator[Flask]:
+        engine.dispose()  # closes the pooled connections to the database being replaced
+        _fresh_database(database_template, target)
+        yield application
+
+    yield fresh
+    engine.dispose()

@@ -6,6 +6,8 @@ Each row is a caller's key script (an empty string is silence) and what the call
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +19,7 @@ from sqlalchemy import select
 
 from hotline.db.models import CallbackRequest, Recording, Relative
 from hotline.services import rosters
-from tests.helpers import ALWAYS_ON_CALL, NUMBERS, RELATIVE, TwilioSigner, call_params, dial_in
+from tests.helpers import ALWAYS_ON_CALL, NUMBERS, RELATIVE, call_params, dial_in, import_roster, signer
 
 ANSWER, RING = ("answer",), ("ring",)
 # The paths are walked on a Monday morning, 10:00 in Copenhagen, so promises that name the time of day ("i dag",
@@ -188,7 +190,7 @@ def test_empty_roster_voicemail_is_saved_into_the_callback_queue(app: Flask) -> 
 
 
 def test_a_retried_step_does_not_register_twice(rostered: Flask) -> None:
-    twilio = TwilioSigner(rostered.test_client(), rostered.extensions["hotline"].signing_secret)
+    twilio = signer(rostered)
     params = call_params()
     twilio.post("/twilio/voice", params)
     url = "/twilio/voice/step?v=1&n=callback_menu&f=&l=da"
@@ -198,6 +200,19 @@ def test_a_retried_step_does_not_register_twice(rostered: Flask) -> None:
     assert len(_callbacks(rostered)) == 1
 
 
+def test_each_empty_app_starts_with_no_callers(
+    empty_app: Callable[[], AbstractContextManager[Flask]],
+) -> None:
+    for _ in range(2):  # the second call must not find the first one's relative, language or callback
+        with empty_app() as app:
+            import_roster(app, ALWAYS_ON_CALL)
+            _, _, output = dial_in(app, ["2", "2"], advisors=RING)
+            assert "For English, press 2" in output  # a new caller is asked for a language
+            (callback,) = _callbacks(app)
+            assert callback.language == "en"
+
+
+# empty_app is function-scoped, but hands each example a fresh database of its own.
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     keys=st.lists(
@@ -207,23 +222,19 @@ def test_a_retried_step_does_not_register_twice(rostered: Flask) -> None:
     advisors=st.sampled_from([ANSWER, RING, ("voicemail",), ("decline",)]),
 )
 def test_any_keys_end_with_help_and_never_a_500(
-    rostered: Flask, keys: list[str], advisors: tuple[str, ...]
+    empty_app: Callable[[], AbstractContextManager[Flask]], keys: list[str], advisors: tuple[str, ...]
 ) -> None:
-    """Random keys and silences: the call ends with a person, a callback, a voicemail or info — never a 500."""
-    from hotline.db.models import OutboxText
+    """Random keys and silences: the call ends with a person, a callback, a voicemail or info — never a 500.
 
-    with rostered.extensions["hotline"].sessions.begin() as session:
-        for model in (OutboxText, CallbackRequest, Recording):
-            session.query(model).delete()
-    _, result, output = dial_in(rostered, keys, advisors=advisors)
-    assert result.ended_by == "hotline", output
-    helped = (
-        (result.dialled and advisors == ANSWER)
-        or _callbacks(rostered)
-        or _recordings(rostered)
-        or _info_texts(rostered)
-    )
-    assert helped, output
+    Each example calls a hotline of its own, so no example is a returning caller because of an earlier one."""
+    with empty_app() as app:
+        import_roster(app, ALWAYS_ON_CALL)
+        _, result, output = dial_in(app, keys, advisors=advisors)
+        assert result.ended_by == "hotline", output
+        helped = (
+            (result.dialled and advisors == ANSWER) or _callbacks(app) or _recordings(app) or _info_texts(app)
+        )
+        assert helped, output
 
 
 def test_whisper_tells_a_new_relative_from_a_returning_one(rostered: Flask) -> None:
