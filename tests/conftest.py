@@ -56,7 +56,7 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database for the session: a SQLite file to copy, or a PostgreSQL database to truncate."""
+    """A migrated database for the session: a SQLite file to copy, or a PostgreSQL database to empty."""
     if BACKEND == "postgres":
         name = f"hotline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         admin = _pg_admin_url()
@@ -77,27 +77,41 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
 
 
-def _fresh_database(template: str, target: Path) -> str:
-    """A migrated, empty database: `target` replaced by a copy of the SQLite template, or the PostgreSQL test
-    database truncated (one test uses it at a time). No connection may be open to the old one."""
+@pytest.fixture(scope="session")
+def fresh_database(database_template: str) -> Iterator[Callable[[Path], str]]:
+    """`fresh_database(path)`: the URL of a migrated, empty database, either the SQLite template copied to `path`
+    (no connection may be open to a file it replaces), or the session's PostgreSQL database emptied (one test
+    uses it at a time)."""
     if BACKEND == "postgres":
-        engine = make_engine(template)
-        with engine.begin() as conn:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        engine = make_engine(database_template)
+
+        def empty(_path: Path) -> str:
+            # DELETE, not TRUNCATE: on tables this small it takes a few milliseconds instead of a hundred.
+            with engine.begin() as conn:
+                for table in reversed(Base.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                # Every sequence starts again at 1, as TRUNCATE ... RESTART IDENTITY would.
+                conn.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
+                conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+            return database_template
+
+        yield empty
         engine.dispose()
-        return template
-    for journal in ("-wal", "-shm"):  # left by a connection that did not close cleanly
-        target.with_name(target.name + journal).unlink(missing_ok=True)
-    shutil.copy(template, target)
-    return f"sqlite:///{target}"
+        return
+
+    def copy(path: Path) -> str:
+        for journal in ("-wal", "-shm"):  # left by a connection that did not close cleanly
+            path.with_name(path.name + journal).unlink(missing_ok=True)
+        shutil.copy(database_template, path)
+        return f"sqlite:///{path}"
+
+    yield copy
 
 
 @pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> str:
+def database_url(fresh_database: Callable[[Path], str], tmp_path: Path) -> str:
     """A fresh, migrated, empty database for one test."""
-    return _fresh_database(database_template, tmp_path / "hotline.db")
+    return fresh_database(tmp_path / "hotline.db")
 
 
 @pytest.fixture
@@ -142,24 +156,22 @@ def runner(settings_mapping: dict[str, Any], tmp_path: Path) -> HotlineRunner:
 
 @pytest.fixture
 def empty_app(
-    database_template: str, settings_mapping: dict[str, Any], tmp_path: Path
+    fresh_database: Callable[[Path], str], settings_mapping: dict[str, Any], tmp_path: Path
 ) -> Iterator[Callable[[], AbstractContextManager[Flask]]]:
     """`with empty_app() as app:` is the app on a fresh, empty database each time, for a Hypothesis test whose
     examples share the test's fixtures but must not see each other's rows.
 
-    Only the database is new each time (a new copy of the migrated template, or PostgreSQL truncated); the app
-    is built once, and keeps its warm SQLAlchemy statement cache, so a hundred examples stay fast.
+    Only the database is new each time (a new copy of the migrated template, or PostgreSQL emptied); the app is
+    built once, and keeps its warm SQLAlchemy statement cache, so a hundred examples stay fast.
     """
-    target = tmp_path / "examples.db"
-    application = create_app(
-        {**settings_mapping, "HOTLINE_DATABASE_URL": _fresh_database(database_template, target)}
-    )
+    path = tmp_path / "examples.db"
+    application = create_app({**settings_mapping, "HOTLINE_DATABASE_URL": fresh_database(path)})
     engine = application.extensions["hotline"].engine
 
     @contextmanager
     def fresh() -> Iterator[Flask]:
         engine.dispose()  # closes the pooled connections to the database being replaced
-        _fresh_database(database_template, target)
+        fresh_database(path)
         yield application
 
     yield fresh
