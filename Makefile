@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOTLINE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export HOTLINE_TEST_POSTGRES_URL
 
-.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres bench clean
+.PHONY: run test test-fast lint typecheck pytest pytest-sqlite pytest-postgres bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (found " + sys.version.split()[0] + ")")'
@@ -26,6 +26,10 @@ run: $(STAMP)
 	$(BIN)/hotline serve
 
 test: $(TEST_STAMP) lint typecheck pytest
+
+# The pure core's tests alone (no app, no database) and the import rule: a loop of about 20 s while you work.
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q tests/routing tests/sms tests/ivr_flows tests/hotline/test_layers.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ written, so that `ivr_flows.check` can report all of them at once.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ivr_flows import yaml_parser
 from ivr_flows.flow import (
     ACTION_KINDS,
     CONDITIONS,
@@ -28,7 +30,7 @@ from ivr_flows.flow import (
     NumberEntry,
     PromptRef,
 )
-from ivr_flows.languages import Languages
+from ivr_flows.languages import Language, Languages
 
 FLOWS_DIR = Path(__file__).with_name("flows")
 MAIN_FLOW = FLOWS_DIR / "main.yaml"
@@ -75,11 +77,15 @@ class _MarkedList(list[Any]):
     lines: list[int]
 
 
-class _MarkingLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings and sequences carry their lines (from yaml.compose's node marks)."""
+class _MarkingLoader(yaml_parser.FastLoader):
+    """The C SafeLoader, its mappings and sequences carrying their lines (from the nodes' marks)."""
 
 
-def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> _Marked:
+class _PureMarkingLoader(yaml.SafeLoader):
+    """The same in pure Python, whose errors are worded as the flow file's messages always were."""
+
+
+def _construct_mapping(loader: _MarkingLoader | _PureMarkingLoader, node: yaml.MappingNode) -> _Marked:
     loader.flatten_mapping(node)
     result = _Marked()
     result.line = node.start_mark.line + 1
@@ -92,31 +98,43 @@ def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> _Marke
     return result
 
 
-def _construct_sequence(loader: _MarkingLoader, node: yaml.SequenceNode) -> _MarkedList:
+def _construct_sequence(loader: _MarkingLoader | _PureMarkingLoader, node: yaml.SequenceNode) -> _MarkedList:
     result = _MarkedList(loader.construct_object(child, deep=True) for child in node.value)
     result.lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
-_MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+for _loader in (_MarkingLoader, _PureMarkingLoader):
+    _loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def load_flow(path: Path, languages: Languages) -> Flow:
     """Read the flow at `path` for `languages` (the languages a node may name); raise FlowFileError
-    (file:line: node: message) when it is malformed."""
+    (file:line: node: message) when it is malformed.
+
+    A flow read before from the same file, content and languages is not parsed again: the Flow read then is
+    returned (it is immutable, so every app in the process shares it).
+    """
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FlowFileError(file, 0, "", f"cannot read the flow file ({exc.strerror})") from exc
+    return _parse_flow(file, text, languages.default, tuple(languages.by_code.items()), languages.source)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_flow(
+    file: str, text: str, default: str, languages: tuple[tuple[str, Language], ...], source: str
+) -> Flow:
     try:
-        data = yaml.load(text, Loader=_MarkingLoader)  # a SafeLoader subclass: safe
+        data = yaml_parser.parse(text, _MarkingLoader, _PureMarkingLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         raise FlowFileError(file, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    return _FlowReader(file, languages).flow(data)
+    return _FlowReader(file, Languages(default=default, by_code=dict(languages), source=source)).flow(data)
 
 
 class _FlowReader:

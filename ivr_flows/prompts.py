@@ -8,11 +8,14 @@ twice for one language is an error. Text may name placeholders such as `{service
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from ivr_flows import yaml_parser
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 
@@ -23,7 +26,7 @@ class PromptError(Exception):
 
 def _key_lines(text: str, section: str) -> dict[str, int]:
     """The 1-based line of each key of the top-level mapping `section` in YAML `text`."""
-    root = yaml.compose(text)
+    root = yaml.compose(text, Loader=yaml_parser.FastLoader)
     if not isinstance(root, yaml.MappingNode):
         return {}
     for key_node, value_node in root.value:
@@ -48,33 +51,13 @@ class PromptCatalogue:
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR, default_language: str = "da") -> PromptCatalogue:
-        """Read every `*.yaml` in `directory`; raise PromptError naming the file on malformed content."""
-        texts: dict[str, dict[str, str]] = {}
-        places: dict[str, dict[str, tuple[str, int]]] = {}
-        for path in sorted(directory.glob("*.yaml")):
-            text = path.read_text(encoding="utf-8")
-            try:
-                data = yaml.safe_load(text) or {}
-            except yaml.YAMLError as exc:
-                raise PromptError(f"{path}: not valid YAML: {exc}") from exc
-            if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
-                raise PromptError(f"{path}: expected `language:` and a `prompts:` mapping of key: text")
-            language = str(data.get("language") or path.stem.rsplit(".", 1)[-1])
-            prompts = data["prompts"]
-            bad = [k for k, v in prompts.items() if not isinstance(v, str) or not v.strip()]
-            if bad:
-                raise PromptError(f"{path}: prompt {bad[0]!r} must be non-empty text")
-            merged = texts.setdefault(language, {})
-            twice = sorted(set(map(str, prompts)) & set(merged))
-            if twice:
-                raise PromptError(
-                    f"{path}: prompt {twice[0]!r} for {language!r} is already defined in another file"
-                )
-            merged.update({str(k): v for k, v in prompts.items()})
-            lines = _key_lines(text, "prompts")
-            name = f"{directory.name}/{path.name}"
-            places.setdefault(language, {}).update({str(k): (name, lines.get(str(k), 0)) for k in prompts})
-        return cls(texts=texts, default_language=default_language, places=places)
+        """Read every `*.yaml` in `directory`; raise PromptError naming the file on malformed content.
+
+        Files with the same names and content as before are not parsed again: the catalogue read from them then
+        is returned (it is immutable, so every app in the process shares it).
+        """
+        files = tuple((path, path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.yaml")))
+        return _parse_catalogue(files, default_language)
 
     def place(self, language: str, key: str) -> str:
         """Where the prompt `key` of `language` is written, `prompts/da.yaml:38` (or its file, or '')."""
@@ -98,3 +81,32 @@ class PromptCatalogue:
         raise PromptError(
             f"prompt {key!r} is missing for language {language!r} and {self.default_language!r}"
         )
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_catalogue(files: tuple[tuple[Path, str], ...], default_language: str) -> PromptCatalogue:
+    texts: dict[str, dict[str, str]] = {}
+    places: dict[str, dict[str, tuple[str, int]]] = {}
+    for path, text in files:
+        try:
+            data = yaml_parser.parse(text) or {}
+        except yaml.YAMLError as exc:
+            raise PromptError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
+            raise PromptError(f"{path}: expected `language:` and a `prompts:` mapping of key: text")
+        language = str(data.get("language") or path.stem.rsplit(".", 1)[-1])
+        prompts = data["prompts"]
+        bad = [k for k, v in prompts.items() if not isinstance(v, str) or not v.strip()]
+        if bad:
+            raise PromptError(f"{path}: prompt {bad[0]!r} must be non-empty text")
+        merged = texts.setdefault(language, {})
+        twice = sorted(set(map(str, prompts)) & set(merged))
+        if twice:
+            raise PromptError(
+                f"{path}: prompt {twice[0]!r} for {language!r} is already defined in another file"
+            )
+        merged.update({str(k): v for k, v in prompts.items()})
+        lines = _key_lines(text, "prompts")
+        name = f"{path.parent.name}/{path.name}"
+        places.setdefault(language, {}).update({str(k): (name, lines.get(str(k), 0)) for k in prompts})
+    return PromptCatalogue(texts=texts, default_language=default_language, places=places)

@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from sms import yaml_parser
+
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 DEFAULT_LANGUAGE = "da"
 
@@ -150,7 +152,7 @@ def _time_phrases(path: Path, raw: Any) -> TimePhrases | None:
 def load_pack(path: Path) -> LanguagePack:
     """Parse one language file; raise CatalogueError naming the file and key on bad content."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml_parser.parse(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

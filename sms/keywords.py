@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from sms import yaml_parser
+
 KEYWORDS_FILE = Path(__file__).with_name("keywords.yaml")
 
 
@@ -111,7 +113,7 @@ class KeywordTable:
     def load(cls, path: Path = KEYWORDS_FILE) -> KeywordTable:
         """Read and check a keyword file; raise KeywordError naming the file and entry on bad content."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml_parser.parse(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise KeywordError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("keywords"), list):

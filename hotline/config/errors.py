@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from hotline.config import yaml_parser
+
 
 class ConfigError(Exception):
     """Configuration or environment is unusable; `problems` holds one printable line per problem."""
@@ -24,7 +26,7 @@ def yaml_line_of(text: str, path: Sequence[str | int]) -> int | None:
     if not text:
         return None
     try:
-        node: Any = yaml.compose(text)
+        node: Any = yaml_parser.compose(text)
     except yaml.YAMLError:
         return None
     line: int | None = None

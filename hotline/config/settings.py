@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hotline.config import yaml_parser
 from hotline.config.errors import (
     ConfigError,
     ConfigSource,
@@ -115,7 +116,7 @@ def _read_config_file(path: Path) -> tuple[dict[str, Any], str]:
             [f"{path}: cannot read the config file ({exc}); check its permissions and encoding"]
         ) from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml_parser.parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

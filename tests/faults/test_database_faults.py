@@ -21,7 +21,7 @@ from hotline.db.models import OutboxText, utcnow
 from hotline.db.session import SQLITE_BUSY_TIMEOUT_MS
 from hotline.jobs.scheduler import Worker, lease_seconds
 from hotline.services import outbox
-from tests.conftest import BACKEND
+from tests.helpers import BACKEND
 
 pytestmark = pytest.mark.slow
 

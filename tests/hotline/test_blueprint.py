@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request
 
 from hotline.db.models import Call, Message
 from hotline.twilio.blueprint import MAX_BODY_BYTES, MAX_FIELDS
-from tests.conftest import TwilioSigner, call_params, new_sid, sign
+from tests.helpers import TwilioSigner, call_params, new_sid, sign
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import icalendar
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
 from hotline.app import create_app
-from hotline.cli.main import main
 from hotline.runtime import Runtime
 from hotline.services import rosters
 from hotline.services.links import feed_url
 from routing.oncall import oncall_at
 from routing.roster import Roster
 from routing.roster_file import load_roster
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import HotlineRunner
 
 
 def _local(day: date, hhmm: str) -> str:
@@ -200,16 +195,9 @@ def test_the_secret_key_signs_feeds_and_the_public_url_is_their_base(
 
 
 def test_roster_feeds_prints_urls_the_app_serves(
-    runtime: Runtime,
-    client: FlaskClient,
-    database_url: str,
-    instance_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    runtime: Runtime, client: FlaskClient, runner: HotlineRunner
 ) -> None:
-    monkeypatch.chdir(instance_dir.parent)  # config.yaml's relative instance dir is the app's instance_dir
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("HOTLINE_", "TWILIO_"))}
-    env.update(HOTLINE_CONFIG=str(REPO / "config.yaml"), HOTLINE_DATABASE_URL=database_url)
-    result = CliRunner().invoke(main, ["roster", "feeds"], env=env)
+    result = runner.invoke(["roster", "feeds"])
     assert result.exit_code == 0, result.output
     urls = [word for word in result.stdout.split() if word.startswith("http://127.0.0.1:8000/calendar/")]
     assert len(urls) == 4 + 2 + 1

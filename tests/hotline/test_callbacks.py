@@ -14,9 +14,7 @@ from hotline.db.models import CallbackAttempt, CallbackRequest, DemoOutbound, Ou
 from hotline.services import callback_queue, relatives, rosters
 from hotline.services.callback_calls import CallbackError, start
 from routing.callbacks import Event, Priority
-from tests.conftest import RELATIVE, TwilioSigner, call_params
-from tests.hotline.test_dialing import ROSTER
-from tests.hotline.test_settings import REPO
+from tests.helpers import ALWAYS_ON_CALL, RELATIVE, HotlineRunner, TwilioSigner, call_params
 
 
 @pytest.fixture
@@ -24,7 +22,7 @@ def queued(app: Flask) -> int:
     """A scheduled question callback for the test relative, and the test roster."""
     runtime = app.extensions["hotline"]
     with runtime.sessions.begin() as session:
-        rosters.import_roster(session, ROSTER, source_name="test.yaml", actor="test")
+        rosters.import_roster(session, ALWAYS_ON_CALL, source_name="test.yaml", actor="test")
         relative, _ = relatives.find_or_create(session, RELATIVE)
         registration = callback_queue.register(
             session,
@@ -82,24 +80,6 @@ def test_advisor_first_then_relative_then_reached(app: Flask, twilio: TwilioSign
         twilio.post(_path(dial.get("action", "")), call_params(DialCallStatus="completed"))
     callback = _state(app, queued)
     assert (callback.state, callback.open_for_relative) == ("reached", None)
-
-
-def test_a_refused_number_is_explained_to_the_advisor_in_danish_alone(
-    app: Flask, twilio: TwilioSigner, queued: int
-) -> None:
-    runtime = app.extensions["hotline"]
-    started = start(runtime, queued, "anna", actor="cli:anna")
-    with runtime.sessions.begin() as session:
-        callback = session.get(CallbackRequest, queued)
-        assert callback is not None
-        callback.phone_number = "+4590000000"  # premium rate: the guard refuses it when the advisor accepts
-        (placed,) = session.scalars(select(DemoOutbound).where(DemoOutbound.sid == started.call_sid)).all()
-        url = placed.url
-    assert url is not None
-    doc = _walk_advisor(twilio, url, "1")
-    said = [(say.text, say.get("language")) for say in doc.iter("Say")]
-    assert said == [("Nummeret +45 90 00 ** ** er et overtakseret nummer.", "da-DK")]  # no English read aloud
-    assert doc.find("Dial") is None
 
 
 def test_not_reached_is_retried_per_policy_then_final(app: Flask, twilio: TwilioSigner, queued: int) -> None:
@@ -161,29 +141,21 @@ def test_only_a_scheduled_callback_can_be_started(app: Flask, queued: int) -> No
         start(runtime, queued, "nobody", actor="cli")
 
 
-def test_notes_from_the_command_line_show_in_the_history(app: Flask, queued: int, database_url: str) -> None:
-    from click.testing import CliRunner
-
-    from hotline.cli.main import main
-
-    env = {"HOTLINE_CONFIG": str(REPO / "config.yaml"), "HOTLINE_DATABASE_URL": database_url}
-    runner = CliRunner()
-    saved = runner.invoke(
-        main, ["callbacks", "note", str(queued), "Ring efter kl. 9", "--advisor", "anna"], env=env
-    )
+def test_notes_from_the_command_line_show_in_the_history(
+    app: Flask, queued: int, runner: HotlineRunner
+) -> None:
+    saved = runner.invoke(["callbacks", "note", str(queued), "Ring efter kl. 9", "--advisor", "anna"])
     assert saved.exit_code == 0, saved.output
-    listed = runner.invoke(main, ["callbacks", "list", "--history"], env=env)
+    listed = runner.invoke(["callbacks", "list", "--history"])
     assert "anna: note: Ring efter kl. 9" in listed.output
     assert "+45 67 12 ** **" in listed.output and RELATIVE not in listed.output  # masked in the listing
     # A note is typed by a person and shown in others' terminals: control characters are shown, not obeyed.
-    runner.invoke(
-        main, ["callbacks", "note", str(queued), "ryd\x1b[2J\x1b[Hskærm", "--advisor", "bo"], env=env
-    )
-    listed = runner.invoke(main, ["callbacks", "list", "--history"], env=env)
+    runner.invoke(["callbacks", "note", str(queued), "ryd\x1b[2J\x1b[Hskærm", "--advisor", "bo"])
+    listed = runner.invoke(["callbacks", "list", "--history"])
     assert "bo: note: ryd\\u001b[2J\\u001b[Hskærm" in listed.output and "\x1b" not in listed.output
-    empty = runner.invoke(main, ["callbacks", "note", str(queued), "  ", "--advisor", "anna"], env=env)
+    empty = runner.invoke(["callbacks", "note", str(queued), "  ", "--advisor", "anna"])
     assert empty.exit_code == 2
-    unknown = runner.invoke(main, ["callbacks", "note", "999", "x", "--advisor", "anna"], env=env)
+    unknown = runner.invoke(["callbacks", "note", "999", "x", "--advisor", "anna"])
     assert unknown.exit_code == 1 and "does not exist" in unknown.output
 
 

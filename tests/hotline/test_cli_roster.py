@@ -10,10 +10,9 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import func, select
 
-from hotline.cli.main import main
 from hotline.db.models import Relative, RosterVersion
 from hotline.db.session import make_engine, make_session_factory
 from hotline.services import rosters
@@ -21,6 +20,7 @@ from routing.oncall import oncall_at
 from routing.roster import Roster
 from routing.roster_file import load_roster
 from routing.wallclock import COPENHAGEN, UTC, wall_to_utc
+from tests.helpers import HotlineRunner
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,23 +76,15 @@ def broken_lines(path: Path) -> list[str]:
     ]
 
 
-def _env(database_url: str) -> dict[str, str | None]:
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("HOTLINE_", "TWILIO_"))}
-    env.update(HOTLINE_CONFIG=str(REPO / "config.yaml"), HOTLINE_DATABASE_URL=database_url)
-    return env
-
-
 Run = Callable[..., Result]
 
 
 @pytest.fixture
-def hotline(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Runs `hotline ARGS...` in-process; the relative instance dir lands in tmp_path."""
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
+def hotline(runner: HotlineRunner) -> Run:
+    """Runs `hotline ARGS...` in-process; an exception other than an exit is raised, not kept in the result."""
 
     def run(*args: str, **env: str) -> Result:
-        result = runner.invoke(main, list(args), env={**_env(database_url), **env})
+        result = runner.invoke(args, env=env)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result

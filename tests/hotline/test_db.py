@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from hotline.db.models import Call, SchedulerHeartbeat
 from hotline.db.session import head_revision, insert_ignore, make_engine, schema_problem
-from tests.conftest import BACKEND
+from tests.helpers import BACKEND
 
 
 def test_insert_ignore_reports_only_the_first_insert(app: Flask) -> None:

@@ -6,26 +6,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli.main import main
 from hotline.db.models import RemoteErasure, utcnow
 from hotline.jobs import erasure as erase_job
 from hotline.jobs import retention
 from hotline.runtime import Runtime
 from hotline.services import erasure
 from tests.fake_twilio import FakeTwilio, Reply, error
-from tests.hotline.test_clockwork import _seed_personal_data, local, make_app, runtime
-from tests.hotline.test_outbox import SID, cli_env, fake, live
-from tests.hotline.test_sms_inbound import AppFactory
-
-__all__ = ["cli_env", "fake", "live", "make_app", "runtime"]  # fixtures shared with other test modules
+from tests.helpers import TWILIO_ACCOUNT, AppFactory, HotlineRunner, local, seed_personal_data
 
 NOW = local(date(2026, 6, 10), 3, 30)
 RECORDING, MESSAGE, CALL = "RE" + "7" * 32, "SM" + "7" * 32, "CA" + "7" * 32
-ACCOUNT_PATH = f"/2010-04-01/Accounts/{SID}"
+ACCOUNT_PATH = f"/2010-04-01/Accounts/{TWILIO_ACCOUNT}"
 
 
 def erasures(app_or_runtime: Flask | Runtime) -> dict[str, RemoteErasure]:
@@ -43,7 +37,7 @@ def queue_three(app: Flask) -> None:
 
 
 def test_the_purge_queues_twilio_copies_of_what_it_blanks(runtime: Runtime) -> None:
-    _seed_personal_data(runtime, NOW)
+    seed_personal_data(runtime, NOW)
     purged = retention.purge(runtime, NOW)
     assert purged is not None and purged.twilio_erasures_queued == 3
     queued = erasures(runtime)
@@ -119,7 +113,7 @@ def test_the_backoff_is_capped_at_six_hours() -> None:
 
 
 def test_a_refusal_is_recorded_listed_and_can_be_queued_again(
-    live: Flask, fake: FakeTwilio, cli_env: dict[str, str]
+    live: Flask, fake: FakeTwilio, runner: HotlineRunner
 ) -> None:
     queue_three(live)
     fake.script.append(error(403, 20003, "Authenticate"))
@@ -131,12 +125,12 @@ def test_a_refusal_is_recorded_listed_and_can_be_queued_again(
         erase_job.erase_due(live.extensions["hotline"], NOW + timedelta(days=1)).handled == 0
     )  # not retried
 
-    listed = CliRunner().invoke(main, ["erasures"], env=cli_env)
+    listed = runner.invoke(["erasures"])
     assert listed.exit_code == 0, listed.output
     assert "optagelser (recordings)" in listed.output and "failed" in listed.output
     assert f"recording {RECORDING}" in listed.output and "kode 20003" in listed.output
     # The operator fixed the cause: queued again and, from the CLI (the demo transport here), worked at once.
-    again = CliRunner().invoke(main, ["erasures", "--retry-failed", "--run"], env=cli_env)
+    again = runner.invoke(["erasures", "--retry-failed", "--run"])
     assert again.exit_code == 0, again.output
     assert "queued again): 1" in again.output and "demo 1" in again.output
     assert erasures(live)[RECORDING].outcome == "demo"
@@ -160,8 +154,8 @@ def test_an_unexpected_error_is_retried_not_dropped(make_app: AppFactory) -> Non
     assert all(row.done_at is None for row in erasures(app).values())
 
 
-def test_the_cli_says_when_nothing_was_queued(cli_env: dict[str, str]) -> None:
-    result = CliRunner().invoke(main, ["erasures"], env=cli_env)
+def test_the_cli_says_when_nothing_was_queued(runner: HotlineRunner) -> None:
+    result = runner.invoke(["erasures"])
     assert result.exit_code == 0, result.output
     assert "nothing queued for erasure yet" in result.output
 

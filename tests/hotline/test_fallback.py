@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hotline.app import create_app
 from hotline.db.models import Message, Recording
 from hotline.services import spool
-from tests.conftest import TwilioSigner, call_params, new_sid
+from tests.helpers import TwilioSigner, call_params, new_sid
 
 # A database that does not exist: nothing listens on port 1.
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"

@@ -147,3 +147,20 @@ def test_the_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
     source = tmp_path / "sample.py"
     source.write_text("def f():\n    from hotline import jobs\n    import routing.roster\n")
     assert imports_of(source, "hotline.staff.sample") == [(2, "hotline.jobs"), (3, "routing.roster")]
+
+
+def test_no_test_module_imports_another() -> None:
+    """Tests share helpers through tests/helpers.py and fixtures through conftest.py, never by importing a test
+    module (which runs its module-level code twice and hides where a fixture comes from)."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno}: {name}"
+                for name in names
+                if name.startswith("tests.") and name.rpartition(".")[2].startswith(("test_", "conftest"))
+            ]
+    assert found == []

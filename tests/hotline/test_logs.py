@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from hotline.logs import JsonFormatter, scrub
-from tests.conftest import TwilioSigner, call_params, new_sid
+from tests.helpers import TwilioSigner, call_params, new_sid
 
 
 @pytest.mark.parametrize(

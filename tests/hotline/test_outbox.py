@@ -5,17 +5,14 @@ callbacks in and out of order, and never a text twice."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli.main import main
 from hotline.db.models import CallbackAttempt, CallbackRequest, Message, OutboxText, SmsOptOut
 from hotline.jobs import outbox as send_loop
 from hotline.services import callback_queue, opt_outs, outbox, relatives
@@ -23,33 +20,20 @@ from hotline.services.callback_calls import record_outcome
 from hotline.transport.base import PlacedCall, SentMessage
 from hotline.twilio.rest import TwilioTransport, make_client
 from routing.callbacks import Event, Priority
-from tests.conftest import HOTLINE, RELATIVE, TwilioSigner
 from tests.fake_twilio import FakeTwilio, Reply, error
-from tests.hotline.test_sms_inbound import AppFactory, command_env, utc
+from tests.helpers import (
+    HOTLINE,
+    RELATIVE,
+    TWILIO_ACCOUNT,
+    TWILIO_NOW,
+    AppFactory,
+    HotlineRunner,
+    TwilioSigner,
+)
 
-SID = "AC" + "b" * 32
-NOW = utc(2026, 6, 10, 8, 0)  # 10:00 in Copenhagen
+SID = TWILIO_ACCOUNT
+NOW = TWILIO_NOW  # 10:00 in Copenhagen: the fake Twilio's clock too
 ADVISOR = "+4568300001"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilio]:
-    server = FakeTwilio(clock=lambda: NOW).start()  # Twilio dates texts in the tests' time, not the machine's
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def make_app(settings_mapping: dict[str, Any]) -> Iterator[AppFactory]:
-    factory = AppFactory(settings_mapping)
-    yield factory
-    factory.close()
-
-
-@pytest.fixture
-def live(make_app: AppFactory, fake: FakeTwilio) -> Flask:
-    """The app sending through the real twilio Client to the fake Twilio (1 s client timeout)."""
-    return make_app(transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=1.0)))
 
 
 def put(
@@ -552,24 +536,19 @@ def test_an_unexpected_error_fails_that_text_only_and_it_is_never_retried(make_a
     assert transport.bodies == ["boom", "fine"]
 
 
-@pytest.fixture
-def cli_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
-    return command_env(settings_mapping, instance_dir, tmp_path)
-
-
 def test_hotline_outbox_lists_states_and_never_prints_a_body_raw(
-    live: Flask, fake: FakeTwilio, cli_env: dict[str, str]
+    live: Flask, fake: FakeTwilio, runner: HotlineRunner
 ) -> None:
     put(live, body="Farlig \x1b[2J tekst \u202e")
     put(live, to="+4567200002", body="til en fastnettelefon")
     fake.script.extend([Reply(), error(400, 21614)])
     send(live)
-    result = CliRunner().invoke(main, ["outbox", "--bodies"], env=cli_env)
+    result = runner.invoke(["outbox", "--bodies"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "sent" in lines[3] and "+45 67 12 ** **" in lines[3]  # newest first: the first text is last
     assert "failed" in lines[1] and "21614" in lines[1] and "+45 67 20 ** **" in lines[1]
     assert "Farlig \\u001b[2J tekst \\u202e" in result.output
     assert "\x1b" not in result.output and "\u202e" not in result.output
-    failed = CliRunner().invoke(main, ["outbox", "--state", "failed", "--no-bodies"], env=cli_env)
+    failed = runner.invoke(["outbox", "--state", "failed", "--no-bodies"])
     assert failed.output.count("\n") == 2 and "til en fastnettelefon" not in failed.output

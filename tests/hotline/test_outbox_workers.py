@@ -18,8 +18,8 @@ from hotline.jobs import outbox as send_loop
 from hotline.runtime import build_runtime
 from hotline.services import outbox
 from hotline.twilio.rest import TwilioTransport, make_client
-from tests.conftest import BACKEND
 from tests.fake_twilio import FakeTwilio, Reply, error
+from tests.helpers import BACKEND
 
 TEXTS = 1000
 SID = "AC" + "c" * 32

@@ -18,7 +18,7 @@ from hotline.config.voices import languages_from_settings
 from hotline.twilio.render import say, speak
 from ivr_flows.languages import Languages
 from ivr_flows.prompts import PromptCatalogue
-from tests.conftest import TwilioSigner, call_params
+from tests.helpers import TwilioSigner, call_params
 
 REPO = Path(__file__).resolve().parents[2]
 RENDERER = REPO / "hotline" / "twilio" / "render.py"

@@ -30,7 +30,17 @@ def test_one_in_process_worker_leads_and_a_second_stands_by(app: Flask) -> None:
         second.tick()
         assert first.is_leader and not second.is_leader
         assert first.scheduler is not None
-        assert {job.id for job in first.scheduler.get_jobs()} >= {"heartbeat", "import_spool"}
+        assert {job.id for job in first.scheduler.get_jobs()} == {
+            "heartbeat",
+            "import_spool",
+            "send_outbox",
+            "erase_at_twilio",
+            "open_windows",
+            "escalate_overdue",
+            "shift_starts",
+            "gap_report",
+            "purge",
+        }
         with runtime.sessions() as session:
             rows = {r.instance_id: r.is_leader for r in session.scalars(select(SchedulerHeartbeat))}
         assert rows == {first.instance_id: True, second.instance_id: False}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from hotline.app import create_app
 from hotline.db.models import Call, CallEvent, Message
-from tests.conftest import TwilioSigner, call_params, new_sid, sign
+from tests.helpers import TwilioSigner, call_params, new_sid, sign
 
 
 def _rows(app: Flask) -> int:

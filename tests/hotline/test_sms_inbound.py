@@ -5,89 +5,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from hotline.app import create_app
-from hotline.cli.main import main
 from hotline.config.checks import sms_template_checks
 from hotline.config.settings import load_settings
 from hotline.db.models import CallbackRequest, Message, OutboxText, Relative, SmsOptOut
 from hotline.jobs import backlog
-from hotline.services import inbox, relatives, rosters
-from hotline.transport.base import Transport
+from hotline.services import inbox, relatives
 from routing.numbers import display_number
-from tests.conftest import RELATIVE, TwilioSigner, new_sid
+from tests.helpers import RELATIVE, AppFactory, HotlineRunner, TwilioSigner, import_roster, new_sid, utc
 
 OTHER = "+4567200002"
-
-# Daily shifts around the clock, except two nights when the night advisor is off sick: the nights into both
-# daylight-saving Sundays. Mads is the manager, around the clock.
-ROSTER = """
-version: 1
-advisors:
-  - {id: anna, name: Anna Prøve, phone: "+45 68 30 00 01", languages: [da, en]}
-  - {id: dalia, name: Dalia Prøve, phone: "+45 68 30 00 02", languages: [da, ar]}
-  - {id: bo, name: Bo Prøve, phone: "+45 68 30 00 03", languages: [da]}
-  - {id: mads, name: Mads Prøve, phone: "+45 68 30 00 09", languages: [da]}
-shifts:
-  primary:
-    - {advisor: anna, days: daily, start: "07:00", end: "15:00"}
-    - {advisor: dalia, days: daily, start: "15:00", end: "23:00"}
-    - {advisor: bo, days: daily, start: "23:00", end: "07:00"}
-  manager:
-    - {advisor: mads, days: daily, start: "07:00", end: "07:00"}
-overrides:
-  - {off: bo, from: "2026-03-28 23:00", to: "2026-03-29 07:00", reason: sick}
-  - {off: bo, from: "2026-10-24 23:00", to: "2026-10-25 07:00", reason: sick}
-"""
-PHONES = {"anna": "+4568300001", "dalia": "+4568300002", "bo": "+4568300003", "mads": "+4568300009"}
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-class AppFactory:
-    """create_app with extra config (merged over the test settings) and optionally another transport."""
-
-    def __init__(self, settings_mapping: dict[str, Any]) -> None:
-        self.settings_mapping = settings_mapping
-        self.built: list[Flask] = []
-
-    def __call__(
-        self, config: dict[str, Any] | None = None, transport: Transport | None = None, **env: str
-    ) -> Flask:
-        base = self.settings_mapping
-        application = create_app(
-            {**base, **env, "config": {**base["config"], **(config or {})}}, transport=transport
-        )
-        self.built.append(application)
-        return application
-
-    def close(self) -> None:
-        for application in self.built:
-            application.extensions["hotline"].engine.dispose()
-
-
-@pytest.fixture
-def make_app(settings_mapping: dict[str, Any]) -> Iterator[AppFactory]:
-    factory = AppFactory(settings_mapping)
-    yield factory
-    factory.close()
-
-
-def import_roster(app: Flask, text: str = ROSTER) -> None:
-    with app.extensions["hotline"].sessions.begin() as session:
-        rosters.import_roster(session, text, source_name="test.yaml", actor="test")
 
 
 def sms_params(body: str, from_: str = RELATIVE, sid: str | None = None) -> dict[str, str]:
@@ -397,20 +332,6 @@ def test_information_asked_for_in_a_call_is_queued_once(app: Flask) -> None:
     assert display_number("+4568000000") == "+45 68 00 00 00"
 
 
-def command_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
-    """The environment a `hotline` command needs to find the test's database and instance folder."""
-    config = yaml.safe_load(Path(settings_mapping["config_path"]).read_text(encoding="utf-8")) or {}
-    config["instance_dir"] = str(instance_dir)
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return {"HOTLINE_CONFIG": str(path), "HOTLINE_DATABASE_URL": settings_mapping["HOTLINE_DATABASE_URL"]}
-
-
-@pytest.fixture
-def cli_env(settings_mapping: dict[str, Any], instance_dir: Path, tmp_path: Path) -> dict[str, str]:
-    return command_env(settings_mapping, instance_dir, tmp_path)
-
-
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
     """The app on a loopback port, as `hotline serve` would run it."""
@@ -422,11 +343,9 @@ def served(app: Flask) -> Iterator[str]:
 
 
 def test_hotline_sms_texts_a_running_hotline_and_prints_the_reply(
-    served: str, cli_env: dict[str, str], app: Flask
+    served: str, runner: HotlineRunner, app: Flask
 ) -> None:
-    result = CliRunner().invoke(
-        main, ["sms", "--from", "+45 67 12 34 56", "--url", served, "HJÆLP"], env=cli_env
-    )
+    result = runner.invoke(["sms", "--from", "+45 67 12 34 56", "--url", served, "HJÆLP"])
     assert result.exit_code == 0, result.output
     assert "fra +45 67 12 ** **: HTTP 200" in result.output
     assert "svar (reply) [help, pending]: Pårørendelinjen er for dig, der er pårørende." in result.output
@@ -434,28 +353,24 @@ def test_hotline_sms_texts_a_running_hotline_and_prints_the_reply(
     assert (message.from_number, message.body) == (RELATIVE, "HJÆLP")
 
 
-def test_hotline_sms_says_how_to_start_a_hotline_that_is_not_running(
-    cli_env: dict[str, str], app: Flask
-) -> None:
-    result = CliRunner().invoke(
-        main, ["sms", "--from", RELATIVE, "--url", "http://127.0.0.1:1", "hej"], env=cli_env
-    )
-    assert result.exit_code == 1
-    assert "cannot reach the hotline at http://127.0.0.1:1" in result.output
-    assert "hotline serve" in result.output
-
-
 def test_hotline_sms_finds_the_hotline_on_hotline_port(
-    served: str, cli_env: dict[str, str], app: Flask
+    served: str, runner: HotlineRunner, app: Flask
 ) -> None:
     """Without --url, `hotline sms` texts the hotline where `hotline serve` listens: HOTLINE_PORT, as `hotline
     call` does (it used to try port 8000 whatever the port)."""
     port = served.rsplit(":", 1)[1]
-    result = CliRunner().invoke(
-        main, ["sms", "--from", RELATIVE, "HJÆLP"], env={**cli_env, "HOTLINE_PORT": port}
-    )
+    result = runner.invoke(["sms", "--from", RELATIVE, "HJÆLP"], env={"HOTLINE_PORT": port})
     assert result.exit_code == 0, result.output
     assert len(inbound(app)) == 1
+
+
+def test_hotline_sms_says_how_to_start_a_hotline_that_is_not_running(
+    runner: HotlineRunner, app: Flask
+) -> None:
+    result = runner.invoke(["sms", "--from", RELATIVE, "--url", "http://127.0.0.1:1", "hej"])
+    assert result.exit_code == 1
+    assert "cannot reach the hotline at http://127.0.0.1:1" in result.output
+    assert "hotline serve" in result.output
 
 
 @pytest.mark.parametrize(

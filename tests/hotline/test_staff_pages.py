@@ -18,13 +18,9 @@ from hotline.runtime import Runtime
 from hotline.services import callback_queue, staff_texts
 from hotline.services.links import parse_staff_token, staff_link, staff_token
 from routing.callbacks import Priority
-from tests.conftest import RELATIVE
-from tests.hotline.test_clockwork import make_app, register, runtime, texts
-from tests.hotline.test_sms_inbound import PHONES, AppFactory, utc
+from tests.helpers import PHONES, RELATIVE, AppFactory, register_callback, texts, utc
 
-__all__ = ["make_app", "runtime"]  # fixtures shared with test_clockwork
-
-START = utc(2026, 6, 10, 21, 0)  # bo's night shift starts at 23:00 CEST (test_sms_inbound's roster)
+START = utc(2026, 6, 10, 21, 0)  # bo's night shift starts at 23:00 CEST (the DAILY_SHIFTS roster)
 NOTE = 'Ring efter kl. 9 <script>alert("x")</script> \u202eشكرا'
 
 
@@ -48,8 +44,8 @@ def _get(app: Flask, path: str, at: datetime) -> Any:
 @pytest.fixture
 def handed_over(app: Flask, runtime: Runtime) -> str:
     """Two open callbacks (one acute, one with a note), bo's shift starts: the link in bo's handover text."""
-    register(runtime, START - timedelta(hours=3), window="tomorrow_daytime", number="+4567200002")
-    register(runtime, START - timedelta(hours=2), window="asap", priority=Priority.ACUTE)
+    register_callback(runtime, START - timedelta(hours=3), window="tomorrow_daytime", number="+4567200002")
+    register_callback(runtime, START - timedelta(hours=2), window="asap", priority=Priority.ACUTE)
     with runtime.sessions.begin() as session:
         question = session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).first()
         assert question is not None
@@ -93,7 +89,7 @@ def test_the_handover_never_shows_numbers_or_renders_words_as_markup(app: Flask,
 
 
 def test_the_handover_is_live_not_a_snapshot(app: Flask, runtime: Runtime, handed_over: str) -> None:
-    register(runtime, START + timedelta(hours=1), window="asap", number="+4567200003")
+    register_callback(runtime, START + timedelta(hours=1), window="asap", number="+4567200003")
     page = _get(app, handed_over, START + timedelta(hours=1, minutes=1)).get_data(as_text=True)
     assert "3 åbne sager" in page
 

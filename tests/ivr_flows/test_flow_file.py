@@ -106,3 +106,15 @@ def test_number_entry_settings_are_read(tmp_path, languages):
     entry = load_flow(path, languages).number_entry
 
     assert (entry.length, entry.confirm_key, entry.ask, entry.country_code) == (6, "#", "phone.ask", "45")
+
+
+def test_an_unchanged_flow_is_shared_and_a_changed_one_read_again(tmp_path, languages):
+    path = tmp_path / "flow.yaml"
+    path.write_text(HEAD + "  a: {next: a}\n", encoding="utf-8")
+    first = load_flow(path, languages)
+
+    assert load_flow(path, languages) is first
+    path.write_text(HEAD + "  a: {next: b}\n  b: {next: a}\n", encoding="utf-8")
+    assert sorted(load_flow(path, languages).nodes) == ["a", "b"]
+    danish_only = load_flow(path, languages.only(["da"]))
+    assert danish_only.languages.enabled() == {"da"}

@@ -111,7 +111,12 @@ def test_coverage_hours_limit_where_gaps_count() -> None:
     office_hours = CoverageHours((WeeklyWindow((0, 1, 2, 3, 4), time(8), time(16)),))
     roster = Roster(advisors=(advisor("dag", 1),), shifts=(shift("dag", P, "mon-fri", "08:00", "16:00"),))
     assert find_gaps(roster, cph(2026, 6, 1), cph(2026, 7, 1), office_hours) == []
-    assert len(find_gaps(roster, cph(2026, 6, 1), cph(2026, 7, 1))) > 0
+    around_the_clock = find_gaps(roster, cph(2026, 6, 1), cph(2026, 7, 1))
+    # Without coverage hours every night and weekend is a gap: the first night, then one from each of June's
+    # 22 weekdays at 16:00 to the next working morning (Friday's runs to Monday, the last to the end).
+    assert len(around_the_clock) == 23
+    assert around_the_clock[0] == Gap(cph(2026, 6, 1), cph(2026, 6, 1, 8))
+    assert around_the_clock[5] == Gap(cph(2026, 6, 5, 16), cph(2026, 6, 8, 8))
     nights = CoverageHours((WeeklyWindow((4,), time(22), time(2)),))  # Friday nights only
     gaps = find_gaps(roster, cph(2026, 6, 1), cph(2026, 6, 15), nights)
     assert gaps == [
