@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from hotline.db.models import Base
 
@@ -23,17 +24,19 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
+def make_engine(url: str, *, connect_timeout: int = 5, pooled: bool = True) -> Engine:
     """An engine for `url`: SQLite runs with WAL, foreign keys on and a busy timeout; PostgreSQL pre-pings.
+    Without `pooled`, every use opens and closes its own connection (nothing is left open when its owner stops).
 
     Statement parameters are personal data (numbers, message bodies): `hide_parameters` keeps them out of every
     database error's text, and so out of the logs."""
+    pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
         engine = create_engine(
-            url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooling
         )
 
         @event.listens_for(engine, "connect")
@@ -46,13 +49,9 @@ def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
             cursor.close()
 
         return engine
+    sizes = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10} if pooled else pooling
     return create_engine(
-        url,
-        hide_parameters=True,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        connect_args={"connect_timeout": connect_timeout},
+        url, hide_parameters=True, connect_args={"connect_timeout": connect_timeout}, **sizes
     )
 
 

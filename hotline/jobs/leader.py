@@ -48,11 +48,16 @@ class PostgresAdvisoryLock:
     def try_acquire(self) -> bool:
         try:
             connection = self._engine.connect()
+        except SQLAlchemyError:
+            log.warning("leader election: database unreachable")
+            return False
+        try:
             got = self._try_lock(connection)
             if not got and self._lease is not None and self._leader_is_stale(connection):
                 got = self._take_over(connection)
         except SQLAlchemyError:
-            log.warning("leader election: database unreachable")
+            log.warning("leader election: the database failed mid-election")
+            connection.close()
             return False
         if got:
             with self._lock:
@@ -118,8 +123,17 @@ class PostgresAdvisoryLock:
                 self._connection.commit()
                 return True
             except SQLAlchemyError:
-                self._connection = None
+                self._drop()
                 return False
+
+    def _drop(self) -> None:
+        """Forget a connection that failed (the lock went with it), closing what is left of it."""
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except SQLAlchemyError:
+                log.debug("leader election: the lost connection did not close cleanly")
+            self._connection = None
 
     def release(self) -> None:
         with self._lock:
@@ -135,7 +149,7 @@ class PostgresAdvisoryLock:
                 log.warning(
                     "leader election: could not release the lock cleanly; it ends with the connection"
                 )
-            self._connection = None
+            self._drop()
         self._engine.dispose()
 
 

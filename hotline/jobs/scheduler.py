@@ -11,6 +11,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from hotline.config.sections import SchedulerSettings
+from hotline.db.session import make_engine
 from hotline.jobs import registry as jobs
 from hotline.jobs.leader import make_elector
 from hotline.runtime import Runtime
@@ -45,7 +46,14 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     """A scheduler with every job registered (not started)."""
     settings = runtime.settings
     scheduler = ResilientScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=runtime.engine, tablename=JOBS_TABLE)},
+        # The job store gets an engine of its own, without a pool: APScheduler disposes the store's engine when
+        # the scheduler shuts down (leadership lost, a restart), which must not pull connections from under the
+        # web requests, and its loop may touch the store once more after that, which must leave nothing open.
+        jobstores={
+            "default": SQLAlchemyJobStore(
+                engine=make_engine(settings.database_url, pooled=False), tablename=JOBS_TABLE
+            )
+        },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         jobstore_retry_interval=JOBSTORE_RETRY_SECONDS,
         timezone=COPENHAGEN,
@@ -120,11 +128,12 @@ class Worker:
         jobs.import_spool()
         log.info("scheduler leader: jobs running", extra={"instance": self.instance_id})
 
-    def _step_down(self) -> None:
+    def _step_down(self, *, wait: bool = False) -> None:
+        """Stop the jobs; with `wait`, let running ones finish first (a clean stop, not a lost leadership)."""
         if self.scheduler is not None:
             scheduler, self.scheduler = self.scheduler, None
             try:
-                scheduler.shutdown(wait=False)
+                scheduler.shutdown(wait=wait)
             except Exception:  # a dead scheduler cannot always be shut down cleanly; it is dropped either way
                 log.warning("scheduler did not shut down cleanly", exc_info=True)
 
@@ -172,7 +181,7 @@ class Worker:
                 self.stop_event.wait(poll)
         finally:
             was_leader = self.is_leader
-            self._step_down()
+            self._step_down(wait=True)
             if was_leader:
                 try:
                     jobs.write_heartbeat(self.runtime, self.instance_id, leader=False)

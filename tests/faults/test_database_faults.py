@@ -43,10 +43,11 @@ def fast_app(settings_mapping: dict[str, Any]) -> Iterator[Flask]:
 @pytest.fixture
 def worker(fast_app: Flask) -> Iterator[Worker]:
     running = Worker(fast_app.extensions["hotline"])
-    running.start_in_thread()
+    thread = running.start_in_thread()
     yield running
     running.stop()
-    _wait_for(lambda: not running.is_leader, 30)
+    thread.join(30)  # it steps down, marks itself stopped and lets go of the lock before the app is torn down
+    assert not thread.is_alive()
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
@@ -110,17 +111,20 @@ def test_the_scheduler_outlives_a_database_locked_past_its_busy_timeout(
 def test_the_scheduler_outlives_its_database_connections_being_killed(
     fast_app: Flask, worker: Worker
 ) -> None:
-    """Every connection of this database but ours is terminated (a failover, an operator, a restart of
-    PostgreSQL's backends) while the scheduler runs: the job store reconnects, the text is sent, /readyz is 200."""
-    _settled(fast_app, worker)
+    """Every connection this hotline opened is terminated (a failover, an operator, a restart of PostgreSQL's
+    backends) while the scheduler runs: the job store reconnects, the text is sent, /readyz is 200."""
     engine = fast_app.extensions["hotline"].engine
+    with engine.connect() as connection:
+        started = connection.execute(text("SELECT now()")).scalar()
+    _settled(fast_app, worker)
     for _ in range(3):  # a few rounds, so some land mid-job
         with engine.connect() as connection:
             connection.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_start >= :started"
+                ),
+                {"started": started},
             )
             connection.commit()
         time.sleep(1.5)
@@ -161,5 +165,5 @@ def test_a_stuck_leader_loses_its_lease_and_a_standby_takes_over(fast_app: Flask
     finally:
         for worker in (stuck, standby):
             worker.stop()
-            worker._step_down()
+            worker._step_down(wait=True)
             worker._elector.release()

@@ -48,7 +48,7 @@ def test_one_in_process_worker_leads_and_a_second_stands_by(app: Flask) -> None:
     finally:
         for worker in (first, second):
             worker.stop()
-            worker._step_down()
+            worker._step_down(wait=True)
             worker._elector.release()
 
 
