@@ -4,7 +4,7 @@
 prints what the caller hears, takes keys from a `Keypad` at each `<Gather>`, and follows `<Redirect>`, `<Record>`
 and `<Dial>` — playing the advisor's side of a `<Dial>` from an advisor script (answer and press 1, let it ring,
 decline, or a voicemail box that presses nothing). The HTTP client, the keypad and the speaker are passed in, so
-tests drive the phone with Flask's test client and a key script, and `hotline call` (cli_phone.py) with urllib,
+tests drive the phone with Flask's test client and a key script, and `hotline call` (hotline/cli/phone.py) with urllib,
 the keyboard and espeak-ng.
 """
 
