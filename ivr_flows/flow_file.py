@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from ivr_flows import yaml_parser
 from ivr_flows.flow import (
     ACTION_KINDS,
     CONDITIONS,
@@ -31,6 +30,7 @@ from ivr_flows.flow import (
     PromptRef,
 )
 from ivr_flows.languages import Language, Languages
+from routing import yaml_parser
 
 FLOWS_DIR = Path(__file__).with_name("flows")
 MAIN_FLOW = FLOWS_DIR / "main.yaml"

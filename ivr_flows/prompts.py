@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from ivr_flows import yaml_parser
+from routing import yaml_parser
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 
@@ -26,7 +26,7 @@ class PromptError(Exception):
 
 def _key_lines(text: str, section: str) -> dict[str, int]:
     """The 1-based line of each key of the top-level mapping `section` in YAML `text`."""
-    root = yaml.compose(text, Loader=yaml_parser.FastLoader)
+    root = yaml_parser.compose(text)
     if not isinstance(root, yaml.MappingNode):
         return {}
     for key_node, value_node in root.value:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from routing import yaml_parser
 from routing.holiday_rule import HolidayRule
 from routing.roster import (
     Advisor,
@@ -30,9 +31,6 @@ from routing.roster_values import Reader, format_days, format_local
 __all__ = ["RosterFileError", "dump_roster", "load_roster"]
 
 FORMAT_VERSION = 1
-# libyaml's parser when PyYAML was built with it: the same nodes and line marks, many times faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TOP = {
     "version": False,
     "holidays": False,
@@ -70,7 +68,7 @@ def load_roster(text: str, filename: str = "roster.yaml") -> Roster:
     """Parse and check roster YAML `text`; `filename` is only used in messages. Raises RosterFileError."""
     r = Reader(filename)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
+        root = yaml_parser.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -317,7 +315,12 @@ def dump_roster(roster: Roster) -> str:
     data["overrides"] = [_override_data(o) for o in roster.overrides]
     header = "# Pårørendelinjen roster (see docs/roster.md). Times are Copenhagen wall-clock times.\n"
     body = yaml.dump(
-        data, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, default_flow_style=None, width=110
+        data,
+        Dumper=yaml_parser.FastDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=None,
+        width=110,
     )
     return header + body
 

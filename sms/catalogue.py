@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from sms import yaml_parser
+from routing import yaml_parser
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 DEFAULT_LANGUAGE = "da"

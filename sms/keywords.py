@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from sms import yaml_parser
+from routing import yaml_parser
 
 KEYWORDS_FILE = Path(__file__).with_name("keywords.yaml")
 

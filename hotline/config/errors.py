@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from hotline.config import yaml_parser
+from routing import yaml_parser
 
 
 class ConfigError(Exception):

@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hotline.config import yaml_parser
 from hotline.config.errors import (
     ConfigError,
     ConfigSource,
@@ -27,6 +26,7 @@ from hotline.config.errors import (
     yaml_line_of,
 )
 from hotline.config.sections import FileSettings
+from routing import yaml_parser
 from routing.guard import check_destination
 
 DEFAULT_CONFIG_PATHS = (Path("config.yaml"),)

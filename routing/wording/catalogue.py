@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from routing import yaml_parser
+
 __all__ = [
     "CATALOGUE_FILE",
     "LANGUAGES",
@@ -179,7 +181,7 @@ def _number(message_id: str, num: object) -> int:
 def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
     """Read and check a catalogue file; WordingError lists every problem as `file: id: what to fix`."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml_parser.parse(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise WordingError(f"{path}: cannot read the catalogue: {exc}") from exc
     if not isinstance(data, dict):

@@ -1,5 +1,6 @@
-"""Parsing the call flow's YAML files (flows and prompts) with libyaml's C parser, about ten times faster than
-PyYAML's pure-Python one (which was most of the time `create_app` took).
+"""Parsing the project's YAML (config, flows, prompts, SMS templates, keywords, rosters, the staff catalogue) with
+libyaml's C parser, about ten times faster than PyYAML's pure-Python one. One module for every package: the core
+reads it, and `hotline` may read the core.
 
 The two parsers read valid YAML alike and report an error at the same line, but word some errors differently;
 a document the C parser refuses is parsed again by the pure-Python one, so the error raised is worded as before.
@@ -13,11 +14,13 @@ from typing import Any
 import yaml
 
 try:
+    from yaml import CSafeDumper as FastDumper
     from yaml import CSafeLoader as FastLoader
 except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeDumper as FastDumper  # type: ignore[assignment]
     from yaml import SafeLoader as FastLoader  # type: ignore[assignment]
 
-__all__ = ["FastLoader", "parse"]
+__all__ = ["FastDumper", "FastLoader", "compose", "parse"]
 
 
 def parse(
@@ -31,3 +34,8 @@ def parse(
         return yaml.load(text, Loader=fast)  # SafeLoader's constructors, C or pure-Python parser: safe
     except yaml.YAMLError:
         return yaml.load(text, Loader=pure)
+
+
+def compose(text: str) -> yaml.Node | None:
+    """The node tree of `text`, each node marked with its line; raises yaml.YAMLError when it is not valid."""
+    return yaml.compose(text, Loader=FastLoader)
