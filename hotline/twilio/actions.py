@@ -17,7 +17,7 @@ from hotline.services.inbox import queue_info_text
 from ivr_flows.call_state import CallState
 from ivr_flows.outcome import Action
 from routing.callbacks import Priority
-from routing.guard import check_destination
+from routing.guard import DestinationPolicy, check_destination
 from routing.numbers import mask_number, normalize_number
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,14 @@ class Voicemail:
     duration: str
 
 
-def _number(action: Action, caller: Caller) -> str | None:
-    """The number to call or text back: one the caller keyed in and confirmed, else their caller ID."""
+def _number(action: Action, caller: Caller, policy: DestinationPolicy) -> str | None:
+    """The number to call or text back: one the caller keyed in and confirmed, else their caller ID; None when
+    there is none or the toll-fraud guard refuses it (then nothing about it is stored either)."""
     keyed_in = action.params.get("number")
-    return normalize_number(keyed_in) if keyed_in else caller.number
+    number = normalize_number(keyed_in) if keyed_in else caller.number
+    if number is None or not check_destination(number, policy).allowed:
+        return None
+    return number
 
 
 def carry_out(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
@@ -60,34 +64,27 @@ def carry_out(session: Session, runtime: Runtime, caller: Caller, action: Action
 
 
 def _callback(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
-    number = _number(action, caller)
+    number = _number(action, caller, runtime.policy)
     if number is None:
         return "failed"
     relative, _ = relatives.find_or_create(session, number)
     language = action.params.get("language") or action.state.language or runtime.languages.default
     relative.language = relative.language or language
     reason = action.params.get("reason", "question")
-    try:
-        callback_queue.register(
-            session,
-            relative=relative,
-            call_sid=caller.call_sid,
-            priority=Priority(reason if reason in ("acute", "question") else "question"),
-            reason=reason,
-            language=language,
-            window_key=action.params.get("window", "asap"),
-            settings=runtime.settings.file.callbacks,
-            assigned_advisor_id=relatives.contact_person(relative),
-            now=utcnow(),
-            actor="system:ivr",
-            policy=runtime.policy,
-        )
-    except callback_queue.CallbackRefused as refused:
-        log.warning(
-            "no callback: number refused",
-            extra={"call_sid": caller.call_sid, "reason": refused.decision.reason_code.value},
-        )
-        return "failed"
+    callback_queue.register(
+        session,
+        relative=relative,
+        call_sid=caller.call_sid,
+        priority=Priority(reason if reason in ("acute", "question") else "question"),
+        reason=reason,
+        language=language,
+        window_key=action.params.get("window", "asap"),
+        settings=runtime.settings.file.callbacks,
+        assigned_advisor_id=relatives.contact_person(relative),
+        now=utcnow(),
+        actor="system:ivr",
+        policy=runtime.policy,
+    )
     # Committed before the caller hears the confirmation: the caller is told only what is stored.
     session.flush()
     return "registered"
@@ -95,7 +92,7 @@ def _callback(session: Session, runtime: Runtime, caller: Caller, action: Action
 
 def _sms_info(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
     """Queue the information text in the caller's language; the dedup key makes a retried step a no-op."""
-    number = _number(action, caller)
+    number = _number(action, caller, runtime.policy)
     if number is None:
         return "failed"
     topic = action.params.get("topic", "offers")

@@ -280,3 +280,20 @@ def test_actions_take_the_caller_from_the_adapter_not_the_request(app: Flask) ->
             select(OutboxText.to_number, OutboxText.purpose).order_by(OutboxText.id)
         ).all()
     assert [tuple(row) for row in texts] == [(RELATIVE, "info_offers"), ("+4567000003", "info_handbook")]
+
+
+@pytest.mark.parametrize("number", ["+4590123456", "+4930123456"], ids=["premium-rate", "foreign"])
+def test_a_caller_the_guard_refuses_is_promised_nothing_and_stored_nowhere(app: Flask, number: str) -> None:
+    """A caller ID (or keyed-in number) the toll-fraud guard refuses gets neither a callback nor a text, and no
+    relative row is written for it: the flow hears "failed" and says so."""
+    runtime = app.extensions["hotline"]
+    caller = Caller("CA" + "e" * 32, number)
+    state = CallState(language="da")
+    callback = Action("callback", {"window": "asap", "reason": "question"}, state)
+    info = Action("sms_info", {"topic": "offers"}, state)
+    with runtime.sessions.begin() as session:
+        assert carry_out(session, runtime, caller, callback) == "failed"
+        assert carry_out(session, runtime, caller, info) == "failed"
+    with runtime.sessions() as session:
+        for model in (Relative, CallbackRequest, OutboxText):
+            assert session.scalars(select(model)).all() == []
