@@ -19,8 +19,8 @@ from hotline.web import current_runtime, twiml
 
 log = logging.getLogger(__name__)
 
-# Refusals are the answer itself: malformed, unsigned, no such path or method, no length, too large, not a form.
-REFUSALS = (400, 403, 404, 405, 411, 413, 415)
+# Refusals are the answer itself: malformed, unsigned, no such path or method, too large, not a form.
+REFUSALS = (400, 403, 404, 405, 413, 415)
 Handler = Callable[[Exception], "Response | tuple[Response, int]"]
 
 

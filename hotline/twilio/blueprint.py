@@ -40,21 +40,21 @@ FORM = "application/x-www-form-urlencoded"
 @bp.before_request
 def refuse_what_twilio_never_sends() -> None:
     """Cheap checks before any parsing or work: only Twilio's kind of request gets further. A form POST (else
-    415) with a length (else 411) of a sane size (else 413), complete (else 400), with a sane number of fields
-    (else 413)."""
+    415) of a sane size (else 413), complete (else 400), with a sane number of fields (else 413).
+
+    A body sent in chunks (no Content-Length: a proxy may forward Twilio's request so) is read up to Flask's
+    MAX_CONTENT_LENGTH and then measured."""
     if request.mimetype != FORM:
         _refuse(415, "not a form post")
     length = request.content_length
-    if length is None:
-        _refuse(411, "no Content-Length")
-    if length > MAX_BODY_BYTES:
+    if length is not None and length > MAX_BODY_BYTES:
         _refuse(413, "too large", length=length)
     try:
         body = request.get_data(cache=True)  # read once; request.form parses this copy
     except ClientDisconnected:
         _refuse(400, "body shorter than its Content-Length", length=length)
-    if len(body) != length:
-        _refuse(400, "body length differs from Content-Length", length=length)
+    if len(body) > MAX_BODY_BYTES:
+        _refuse(413, "too large", length=len(body))
     if body.count(b"&") >= MAX_FIELDS:
         _refuse(413, "too many fields", length=length)
     try:

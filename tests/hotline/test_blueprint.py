@@ -108,3 +108,23 @@ def test_a_sid_with_a_trailing_newline_is_not_a_sid(app: Flask, twilio: TwilioSi
     response = twilio.post("/twilio/voice", call_params("CA" + "2" * 32 + "\n"))
     assert response.status_code == 200 and b"<Say" in response.data  # the caller still hears the fallback
     assert _count(app, Call) == 0
+
+
+def test_a_signed_call_sent_in_chunks_is_answered(app: Flask, client: FlaskClient) -> None:
+    """A proxy may forward Twilio's request chunked, without Content-Length (gunicorn marks the body complete
+    with wsgi.input_terminated): it is read, measured and answered like any other, not refused."""
+    params = call_params()
+    secret = app.extensions["hotline"].signing_secret
+    builder = EnvironBuilder(
+        path="/twilio/voice",
+        method="POST",
+        data=urlencode(params).encode(),
+        content_type=FORM,
+        headers={"X-Twilio-Signature": sign(secret, "http://localhost/twilio/voice", params)},
+    )
+    env = builder.get_environ()
+    del env["CONTENT_LENGTH"]
+    env["wsgi.input_terminated"] = True
+    response = client.open(Request(env))
+    assert response.status_code == 200 and b"<Gather" in response.data
+    assert _count(app, Call) == 1
