@@ -15,7 +15,7 @@ import yaml
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db.models import SchedulerHeartbeat, utcnow
+from hotline.db.models import OutboxText, SchedulerHeartbeat, utcnow
 from hotline.db.session import make_engine, make_session_factory
 from hotline.jobs.scheduler import Worker
 
@@ -146,3 +146,50 @@ def test_two_worker_processes_one_leader_and_takeover_within_30_seconds(
             except subprocess.TimeoutExpired:
                 worker.kill()
         engine.dispose()
+
+
+def test_a_dead_scheduler_thread_is_started_again_by_the_election_loop(app: Flask) -> None:
+    """The watchdog: if the scheduler's thread ends while this process leads (whatever killed it), the next
+    round of the election loop starts a new scheduler instead of leading with no jobs running."""
+    worker = Worker(app.extensions["hotline"])
+    try:
+        worker.tick()
+        dead = worker.scheduler
+        assert dead is not None and worker.scheduler_alive()
+        dead.shutdown(wait=True)  # its thread ends; the worker still believes it leads
+        assert worker.is_leader and not worker.scheduler_alive()
+        worker.tick()
+        assert worker.is_leader and worker.scheduler is not dead and worker.scheduler_alive()
+    finally:
+        worker.stop()
+        worker._step_down(wait=True)
+        worker._elector.release()
+
+
+def test_jobs_do_nothing_in_a_process_that_no_longer_leads(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every job asks first whether its process still leads: a leader that was replaced while frozen sends
+    nothing when it wakes, before its election loop notices."""
+    from hotline.jobs import registry
+    from hotline.services import outbox
+
+    runtime = app.extensions["hotline"]
+    with runtime.sessions.begin() as session:
+        row = outbox.enqueue(
+            session, to="+4567000031", purpose="help", language="da", now=utcnow(), body="Hej", dedup_key="x"
+        )
+        assert row is not None
+        text_id = row.id
+    leading = [False]
+    monkeypatch.setattr(registry, "_context", None)  # restored after the test: other tests bind their own
+    registry.bind(runtime, "fenced", lambda: leading[0])
+    registry.send_outbox()
+    registry.heartbeat()
+    with runtime.sessions() as session:
+        assert session.get(OutboxText, text_id).state == "pending"  # type: ignore[union-attr]
+        assert session.scalars(select(SchedulerHeartbeat)).all() == []
+    leading[0] = True
+    registry.send_outbox()
+    with runtime.sessions() as session:
+        assert session.get(OutboxText, text_id).state == "sent"  # type: ignore[union-attr]
