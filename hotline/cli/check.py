@@ -35,6 +35,6 @@ def check() -> None:
 def fallback_twiml() -> None:
     """Print the fallback answer as static TwiML (for a TwiML Bin: answers even when this server is down)."""
     settings = settings_or_exit()
-    base = settings.public_url or ""
+    base = settings.twiml_url("")
     prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
     click.echo(str(fallback_response(settings, prompts, languages_from_settings(settings, prompts), base)))

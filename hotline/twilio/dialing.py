@@ -37,11 +37,14 @@ REASONS = ("acute", "question")
 
 
 def _url(path: str, **params: object) -> str:
-    """A URL under /twilio/voice; the caller's place in the call flow (`flow`) travels along."""
-    flow = request.args.get("flow")
-    if flow and path != "/whisper" and not path.startswith("/whisper/") and path != "/advisor-status":
-        params = {**params, "flow": flow}
+    """A URL under /twilio/voice (the advisor's leg: the whisper and its status)."""
     return current_runtime().settings.twiml_url(f"/twilio/voice{path}", **params)
+
+
+def _caller_url(path: str, **params: object) -> str:
+    """A URL of the caller's own leg: the caller's place in the call flow (`flow`) travels along, so the chain
+    can hand the call back to the flow when it ends."""
+    return _url(path, **params, flow=request.args.get("flow", ""))
 
 
 def _back_to_flow(result: str) -> VoiceResponse:
@@ -137,7 +140,7 @@ def _dial(runtime: Runtime, routing: CallRouting, advisor: AdvisorRecord, langua
         answer_on_bridge=True,
         caller_id=settings.file.service.hotline_number,
         timeout=settings.file.escalation.step_timeout_seconds,
-        action=_url("/connect/result", reason=routing.reason, lang=language, step=routing.step),
+        action=_caller_url("/connect/result", reason=routing.reason, lang=language, step=routing.step),
         method="POST",
     )
     dial.number(
@@ -179,7 +182,7 @@ def connect_result() -> Response:
             "advisor did not take the call", extra={"call_sid": call_sid, "step": step, "status": status}
         )
     response = VoiceResponse()
-    response.redirect(_url("/connect", reason=reason, lang=language), method="POST")
+    response.redirect(_caller_url("/connect", reason=reason, lang=language), method="POST")
     return twiml(response)
 
 
