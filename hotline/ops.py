@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db.models import SchedulerHeartbeat, utcnow
-from hotline.db.session import ping, schema_problem
+from hotline.db.session import ping, schema_problem, unreachable_problem
 from hotline.services import spool
 from hotline.web import current_runtime
 
@@ -28,7 +28,7 @@ def readyz() -> tuple[Response, int]:
     try:
         ping(runtime.engine)
     except SQLAlchemyError as exc:
-        problems.append(f"database unreachable: {type(exc).__name__}")
+        problems.append(unreachable_problem(runtime.engine, exc))
     else:
         problem = schema_problem(runtime.engine)
         if problem:

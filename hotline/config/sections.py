@@ -252,6 +252,7 @@ class JobSettings(BaseModel):
     gap_report_days: int = Field(ge=1, le=31)
     purge_at: time
     erasure_seconds: int = Field(ge=10, le=24 * 3600)
+    spool_seconds: int = Field(ge=1, le=600)
 
 
 class LoggingSettings(BaseModel):

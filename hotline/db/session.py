@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event, literal, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -33,11 +36,13 @@ def make_engine(url: str, *, connect_timeout: int = 5, pooled: bool = True) -> E
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            _private_file(Path(parsed.database))
         engine = create_engine(
             url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooling
         )
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            path = Path(parsed.database)
+            _private_file(path)
+            _follow_the_file(engine, path)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,6 +67,45 @@ def _private_file(path: Path) -> None:
         path.parent.mkdir(mode=0o700, parents=True)
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _follow_the_file(engine: Engine, path: Path) -> None:
+    """Tie the engine's connections to the database file at `path` as it is now.
+
+    A file removed under a running app (an operator restoring a backup) would otherwise be replaced twice over:
+    SQLite quietly creates an empty database where the file was, and every pooled connection keeps writing to
+    the removed file, where it is lost. So a connection is only opened to a file that exists (anything else is an
+    error that /readyz explains), and a pooled connection whose file was removed or replaced since it was opened
+    is thrown away and opened again on the file there now."""
+
+    def identity() -> tuple[int, int] | None:
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
+
+    @event.listens_for(engine, "do_connect")
+    def _only_an_existing_file(_dialect: Any, record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        record.info["file"] = identity()
+        if record.info["file"] is None:
+            raise sqlite3.OperationalError(missing_file_problem(path))
+        # mode=rw: SQLite itself refuses to create the file, should it go between our look and its open.
+        cargs[:] = [f"file:{quote(str(path))}?mode=rw"]
+        cparams["uri"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _still_the_same_file(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("file") != identity():
+            raise DisconnectionError("the database file was removed or replaced; opening it again")
+
+
+def missing_file_problem(path: Path) -> str:
+    """What /readyz and the logs say when the SQLite file is gone, and the two ways out."""
+    return (
+        f"the database file {path} is missing: restore it from your backup, or run `hotline db upgrade` "
+        "to start an empty database"
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -104,6 +148,15 @@ def schema_problem(engine: Engine) -> str | None:
     if current is None:
         return "the database has no schema yet; run `hotline db upgrade`"
     return f"the database schema is at {current} but this code needs {head}; run `hotline db upgrade`"
+
+
+def unreachable_problem(engine: Engine, error: Exception) -> str:
+    """What /readyz says when the database did not answer: the missing SQLite file named, with the way out."""
+    database = engine.url.database
+    sqlite_file = engine.url.get_backend_name() == "sqlite" and database and database != ":memory:"
+    if sqlite_file and not Path(str(database)).exists():
+        return missing_file_problem(Path(str(database)))
+    return f"database unreachable: {type(error).__name__}"
 
 
 def ping(engine: Engine) -> None:

@@ -65,8 +65,10 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
         id="heartbeat",
         replace_existing=True,
     )
-    scheduler.add_job(jobs.import_spool, "interval", seconds=60, id="import_spool", replace_existing=True)
     timing = settings.file.jobs
+    scheduler.add_job(
+        jobs.import_spool, "interval", seconds=timing.spool_seconds, id="import_spool", replace_existing=True
+    )
     scheduler.add_job(
         jobs.send_outbox, "interval", seconds=timing.outbox_seconds, id="send_outbox", replace_existing=True
     )

@@ -9,80 +9,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from hotline.app import create_app
-from hotline.db.models import OutboxText, utcnow
 from hotline.db.session import SQLITE_BUSY_TIMEOUT_MS
 from hotline.jobs.scheduler import Worker, lease_seconds
-from hotline.services import outbox
+from tests.faults.running import queue_text, ready, settled, state, wait_for
 from tests.helpers import BACKEND
 
 pytestmark = pytest.mark.slow
-
-RELATIVE = "+4567000021"  # the Danish reserve series for tests (docs/testing.md)
-
-
-@pytest.fixture
-def fast_app(settings_mapping: dict[str, Any]) -> Iterator[Flask]:
-    config = {
-        **settings_mapping["config"],
-        "scheduler": {"heartbeat_seconds": 1, "leader_poll_seconds": 0.5},
-        "jobs": {"outbox_seconds": 1},
-    }
-    application = create_app({**settings_mapping, "config": config})
-    yield application
-    application.extensions["hotline"].engine.dispose()
-
-
-@pytest.fixture
-def worker(fast_app: Flask) -> Iterator[Worker]:
-    running = Worker(fast_app.extensions["hotline"])
-    thread = running.start_in_thread()
-    yield running
-    running.stop()
-    thread.join(30)  # it steps down, marks itself stopped and lets go of the lock before the app is torn down
-    assert not thread.is_alive()
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return condition()
-
-
-def _queue_text(app: Flask, key: str) -> int:
-    with app.extensions["hotline"].sessions.begin() as session:
-        row = outbox.enqueue(
-            session, to=RELATIVE, purpose="help", language="da", now=utcnow(), body="Hej", dedup_key=key
-        )
-        assert row is not None
-        return row.id
-
-
-def _state(app: Flask, outbox_id: int) -> str:
-    with app.extensions["hotline"].sessions() as session:
-        row = session.get(OutboxText, outbox_id)
-        assert row is not None
-        return row.state
-
-
-def _ready(app: Flask) -> bool:
-    return app.test_client().get("/readyz").status_code == 200
-
-
-def _settled(app: Flask, worker: Worker) -> None:
-    assert _wait_for(lambda: worker.is_leader and _ready(app), 30), "the worker leads and /readyz is 200"
-    first = _queue_text(app, "before")
-    assert _wait_for(lambda: _state(app, first) == "sent", 30)
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's database lock")
@@ -92,7 +29,7 @@ def test_the_scheduler_outlives_a_database_locked_past_its_busy_timeout(
     """Another process holds the SQLite file exclusively for longer than the busy timeout: the job store's
     writes fail with "database is locked". APScheduler's thread used to die of it and nothing was sent again
     until a restart; now the loop goes on, and a text queued after the lock is sent."""
-    _settled(fast_app, worker)
+    settled(fast_app, worker)
     path = fast_app.extensions["hotline"].engine.url.database
     locker = sqlite3.connect(path, timeout=0)
     try:
@@ -101,9 +38,9 @@ def test_the_scheduler_outlives_a_database_locked_past_its_busy_timeout(
     finally:
         locker.rollback()
         locker.close()
-    after = _queue_text(fast_app, "after")
-    assert _wait_for(lambda: _state(fast_app, after) == "sent", 60), "a text queued after the lock is sent"
-    assert _wait_for(lambda: _ready(fast_app), 60), "/readyz is healthy again"
+    after = queue_text(fast_app, "after")
+    assert wait_for(lambda: state(fast_app, after) == "sent", 60), "a text queued after the lock is sent"
+    assert wait_for(lambda: ready(fast_app), 60), "/readyz is healthy again"
     assert worker.is_leader and worker.scheduler_alive()
 
 
@@ -116,7 +53,7 @@ def test_the_scheduler_outlives_its_database_connections_being_killed(
     engine = fast_app.extensions["hotline"].engine
     with engine.connect() as connection:
         started = connection.execute(text("SELECT now()")).scalar()
-    _settled(fast_app, worker)
+    settled(fast_app, worker)
     for _ in range(3):  # a few rounds, so some land mid-job
         with engine.connect() as connection:
             connection.execute(
@@ -128,10 +65,10 @@ def test_the_scheduler_outlives_its_database_connections_being_killed(
             )
             connection.commit()
         time.sleep(1.5)
-    after = _queue_text(fast_app, "after")
-    assert _wait_for(lambda: _state(fast_app, after) == "sent", 60), "a text queued after the kills is sent"
-    assert _wait_for(lambda: _ready(fast_app), 60), "/readyz is healthy again"
-    assert _wait_for(lambda: worker.is_leader and worker.scheduler_alive(), 30)
+    after = queue_text(fast_app, "after")
+    assert wait_for(lambda: state(fast_app, after) == "sent", 60), "a text queued after the kills is sent"
+    assert wait_for(lambda: ready(fast_app), 60), "/readyz is healthy again"
+    assert wait_for(lambda: worker.is_leader and worker.scheduler_alive(), 30)
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's advisory lock")
@@ -153,7 +90,7 @@ def test_a_stuck_leader_loses_its_lease_and_a_standby_takes_over(fast_app: Flask
             both.append(standby.is_leader and stuck._elector.still_held())
             return standby.is_leader
 
-        assert _wait_for(standby_leads, 40), "the standby takes over"
+        assert wait_for(standby_leads, 40), "the standby takes over"
         took = time.monotonic() - started
         assert not any(both), "never two leaders"
         assert not stuck._elector.still_held()

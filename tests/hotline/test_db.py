@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from hotline.db.models import Call, SchedulerHeartbeat
-from hotline.db.session import head_revision, insert_ignore, make_engine, schema_problem
+from hotline.db.session import (
+    head_revision,
+    insert_ignore,
+    make_engine,
+    schema_problem,
+    unreachable_problem,
+)
 from tests.helpers import BACKEND
 
 
@@ -67,6 +76,35 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(database_url: str) -
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    engine.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the SQLite file")
+def test_a_removed_sqlite_file_is_named_not_recreated_and_a_restored_one_is_used(
+    database_url: str, tmp_path: Path
+) -> None:
+    """An operator removes the file to restore a backup: nothing is written to the removed file (where it would
+    be lost), no empty database appears in its place, the error says what to do, and the restored file is used
+    by the same engine's pool."""
+    engine = make_engine(database_url)
+    path = Path(str(engine.url.database))
+    backup = tmp_path / "backup.db"
+    with engine.begin() as conn:  # a pooled connection to the file as it is now
+        conn.execute(text("CREATE TABLE marker (value TEXT)"))
+    shutil.copy(path, backup)
+    path.unlink()
+    missing = pytest.raises(OperationalError, match=r"is missing: restore it .* or run `hotline db upgrade`")
+    with missing, engine.begin() as conn:
+        conn.execute(text("INSERT INTO marker VALUES ('lost')"))
+    assert not path.exists()
+    assert unreachable_problem(engine, OperationalError("", {}, Exception())).startswith(
+        f"the database file {path} is missing"
+    )
+    shutil.copy(backup, path)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO marker VALUES ('kept')"))
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT value FROM marker").fetchall() == [("kept",)]
     engine.dispose()
 
 
