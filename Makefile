@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOTLINE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export HOTLINE_TEST_POSTGRES_URL
 
-.PHONY: run test test-fast lint typecheck pytest pytest-sqlite pytest-postgres bench clean
+.PHONY: run test test-fast lint typecheck pytest pytest-sqlite pytest-postgres bench bench-instructions clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (found " + sys.version.split()[0] + ")")'
@@ -51,6 +51,10 @@ pytest-postgres: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/webhooks.py
+
+# Instructions per request under valgrind's callgrind (repeatable on a noisy machine); about two minutes.
+bench-instructions: $(TEST_STAMP)
+	$(BIN)/python benchmarks/instructions.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
