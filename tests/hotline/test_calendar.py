@@ -203,3 +203,33 @@ def test_roster_feeds_prints_urls_the_app_serves(
     assert len(urls) == 4 + 2 + 1
     for url in urls:
         assert client.get(_path(url)).status_code == 200, url
+
+
+def _import(runtime: Runtime, text: str) -> None:
+    with runtime.sessions.begin() as session:
+        rosters.import_roster(session, text, source_name="r.yaml", actor="test")
+
+
+def _descriptions(client: FlaskClient, url: str) -> str:
+    response = client.get(_path(url))
+    assert response.status_code == 200
+    return "\n".join(
+        str(e["description"]) for e in icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+    )
+
+
+def test_shared_feeds_leave_out_override_reasons(runtime: Runtime, client: FlaskClient) -> None:
+    """Why someone is away or covering is for their own feed; a team's or the hotline's says only who works."""
+    text = (
+        roster_text()
+        .replace("reason: dækker", "reason: anna er syg")
+        .replace("reason: ekstra", "reason: bytte")
+    )
+    _import(runtime, text)
+    for kind, ident in (("all", "hotline"), ("team", "nord"), ("team", "syd")):
+        shared = _descriptions(client, feed_url(runtime, kind, ident))
+        assert "anna er syg" not in shared and "bytte" not in shared and "syg" not in shared, kind
+    everyone = _descriptions(client, feed_url(runtime, "all", "hotline"))
+    assert "Dækker for anna" in everyone  # who covers is still there
+    assert "(anna er syg)" in _descriptions(client, feed_url(runtime, "advisor", "dorte"))
+    assert "(bytte)" in _descriptions(client, feed_url(runtime, "advisor", "bilal"))
