@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from hotline.jobs.runs import daily_due, once
 from hotline.runtime import Runtime
 from hotline.services import callback_queue, rosters
-from hotline.services.links import staff_link
+from hotline.services.links import current_staff_link
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import (
     HANDOVER_CASES,
@@ -69,7 +69,9 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
                 acute=acute,
                 notes=notes,
                 cases=cases,
-                url=staff_link(runtime, "handover", advisor_id, end + HANDOVER_LINK_AFTER_SHIFT),
+                url=current_staff_link(
+                    session, runtime, "handover", advisor_id, end + HANDOVER_LINK_AFTER_SHIFT
+                ),
             )
         for gap in find_gaps(roster, since, now + timedelta(days=7), coverage_hours(settings)):
             if not since < gap.start <= now < gap.end:
@@ -88,7 +90,7 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
                     dedup_key=f"uncovered:{gap.start.isoformat()}:{manager.id}",
                     expires_at=gap.end,
                     window=window_phrase(gap.start, gap.end, now, "da"),
-                    url=staff_link(runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
+                    url=current_staff_link(session, runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
                 )
     return texts
 
@@ -118,6 +120,6 @@ def gap_report(runtime: Runtime, now: datetime) -> int | None:
                     dedup_key=f"gap_report:{today.isoformat()}:{gap.start.isoformat()}:{manager.id}",
                     expires_at=gap.end,
                     window=window_phrase(gap.start, gap.end, now, "da"),
-                    url=staff_link(runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
+                    url=current_staff_link(session, runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
                 )
     return len(gaps)

@@ -1,9 +1,11 @@
 """The staff pages behind the links in staff texts: the handover (open callbacks, acute first, and the notes left
-on them) and the roster's gaps. Read-only; the link is the credential (see hotline.staff.links).
+on them) and the roster's gaps. Read-only; the link is the credential (see hotline.services.links).
 
 The pages show case references, categories, times and advisors' notes, never a relative's phone number: the
 callback dialer rings the advisor first and puts the relative through. Every page is `no-store`, `noindex`,
-sends no referrer, and loads nothing from elsewhere. A wrong or expired link gets the same 404.
+sends no referrer, and loads nothing from elsewhere. A link is checked against the database at every request: a
+wrong, expired or revoked link, or one of an advisor who is inactive or gone from the roster, gets the same 404
+("Linket virker ikke længere"), logged with its cause but without the advisor or the token.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest, utcnow
 from hotline.services import callback_queue, rosters
-from hotline.services.links import parse_staff_token
+from hotline.services.links import check_staff
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import reason_name, reference
 from hotline.web import current_runtime
@@ -98,7 +100,8 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
     return response
 
 
-def _not_found() -> Response:
+def _not_found(page: str, cause: str) -> Response:
+    log.warning("staff link refused: %s", cause, extra={"page": page})
     return _page("staff/gone.html", status=404)
 
 
@@ -131,16 +134,15 @@ def _cases(
 def handover(token: str) -> Response:
     runtime = current_runtime()
     now = utcnow()
-    advisor_id = parse_staff_token(runtime, "handover", token, now)
-    if advisor_id is None:
-        return _not_found()
     try:
         with runtime.sessions() as session:
+            advisor = check_staff(session, runtime, "handover", token, now)
+            if advisor is None:
+                return _not_found("handover", "not a current link of an active advisor")
+            advisor_id = advisor.id
             names: dict[str, str] = {
                 row.id: row.name for row in session.execute(select(AdvisorRecord.id, AdvisorRecord.name))
             }
-            if advisor_id not in names:
-                return _not_found()
             callbacks = callback_queue.queue(session)
             notes: dict[int, list[Note]] = {}
             for attempt in session.scalars(
@@ -159,7 +161,7 @@ def handover(token: str) -> Response:
     except SQLAlchemyError:
         log.exception("handover page: database unavailable")
         return _page("staff/unavailable.html", status=503)
-    log.info("handover page viewed", extra={"advisor": advisor_id, "cases": len(cases)})
+    log.info("handover page viewed", extra={"cases": len(cases)})
     return _page(
         "staff/handover.html",
         advisor=names[advisor_id],
@@ -188,17 +190,17 @@ class OnCall:
 def roster_page(token: str) -> Response:
     runtime = current_runtime()
     now = utcnow()
-    advisor_id = parse_staff_token(runtime, "roster", token, now)
-    if advisor_id is None:
-        return _not_found()
     try:
         with runtime.sessions() as session:
-            roster = rosters.current_roster(session)
+            advisor = check_staff(session, runtime, "roster", token, now)
+            roster = rosters.current_roster(session) if advisor is not None else None
     except SQLAlchemyError:
         log.exception("roster page: database unavailable")
         return _page("staff/unavailable.html", status=503)
-    if roster is None or not roster.has_advisor(advisor_id):
-        return _not_found()
+    if advisor is None:
+        return _not_found("roster", "not a current link of an active advisor")
+    if roster is None or not roster.has_advisor(advisor.id) or not roster.advisor(advisor.id).active:
+        return _not_found("roster", "not active in the roster in force")
     end = now + timedelta(days=GAP_DAYS)
     gaps = [
         Gap(window_phrase(max(g.start, now), g.end, now, "da"), _local(g.start), _local(g.end))

@@ -18,7 +18,17 @@ from hotline.runtime import Runtime
 from hotline.services import callback_queue, staff_texts
 from hotline.services.links import parse_staff_token, staff_link, staff_token
 from routing.callbacks import Priority
-from tests.helpers import PHONES, RELATIVE, AppFactory, register_callback, texts, utc
+from tests.helpers import (
+    DAILY_SHIFTS,
+    PHONES,
+    RELATIVE,
+    AppFactory,
+    HotlineRunner,
+    import_roster,
+    register_callback,
+    texts,
+    utc,
+)
 
 START = utc(2026, 6, 10, 21, 0)  # bo's night shift starts at 23:00 CEST (the DAILY_SHIFTS roster)
 NOTE = 'Ring efter kl. 9 <script>alert("x")</script> \u202eشكرا'
@@ -168,3 +178,69 @@ def test_a_database_outage_gets_a_plain_503_page(
     assert response.status_code == 503
     assert "Siden kan ikke vises lige nu" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+# --- links obey the roster: checked at every request, revocable per advisor --------------------------------
+
+
+def _roster_without(advisor: str) -> str:
+    """DAILY_SHIFTS with `advisor` gone: their line in `advisors:` and their shifts and overrides."""
+    return "\n".join(line for line in DAILY_SHIFTS.splitlines() if f" {advisor}," not in line) + "\n"
+
+
+def _deactivated(advisor: str) -> str:
+    name = f"{{id: {advisor}, "
+    assert name in DAILY_SHIFTS
+    return DAILY_SHIFTS.replace(name, f"{{id: {advisor}, active: false, ")
+
+
+@pytest.mark.parametrize("roster", [_deactivated, _roster_without], ids=["active-false", "removed"])
+def test_a_deactivated_or_removed_advisors_handover_link_stops_at_once(
+    app: Flask, runtime: Runtime, handed_over: str, roster: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    at = START + timedelta(minutes=3)
+    assert _get(app, handed_over, at).status_code == 200
+    import_roster(app, roster("bo"))
+    response = _get(app, handed_over, at + timedelta(minutes=1))
+    assert response.status_code == 404
+    assert "Linket virker ikke længere" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert refusals  # logged, without whose link or the link itself
+    token = handed_over.rsplit("/", 1)[1]
+    for record in refusals:
+        assert token not in str(record.__dict__) and "bo" not in record.getMessage()
+    import_roster(app)  # bo back in the roster: the old link stays dead; a new shift brings a new link
+    assert _get(app, handed_over, at + timedelta(minutes=2)).status_code == 404
+
+
+@pytest.mark.parametrize("roster", [_deactivated, _roster_without], ids=["active-false", "removed"])
+def test_a_deactivated_or_removed_managers_roster_link_stops_at_once(
+    app: Flask, runtime: Runtime, roster: Any
+) -> None:
+    night = utc(2026, 3, 28, 22, 0)  # bo is off sick: the manager gets a roster-gap text
+    shifts.shift_starts(runtime, night)
+    (alert,) = texts(runtime, "roster_gap")
+    path = _path(alert.body)
+    assert _get(app, path, night + timedelta(minutes=5)).status_code == 200
+    text = roster("mads")
+    import_roster(app, text)
+    gone = _get(app, path, night + timedelta(minutes=6))
+    assert gone.status_code == 404 and "Linket virker ikke længere" in gone.get_data(as_text=True)
+
+
+def test_revoking_an_advisors_links_retires_theirs_only(
+    app: Flask, runtime: Runtime, handed_over: str, runner: HotlineRunner
+) -> None:
+    night = utc(2026, 3, 28, 22, 0)
+    shifts.shift_starts(runtime, night)
+    (alert,) = texts(runtime, "roster_gap")
+    roster_link = _path(alert.body)
+    result = runner.invoke(["roster", "revoke-feed", "bo"])
+    assert result.exit_code == 0, result.output
+    at = START + timedelta(minutes=3)
+    assert _get(app, handed_over, at).status_code == 404  # bo's link in the text already sent
+    assert _get(app, roster_link, night + timedelta(minutes=5)).status_code == 200  # mads's is untouched
+    shifts.shift_starts(runtime, START + timedelta(days=1))  # bo's next shift: a link that works
+    newest = [t for t in texts(runtime, "handover") if t.to_number == PHONES["bo"]][-1]
+    assert _get(app, _path(newest.body), START + timedelta(days=1, minutes=3)).status_code == 200
