@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from hotline.jobs.runs import daily_due, once
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, rosters
+from hotline.services import callback_queue, handover, rosters
 from hotline.services.links import current_staff_link
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import (
@@ -48,14 +48,15 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
             for entry in interval.entries:
                 if entry.layer in SHIFT_LAYERS and since < entry.start <= now < entry.end:
                     incoming[(entry.advisor.id, entry.start)] = (entry.advisor, entry.end)
-        open_callbacks = callback_queue.queue(session) if incoming else []
-        acute = sum(1 for c in open_callbacks if c.priority == Priority.ACUTE.value)
-        # Acute first, then by due time (the queue's order); references only, never names or numbers.
-        cases = ", ".join(reference(c) for c in open_callbacks[:HANDOVER_CASES]) or "-"
-        notes = callback_queue.notes_on(session, [c.id for c in open_callbacks])
         for (advisor_id, start), (advisor, end) in sorted(incoming.items(), key=lambda kv: kv[0][1]):
             if not once(session, "handover", f"{advisor_id}:{start.isoformat()}", now):
                 continue
+            # The same work the handover page shows this advisor (hotline.services.handover), not the whole queue.
+            open_callbacks = handover.for_advisor(session, roster, advisor_id, now).callbacks
+            acute = sum(1 for c in open_callbacks if c.priority == Priority.ACUTE.value)
+            # Acute first, then by due time (the queue's order); references only, never names or numbers.
+            cases = ", ".join(reference(c) for c in open_callbacks[:HANDOVER_CASES]) or "-"
+            notes = callback_queue.notes_on(session, [c.id for c in open_callbacks])
             texts += 1
             staff_text(
                 session,

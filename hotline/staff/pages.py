@@ -1,5 +1,6 @@
-"""The staff pages behind the links in staff texts: the handover (open callbacks, acute first, and the notes left
-on them) and the roster's gaps. Read-only; the link is the credential (see hotline.services.links).
+"""The staff pages behind the links in staff texts: an advisor's handover (the open callbacks that fall to them,
+acute first, the notes left on those, and the texts waiting; see hotline.services.handover) and the roster's
+gaps. Read-only; the link is the credential (see hotline.services.links).
 
 The pages show case references, categories, times and advisors' notes, never a relative's phone number: the
 callback dialer rings the advisor first and puts the relative through. Every page is `no-store`, `noindex`,
@@ -19,8 +20,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest, utcnow
-from hotline.services import callback_queue, rosters
+from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
+from hotline.services import handover as handovers
+from hotline.services import rosters
 from hotline.services.links import check_staff
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import reason_name, reference
@@ -130,6 +132,12 @@ def _cases(
     ]
 
 
+@dataclass(frozen=True)
+class Text:
+    at: str
+    language: str
+
+
 @bp.get("/staff/handover/<token>")
 def handover(token: str) -> Response:
     runtime = current_runtime()
@@ -139,36 +147,34 @@ def handover(token: str) -> Response:
             advisor = check_staff(session, runtime, "handover", token, now)
             if advisor is None:
                 return _not_found("handover", "not a current link of an active advisor")
-            advisor_id = advisor.id
             names: dict[str, str] = {
                 row.id: row.name for row in session.execute(select(AdvisorRecord.id, AdvisorRecord.name))
             }
-            callbacks = callback_queue.queue(session)
-            notes: dict[int, list[Note]] = {}
-            for attempt in session.scalars(
-                select(CallbackAttempt)
-                .where(
-                    CallbackAttempt.callback_id.in_([c.id for c in callbacks]),
-                    CallbackAttempt.note.is_not(None),
-                )
-                .order_by(CallbackAttempt.id)
-            ):
-                author = names.get(attempt.advisor_id or "", "-")
-                notes.setdefault(attempt.callback_id, []).append(
-                    Note(_local(attempt.started_at), author, attempt.note or "")
-                )
-            cases = _cases(callbacks, names, notes)
+            work = handovers.for_advisor(session, rosters.current_roster(session), advisor.id, now)
+            notes = {
+                callback_id: [
+                    Note(_local(a.started_at), names.get(a.advisor_id or "", "-"), a.note or "")
+                    for a in attempts
+                ]
+                for callback_id, attempts in work.notes.items()
+            }
+            cases = _cases(work.callbacks, names, notes)
+            default = runtime.settings.file.languages.default  # a relative who never chose one gets it
+            waiting = [Text(_local(t.received_at), language_name(t.language or default)) for t in work.texts]
+            advisor_name = advisor.name
     except SQLAlchemyError:
         log.exception("handover page: database unavailable")
         return _page("staff/unavailable.html", status=503)
-    log.info("handover page viewed", extra={"cases": len(cases)})
+    log.info("handover page viewed", extra={"cases": len(cases), "texts": len(waiting)})
     return _page(
         "staff/handover.html",
-        advisor=names[advisor_id],
+        advisor=advisor_name,
         as_of=_local(now, "%d/%m/%Y %H:%M"),
         cases=cases,
         acute=sum(1 for c in cases if c.acute),
         notes=sum(len(c.notes) for c in cases),
+        with_colleagues=work.with_colleagues,
+        texts=waiting,
     )
 
 

@@ -12,12 +12,13 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db.models import CallbackRequest
+from hotline.db.models import CallbackRequest, Message
 from hotline.jobs import shifts
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, staff_texts
+from hotline.services import callback_queue, relatives, staff_texts
 from hotline.services.links import parse_staff_token, staff_link, staff_token
 from routing.callbacks import Priority
+from routing.wallclock import COPENHAGEN
 from tests.helpers import (
     DAILY_SHIFTS,
     PHONES,
@@ -244,3 +245,88 @@ def test_revoking_an_advisors_links_retires_theirs_only(
     shifts.shift_starts(runtime, START + timedelta(days=1))  # bo's next shift: a link that works
     newest = [t for t in texts(runtime, "handover") if t.to_number == PHONES["bo"]][-1]
     assert _get(app, _path(newest.body), START + timedelta(days=1, minutes=3)).status_code == 200
+
+
+# --- what a handover shows: the work that falls to this advisor --------------------------------------------
+
+# bo works the night as primary and dalia as backup: both are on shift at START.
+TWO_ON_SHIFT = DAILY_SHIFTS.replace(
+    "  manager:", '  backup:\n    - {advisor: dalia, days: daily, start: "23:00", end: "07:00"}\n  manager:'
+)
+
+
+def _callback(runtime: Runtime, at: datetime, number: str, assigned: str | None, note: str | None) -> str:
+    callback_id = register_callback(runtime, at, window="asap", number=number)
+    with runtime.sessions.begin() as session:
+        callback = session.get(CallbackRequest, callback_id)
+        assert callback is not None
+        callback.assigned_advisor_id = assigned
+        if note is not None:
+            callback_queue.add_note(session, callback, "mads", note, at)
+        return staff_texts.reference(callback)
+
+
+def _inbound(runtime: Runtime, at: datetime, number: str, body: str, sid: int) -> None:
+    with runtime.sessions.begin() as session:
+        relative, _ = relatives.find_or_create(session, number)
+        relative.language = "ar"
+        session.add(
+            Message(
+                message_sid=f"SM{sid:032d}",
+                direction="inbound",
+                from_number=number,
+                body=body,
+                status="received",
+                relative_id=relative.id,
+                created_at=at,
+                updated_at=at,
+                handled_at=at,
+            )
+        )
+
+
+def test_a_handover_shows_the_advisors_own_unassigned_and_orphaned_work_only(
+    app: Flask, runtime: Runtime
+) -> None:
+    import_roster(app, TWO_ON_SHIFT)
+    before = START - timedelta(hours=1)
+    own = _callback(runtime, before, "+4567300001", "bo", "NOTE-FOR-BO")
+    unassigned = _callback(runtime, before, "+4567300002", None, "NOTE-UNASSIGNED")
+    colleague = _callback(runtime, before, "+4567300003", "dalia", "NOTE-DALIA-PRIVATE")
+    off_shift = _callback(runtime, before, "+4567300004", "anna", "NOTE-ANNA-OFF-SHIFT")  # anna works 7-15
+    shifts.shift_starts(runtime, START)
+    at = START + timedelta(minutes=3)
+
+    bo = _get(app, _handover_link(runtime, "bo"), at).get_data(as_text=True)
+    for shown in (own, unassigned, off_shift, "NOTE-FOR-BO", "NOTE-UNASSIGNED", "NOTE-ANNA-OFF-SHIFT"):
+        assert shown in bo
+    assert colleague not in bo and "NOTE-DALIA-PRIVATE" not in bo
+    assert "3 åbne sager, heraf 0 akutte, og 3 noter." in bo
+    assert "1 åben sag mere ligger hos en kollega på vagt." in bo
+
+    dalia = _get(app, _handover_link(runtime, "dalia"), at).get_data(as_text=True)
+    assert colleague in dalia and "NOTE-DALIA-PRIVATE" in dalia
+    assert own not in dalia and "NOTE-FOR-BO" not in dalia
+
+    (text,) = (t for t in texts(runtime, "handover") if t.to_number == PHONES["bo"])
+    assert text.body is not None and own in text.body and colleague not in text.body
+
+
+def test_a_handover_lists_texts_waiting_without_their_words(app: Flask, runtime: Runtime) -> None:
+    before = START - timedelta(hours=2)
+    _inbound(runtime, before, "+4567300011", "Hvornår kommer hjemmeplejen i morgen?", 1)
+    _inbound(runtime, before, "+4567300012", "STOP", 2)  # a keyword: the hotline answered it itself
+    _callback(runtime, before, "+4567300013", None, None)
+    _inbound(
+        runtime, before + timedelta(minutes=5), "+4567300013", "Tak, I må gerne ringe", 3
+    )  # in the queue
+    _inbound(
+        runtime, START - timedelta(days=2), "+4567300014", "Et gammelt spørgsmål", 4
+    )  # before the window
+    shifts.shift_starts(runtime, START)
+    page = _get(app, _handover_link(runtime, "bo"), START + timedelta(minutes=3)).get_data(as_text=True)
+    assert "der venter på svar" in page
+    assert page.count("modtaget ") == 1
+    assert f"modtaget {(START - timedelta(hours=2)).astimezone(COPENHAGEN):%d/%m %H:%M}, arabisk" in page
+    for words in ("hjemmeplejen", "STOP", "I må gerne", "gammelt", "67 30", "+4567"):
+        assert words not in page
