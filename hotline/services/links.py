@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -46,6 +47,9 @@ class Signer(Protocol):
 
 
 KINDS = ("advisor", "team", "all")
+# What an advisor or team id can be (a roster slug, at most the 64 characters the database keeps): anything else
+# is refused before the database is asked, so a NUL byte or a 10 kB id in a forged URL never reaches a query.
+IDENT = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 ALL_ID = "hotline"  # the id in the whole hotline's feed: all-hotline-<mac>
 
 
@@ -187,7 +191,7 @@ def check_feed(session: Session, runtime: Signer, token: str) -> tuple[str, str]
     """(kind, id) when `token` is a feed URL of this hotline at the feed's current version, else None. Whether
     the advisor or team is (still) in the roster is the caller's check."""
     shape = parse_token(runtime, token, version=None)
-    if shape is None:
+    if shape is None or not IDENT.fullmatch(shape[1]):
         return None
     return parse_token(runtime, token, current_version(session, *shape))
 
@@ -198,7 +202,7 @@ def check_staff(
     """The advisor a staff page link belongs to, when it is genuine, current, unexpired, and the advisor is
     active in the roster in force now; None for anything else."""
     advisor_id = parse_staff_token(runtime, page, token, now, version=None)
-    if advisor_id is None:
+    if advisor_id is None or not IDENT.fullmatch(advisor_id):
         return None
     current = current_version(session, "advisor", advisor_id)
     if parse_staff_token(runtime, page, token, now, current) is None:

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, abort
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.services import rosters
-from hotline.services.links import ALL_ID, check_feed, parse_token
+from hotline.services.links import ALL_ID, IDENT, check_feed, parse_token
 from hotline.web import current_runtime
 from routing.ical import feed
 from routing.roster import Roster
@@ -56,7 +56,7 @@ def calendar(token: str) -> Response:
     """The shifts from 30 days back to 90 days ahead, as worked after overrides."""
     runtime = current_runtime()
     shape = parse_token(runtime, token, version=None)
-    if shape is None:
+    if shape is None or not IDENT.fullmatch(shape[1]):
         return _refused("malformed", None)
     try:
         with runtime.sessions() as session:

@@ -330,3 +330,21 @@ def test_a_handover_lists_texts_waiting_without_their_words(app: Flask, runtime:
     assert f"modtaget {(START - timedelta(hours=2)).astimezone(COPENHAGEN):%d/%m %H:%M}, arabisk" in page
     for words in ("hjemmeplejen", "STOP", "I må gerne", "gammelt", "67 30", "+4567"):
         assert words not in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/handover/bo%00x.ffffffff." + "0" * 32,
+        "/staff/roster/" + "b" * 300 + ".ffffffff." + "0" * 32,
+        "/staff/handover/BO%C3%A9.ffffffff." + "0" * 32,
+        "/calendar/advisor-bo%00x-" + "0" * 32 + ".ics",
+        "/calendar/team-" + "n" * 300 + "-" + "0" * 32 + ".ics",
+    ],
+    ids=["nul", "long", "non-slug", "feed-nul", "feed-long"],
+)
+def test_a_forged_id_is_refused_before_the_database_is_asked(app: Flask, runtime: Runtime, path: str) -> None:
+    """PostgreSQL refuses a NUL byte in a query: such an id must be a plain 404, not a 503 or a 500."""
+    response = app.test_client().get(path)
+    assert response.status_code == 404
+    assert "Linket virker ikke længere" in response.get_data(as_text=True)
