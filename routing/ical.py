@@ -39,7 +39,8 @@ def feed(
 ) -> bytes:
     """A VCALENDAR of the shifts overlapping `start`-`end` (aware), for one advisor or team, or everyone.
 
-    `stamp` is the DTSTAMP written on every event (default: now); `service_name` (config: service.name) names
+    The free-text reason of an override (it can say "syg") is written only in an advisor's own feed; a team's
+    or the whole hotline's feed says that someone covers or works an extra shift, never why. `stamp` is the DTSTAMP written on every event (default: now); `service_name` (config: service.name) names
     the calendar and every event. Staff read the calendar in Danish (routing/wording/staff.yaml).
     """
     start, end = to_utc(start, "start"), to_utc(end, "end")
@@ -91,10 +92,12 @@ def _event(e: OnCallEntry, stamp: datetime, service_name: str, *, personal: bool
             "summary", da("calendar.summary_for", layer=layer, advisor=e.advisor.name, service=service_name)
         )
     lines = [f"{e.advisor.name} ({e.advisor.id}), {layer}"]
+    # An override's reason is free text a manager wrote ("syg", "barsel"): personal, so only in the own feed.
+    reason = f" ({e.note})" if personal and e.note else ""
     if e.covers is not None:
-        lines.append(f"{_sentence(da('oncall.covering', advisor=e.covers))} ({e.note})")
+        lines.append(f"{_sentence(da('oncall.covering', advisor=e.covers))}{reason}")
     elif e.source is Source.OVERRIDE:
-        lines.append(f"{_sentence(da('oncall.extra_shift'))} ({e.note})")
+        lines.append(f"{_sentence(da('oncall.extra_shift'))}{reason}")
     elif e.source is Source.HOLIDAY:
         lines.append(f"{_sentence(da('oncall.holiday_pattern'))}: {e.note}")
     event.add("description", "\n".join(lines))

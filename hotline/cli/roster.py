@@ -1,4 +1,4 @@
-"""Managers' commands: `hotline roster import|export|gaps|feeds` and `hotline oncall`.
+"""Managers' commands: `hotline roster import|export|gaps|feeds|revoke-feed` and `hotline oncall`.
 
 Exit codes: 0 done; 1 the roster file has problems, there is no roster yet, or the database cannot be used;
 2 bad usage or configuration; 3 `roster gaps` found gaps (so a nightly job can raise the alarm).
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from hotline.cli.common import fail, open_runtime
 from hotline.services import relatives, rosters
-from hotline.services.links import ALL_ID, feed_url
+from hotline.services.links import ALL_ID, current_feed_url, revoke
 from hotline.services.oncall import chain_for, coverage_hours, preferences
 from routing.chain import Reason, build_chain
 from routing.gaps import find_gaps
@@ -176,25 +176,64 @@ def feeds_command() -> None:
     """Print the calendar (iCalendar) URL of each advisor, each team and the whole hotline.
 
     The URLs are secret: anyone with one can read that calendar. They are signed with HOTLINE_SECRET_KEY
-    (in the offline demo without it: instance/demo_signing_secret); changing the key retires them all.
+    (in the offline demo without it: instance/demo_signing_secret); changing the key retires them all, and
+    `hotline roster revoke-feed` retires one. An inactive advisor's feed does not work, so none is printed.
     """
     with open_runtime() as runtime, runtime.sessions() as session:
         current = _roster_or_fail(session)
         click.echo(f"{both('roster.feeds.advisors')}:")
         for a in current.advisors:
-            inactive = "" if a.active else f" {aside('roster.feeds.inactive')}"
-            click.echo(f"  {a.id:<12} {feed_url(runtime, 'advisor', a.id)}  {a.name}{inactive}")
+            if a.active:
+                click.echo(f"  {a.id:<12} {current_feed_url(session, runtime, 'advisor', a.id)}  {a.name}")
+            else:
+                click.echo(f"  {a.id:<12} -  {a.name} {aside('roster.feeds.inactive')}")
         if current.teams:
             click.echo(f"{da('roster.feeds.teams')}:")
             for t in current.teams:
-                click.echo(f"  {t.id:<12} {feed_url(runtime, 'team', t.id)}  {t.name}")
+                click.echo(f"  {t.id:<12} {current_feed_url(session, runtime, 'team', t.id)}  {t.name}")
         click.echo(f"{both('roster.feeds.everyone')}:")
-        click.echo(f"  {da('roster.feeds.all'):<12} {feed_url(runtime, 'all', ALL_ID)}")
+        click.echo(f"  {da('roster.feeds.all'):<12} {current_feed_url(session, runtime, 'all', ALL_ID)}")
         settings = runtime.settings
     if not settings.secret_key:
         click.echo(f"hotline: {both('roster.feeds.demo_urls')}", err=True)
     if not settings.public_url:
         click.echo(f"hotline: {both('roster.feeds.public_url')}", err=True)
+
+
+@roster.command("revoke-feed")
+@click.argument("advisor", required=False)
+@click.option("--team", default=None, help="Revoke this team's feed instead of an advisor's.")
+@click.option("--everyone", is_flag=True, help="Revoke the whole hotline's feed instead of an advisor's.")
+def revoke_feed_command(advisor: str | None, team: str | None, everyone: bool) -> None:
+    """Retire one calendar feed URL at once and print the new one.
+
+    ADVISOR: that advisor's feed, and the staff page links in texts already sent to them (a lost phone, a link
+    sent to the wrong person; an advisor made inactive or removed by an import loses theirs without this).
+    --team TEAM or --everyone: that shared feed (after someone who had it leaves the team). Every other feed
+    keeps working. Exit 0: revoked; 1: no roster, or no such advisor or team; 2: say which one.
+    """
+    chosen = [c for c in (advisor is not None, team is not None, everyone) if c]
+    if len(chosen) != 1:
+        raise click.UsageError("name one advisor, or give --team TEAM, or --everyone")
+    if advisor is not None:
+        kind, ident = "advisor", advisor
+    elif team is not None:
+        kind, ident = "team", team
+    else:
+        kind, ident = "all", ALL_ID
+    with open_runtime() as runtime, runtime.sessions.begin() as session:
+        current = _roster_or_fail(session)
+        known = current.has_advisor(ident) if kind == "advisor" else any(t.id == ident for t in current.teams)
+        if kind != "all" and not known:
+            fail([both("roster.revoke.unknown", kind=kind, ident=ident)], 1)
+        new = revoke(session, kind, ident, datetime.now(UTC))
+        url = current_feed_url(session, runtime, kind, ident)
+        active = kind != "advisor" or current.advisor(ident).active
+    click.echo(both("roster.revoke.done", ident=ident, version=new))
+    if active:
+        click.echo(f"  {url}")
+    else:
+        click.echo(f"  {aside('roster.feeds.inactive')}")
 
 
 @click.command("oncall")

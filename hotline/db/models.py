@@ -187,6 +187,18 @@ class AdvisorRecord(Base):
     busy_since: Mapped[datetime | None]
 
 
+class FeedVersion(Base):
+    """The version of a signed link holder's links: a calendar feed (advisor, team, whole hotline), and an
+    advisor's staff page links. Version 1 has no row; `hotline roster revoke-feed` raises it, which retires every
+    URL signed with an older one (see hotline.services.links)."""
+
+    __tablename__ = "feed_versions"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ident: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Relative(Base):
     """A relative known by phone number: their language and their own contact person."""
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from hotline.jobs.runs import daily_due, once
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, rosters
-from hotline.services.links import staff_link
+from hotline.services import callback_queue, handover, rosters
+from hotline.services.links import current_staff_link
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import (
     HANDOVER_CASES,
@@ -48,14 +48,15 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
             for entry in interval.entries:
                 if entry.layer in SHIFT_LAYERS and since < entry.start <= now < entry.end:
                     incoming[(entry.advisor.id, entry.start)] = (entry.advisor, entry.end)
-        open_callbacks = callback_queue.queue(session) if incoming else []
-        acute = sum(1 for c in open_callbacks if c.priority == Priority.ACUTE.value)
-        # Acute first, then by due time (the queue's order); references only, never names or numbers.
-        cases = ", ".join(reference(c) for c in open_callbacks[:HANDOVER_CASES]) or "-"
-        notes = callback_queue.notes_on(session, [c.id for c in open_callbacks])
         for (advisor_id, start), (advisor, end) in sorted(incoming.items(), key=lambda kv: kv[0][1]):
             if not once(session, "handover", f"{advisor_id}:{start.isoformat()}", now):
                 continue
+            # The same work the handover page shows this advisor (hotline.services.handover), not the whole queue.
+            open_callbacks = handover.for_advisor(session, roster, advisor_id, now).callbacks
+            acute = sum(1 for c in open_callbacks if c.priority == Priority.ACUTE.value)
+            # Acute first, then by due time (the queue's order); references only, never names or numbers.
+            cases = ", ".join(reference(c) for c in open_callbacks[:HANDOVER_CASES]) or "-"
+            notes = callback_queue.notes_on(session, [c.id for c in open_callbacks])
             texts += 1
             staff_text(
                 session,
@@ -69,7 +70,9 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
                 acute=acute,
                 notes=notes,
                 cases=cases,
-                url=staff_link(runtime, "handover", advisor_id, end + HANDOVER_LINK_AFTER_SHIFT),
+                url=current_staff_link(
+                    session, runtime, "handover", advisor_id, end + HANDOVER_LINK_AFTER_SHIFT
+                ),
             )
         for gap in find_gaps(roster, since, now + timedelta(days=7), coverage_hours(settings)):
             if not since < gap.start <= now < gap.end:
@@ -88,7 +91,7 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
                     dedup_key=f"uncovered:{gap.start.isoformat()}:{manager.id}",
                     expires_at=gap.end,
                     window=window_phrase(gap.start, gap.end, now, "da"),
-                    url=staff_link(runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
+                    url=current_staff_link(session, runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
                 )
     return texts
 
@@ -118,6 +121,6 @@ def gap_report(runtime: Runtime, now: datetime) -> int | None:
                     dedup_key=f"gap_report:{today.isoformat()}:{gap.start.isoformat()}:{manager.id}",
                     expires_at=gap.end,
                     window=window_phrase(gap.start, gap.end, now, "da"),
-                    url=staff_link(runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
+                    url=current_staff_link(session, runtime, "roster", manager.id, now + ROSTER_LINK_FOR),
                 )
     return len(gaps)

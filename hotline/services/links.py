@@ -2,24 +2,35 @@
 
 Calendar feeds: `/calendar/<kind>-<id>-<mac>.ics`, where `mac` is the first 32 hex digits of
 HMAC-SHA256(key, "<kind>:<id>") and the key is HOTLINE_SECRET_KEY (in the offline demo without one: the demo
-signing secret). Nothing is stored: the URL proves itself, and changing the key retires every URL handed out.
+signing secret). Once a feed has been revoked (`hotline roster revoke-feed`), its version N > 1 is signed too:
+HMAC-SHA256(key, "<kind>:<id>:v<N>"), so the URL changes and every older one stops. The version is kept in
+`feed_versions` (no row: version 1, the URLs handed out before versions existed).
 
 Staff pages: texts to staff carry no names, numbers or words of relatives; the details are on a page behind the
 link. Until the staff console with logins exists, the link itself is the credential: the token is
 `<advisor id>.<expiry, hex Unix seconds>.<mac>`, where `mac` is the first 32 hex digits of
-HMAC-SHA256(HOTLINE_SECRET_KEY, "staff:<page>:<advisor id>:<expiry>"). A link stops working at its expiry or when
-the key changes. With `sms.staff_url` set (the municipality's own staff system, which has its own logins), texts
-link there instead, without a token.
+HMAC-SHA256(HOTLINE_SECRET_KEY, "staff:<page>:<advisor id>:<expiry>"), with ":v<N>" after it when the advisor's
+links are at version N > 1 (the same version as their feed, so revoking a person retires both). A link stops
+working at its expiry, when the key changes, when the advisor's version is raised, and while the advisor is not
+active in the roster in force (checked at every request, not only when the link was signed). With
+`sms.staff_url` set (the municipality's own staff system, which has its own logins), texts link there instead,
+without a token.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from hotline.config.settings import Settings
+from hotline.db.models import AdvisorRecord, FeedVersion
+from hotline.db.session import insert_ignore
 
 PAGES = ("handover", "roster")
 MAC_HEX_DIGITS = 32
@@ -36,6 +47,9 @@ class Signer(Protocol):
 
 
 KINDS = ("advisor", "team", "all")
+# What an advisor or team id can be (a roster slug, at most the 64 characters the database keeps): anything else
+# is refused before the database is asked, so a NUL byte or a 10 kB id in a forged URL never reaches a query.
+IDENT = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 ALL_ID = "hotline"  # the id in the whole hotline's feed: all-hotline-<mac>
 
 
@@ -49,54 +63,71 @@ def feed_key(runtime: Signer) -> bytes:
     raise RuntimeError("HOTLINE_SECRET_KEY is not set; calendar feed URLs need it in live mode")
 
 
-def _feed_mac(key: bytes, kind: str, ident: str) -> str:
-    return hmac.new(key, f"{kind}:{ident}".encode(), hashlib.sha256).hexdigest()[:MAC_HEX_DIGITS]
+def _versioned(message: str, version: int) -> bytes:
+    """Version 1 signs the message as before versions existed, so URLs already handed out keep working."""
+    if version < 1:
+        raise ValueError(f"link version {version} must be 1 or more")
+    return (message if version == 1 else f"{message}:v{version}").encode()
 
 
-def feed_token(runtime: Signer, kind: str, ident: str) -> str:
+def _feed_mac(key: bytes, kind: str, ident: str, version: int) -> str:
+    message = _versioned(f"{kind}:{ident}", version)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:MAC_HEX_DIGITS]
+
+
+def feed_token(runtime: Signer, kind: str, ident: str, version: int = 1) -> str:
     """The token for the feed of advisor/team `ident` (kind "advisor" or "team"), or of everyone ("all")."""
     if kind not in KINDS:
         raise ValueError(f"feed kind {kind!r} must be one of {', '.join(KINDS)}")
-    return f"{kind}-{ident}-{_feed_mac(feed_key(runtime), kind, ident)}"
+    return f"{kind}-{ident}-{_feed_mac(feed_key(runtime), kind, ident, version)}"
 
 
-def parse_token(runtime: Signer, token: str) -> tuple[str, str] | None:
-    """(kind, id) when `token` is one this hotline handed out; None for anything else."""
+def parse_token(runtime: Signer, token: str, version: int | None = 1) -> tuple[str, str] | None:
+    """(kind, id) when `token` is one this hotline handed out at `version`; None for anything else.
+
+    With `version=None` only the shape is read (the caller then looks up the version and checks again)."""
     kind, sep, rest = token.partition("-")
     ident, sep2, mac = rest.rpartition("-")
     if not (sep and sep2 and ident) or kind not in KINDS:
         return None
-    expected = _feed_mac(feed_key(runtime), kind, ident)
+    if version is None:
+        return kind, ident
+    expected = _feed_mac(feed_key(runtime), kind, ident, version)
     if not hmac.compare_digest(mac.encode("utf-8"), expected.encode("ascii")):
         return None
     return kind, ident
 
 
-def feed_url(runtime: Signer, kind: str, ident: str) -> str:
+def feed_url(runtime: Signer, kind: str, ident: str, version: int = 1) -> str:
     """The full subscription URL (base: HOTLINE_PUBLIC_URL, else http://127.0.0.1:<port>)."""
-    return runtime.settings.url(f"/calendar/{feed_token(runtime, kind, ident)}.ics")
+    return runtime.settings.url(f"/calendar/{feed_token(runtime, kind, ident, version)}.ics")
 
 
-def _staff_mac(key: bytes, page: str, advisor_id: str, expiry: str) -> str:
-    message = f"staff:{page}:{advisor_id}:{expiry}".encode()
+def _staff_mac(key: bytes, page: str, advisor_id: str, expiry: str, version: int) -> str:
+    message = _versioned(f"staff:{page}:{advisor_id}:{expiry}", version)
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:MAC_HEX_DIGITS]
 
 
-def staff_token(runtime: Signer, page: str, advisor_id: str, expires: datetime) -> str:
-    """The token for `advisor_id`'s view of `page` until `expires`."""
+def staff_token(runtime: Signer, page: str, advisor_id: str, expires: datetime, version: int = 1) -> str:
+    """The token for `advisor_id`'s view of `page` until `expires`, at the advisor's links `version`."""
     if page not in PAGES:
         raise ValueError(f"staff page {page!r} must be one of {', '.join(PAGES)}")
     expiry = f"{int(expires.timestamp()):x}"
-    return f"{advisor_id}.{expiry}.{_staff_mac(feed_key(runtime), page, advisor_id, expiry)}"
+    return f"{advisor_id}.{expiry}.{_staff_mac(feed_key(runtime), page, advisor_id, expiry, version)}"
 
 
-def parse_staff_token(runtime: Signer, page: str, token: str, now: datetime) -> str | None:
-    """The advisor id when `token` is a link to `page` this hotline handed out and it has not expired."""
+def parse_staff_token(
+    runtime: Signer, page: str, token: str, now: datetime, version: int | None = 1
+) -> str | None:
+    """The advisor id when `token` is a link to `page` this hotline handed out at `version` and it has not
+    expired. With `version=None` only the shape is read, nothing is checked."""
     rest, sep, mac = token.rpartition(".")
     advisor_id, sep2, expiry = rest.rpartition(".")
     if not (sep and sep2 and advisor_id and page in PAGES):
         return None
-    expected = _staff_mac(feed_key(runtime), page, advisor_id, expiry)
+    if version is None:
+        return advisor_id
+    expected = _staff_mac(feed_key(runtime), page, advisor_id, expiry, version)
     if not hmac.compare_digest(mac.encode("utf-8"), expected.encode("ascii")):
         return None
     try:
@@ -106,9 +137,75 @@ def parse_staff_token(runtime: Signer, page: str, token: str, now: datetime) -> 
     return advisor_id if now < expires else None
 
 
-def staff_link(runtime: Signer, page: str, advisor_id: str, expires: datetime) -> str:
+def staff_link(runtime: Signer, page: str, advisor_id: str, expires: datetime, version: int = 1) -> str:
     """The URL a staff text gives `advisor_id` for `page`: signed and expiring, or `sms.staff_url`'s page."""
     settings = runtime.settings
     if settings.file.sms.staff_url:
         return f"{settings.file.sms.staff_url.rstrip('/')}/{page}"
-    return settings.url(f"/staff/{page}/{staff_token(runtime, page, advisor_id, expires)}")
+    return settings.url(f"/staff/{page}/{staff_token(runtime, page, advisor_id, expires, version)}")
+
+
+# --- versions in the database, and the checks made at every request --------------------------------------------
+
+
+def current_version(session: Session, kind: str, ident: str) -> int:
+    """The version the links of this feed (or this advisor's links) are signed at now; 1 when never revoked."""
+    row = session.get(FeedVersion, (kind, ident))
+    return row.version if row is not None else 1
+
+
+def revoke(session: Session, kind: str, ident: str, now: datetime) -> int:
+    """Raise the version of this feed (and, for an advisor, of their staff page links): every URL signed before
+    stops working. Returns the new version."""
+    if kind not in KINDS:
+        raise ValueError(f"feed kind {kind!r} must be one of {', '.join(KINDS)}")
+    insert_ignore(
+        session,
+        FeedVersion,
+        {"kind": kind, "ident": ident, "version": 1, "changed_at": now},
+        ["kind", "ident"],
+    )
+    # One statement, so two managers revoking at once raise the version twice rather than once.
+    raised = session.execute(
+        update(FeedVersion)
+        .where(FeedVersion.kind == kind, FeedVersion.ident == ident)
+        .values(version=FeedVersion.version + 1, changed_at=now)
+        .returning(FeedVersion.version)
+    ).scalar_one()
+    return int(raised)
+
+
+def current_feed_url(session: Session, runtime: Signer, kind: str, ident: str) -> str:
+    """The subscription URL of this feed as it is valid now (at its current version)."""
+    return feed_url(runtime, kind, ident, current_version(session, kind, ident))
+
+
+def current_staff_link(
+    session: Session, runtime: Signer, page: str, advisor_id: str, expires: datetime
+) -> str:
+    """`staff_link` at the advisor's current links version."""
+    return staff_link(runtime, page, advisor_id, expires, current_version(session, "advisor", advisor_id))
+
+
+def check_feed(session: Session, runtime: Signer, token: str) -> tuple[str, str] | None:
+    """(kind, id) when `token` is a feed URL of this hotline at the feed's current version, else None. Whether
+    the advisor or team is (still) in the roster is the caller's check."""
+    shape = parse_token(runtime, token, version=None)
+    if shape is None or not IDENT.fullmatch(shape[1]):
+        return None
+    return parse_token(runtime, token, current_version(session, *shape))
+
+
+def check_staff(
+    session: Session, runtime: Signer, page: str, token: str, now: datetime
+) -> AdvisorRecord | None:
+    """The advisor a staff page link belongs to, when it is genuine, current, unexpired, and the advisor is
+    active in the roster in force now; None for anything else."""
+    advisor_id = parse_staff_token(runtime, page, token, now, version=None)
+    if advisor_id is None or not IDENT.fullmatch(advisor_id):
+        return None
+    current = current_version(session, "advisor", advisor_id)
+    if parse_staff_token(runtime, page, token, now, current) is None:
+        return None
+    advisor = session.get(AdvisorRecord, advisor_id)
+    return advisor if advisor is not None and advisor.active else None

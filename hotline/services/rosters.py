@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from datetime import datetime
 from importlib.resources import files
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.db.models import AdvisorRecord, RosterVersion, utcnow
+from hotline.services import links
 from routing.roster import Roster
 from routing.roster_file import load_roster
 
@@ -36,20 +38,26 @@ def import_roster(session: Session, text: str, *, source_name: str, actor: str) 
         imported_at=utcnow(),
     )
     session.add(version)
-    _sync_advisors(session, roster)
+    _sync_advisors(session, roster, version.imported_at)
     session.flush()
     return roster
 
 
-def _sync_advisors(session: Session, roster: Roster) -> None:
+def _sync_advisors(session: Session, roster: Roster, now: datetime) -> None:
+    """Mirror the roster's advisors. An advisor who stops being active (`active: false`, or gone from the file)
+    has their links' version raised: their feed and page links stop for good, and do not come back to life if
+    they are made active again later (they get new ones)."""
     known = {a.id: a for a in session.scalars(select(AdvisorRecord))}
     in_roster = set()
+    leaving: list[str] = []
     for advisor in roster.advisors:
         in_roster.add(advisor.id)
         row = known.get(advisor.id)
         if row is None:
             row = AdvisorRecord(id=advisor.id)
             session.add(row)
+        elif row.active and not advisor.active:
+            leaving.append(advisor.id)
         row.name = advisor.name
         row.phone_number = advisor.phone
         row.languages = ",".join(advisor.languages)
@@ -57,7 +65,11 @@ def _sync_advisors(session: Session, roster: Roster) -> None:
         row.active = advisor.active
     for advisor_id, row in known.items():
         if advisor_id not in in_roster:
+            if row.active:
+                leaving.append(advisor_id)
             row.active = False  # kept for history: old callbacks still point at them
+    for advisor_id in leaving:
+        links.revoke(session, "advisor", advisor_id, now)
 
 
 def current_version(session: Session) -> RosterVersion | None:

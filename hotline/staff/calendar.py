@@ -2,9 +2,14 @@
 
 A feed URL is `/calendar/<kind>-<id>-<mac>.ics`, where `mac` is the first 32 hex digits of
 HMAC-SHA256(key, "<kind>:<id>") and the key is HOTLINE_SECRET_KEY (in the offline demo without one: the demo
-signing secret). Nothing is stored: the URL proves itself, and changing the key retires every URL handed out.
+signing secret), with ":v<N>" after the id once the feed has been revoked (hotline.services.links). Changing the
+key retires every URL handed out.
 Calendar apps cannot sign requests, so the URL is the credential: the route is not under /twilio/ and needs no
-Twilio signature. Every wrong token gives the same 404, so it does not tell which part was wrong.
+Twilio signature. At every request the URL is checked against the database, not only against its signature: it
+must be signed at the feed's current version (`hotline roster revoke-feed` raises it, see
+hotline.services.links), and an advisor's feed stops while the advisor is inactive or gone from the roster in
+force. Every refusal gives the same 404 with one short Danish explanation, so it does not tell which part was
+wrong; it is logged with its cause and the feed's kind, never the id or the URL.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from flask import Blueprint, Response, abort
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.services import rosters
-from hotline.services.links import ALL_ID, parse_token
+from hotline.services.links import ALL_ID, IDENT, check_feed, parse_token
 from hotline.web import current_runtime
 from routing.ical import feed
 from routing.roster import Roster
+from routing.wording.catalogue import da
 
 log = logging.getLogger(__name__)
 
@@ -31,28 +37,39 @@ DAYS_AHEAD = 90
 
 def _exists(roster: Roster, kind: str, ident: str) -> bool:
     if kind == "advisor":
-        return roster.has_advisor(ident)
+        return roster.has_advisor(ident) and roster.advisor(ident).active
     if kind == "team":
         return any(team.id == ident for team in roster.teams)
     return ident == ALL_ID
+
+
+def _refused(cause: str, kind: str | None) -> Response:
+    log.warning("calendar feed refused: %s", cause, extra={"feed_kind": kind or "-"})
+    text = f"{da('staff.gone.title')}. {da('calendar.gone')}\n"
+    response = Response(text, status=404, content_type="text/plain; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/calendar/<token>.ics")
 def calendar(token: str) -> Response:
     """The shifts from 30 days back to 90 days ahead, as worked after overrides."""
     runtime = current_runtime()
-    parsed = parse_token(runtime, token)
-    if parsed is None:
-        abort(404)
-    kind, ident = parsed
+    shape = parse_token(runtime, token, version=None)
+    if shape is None or not IDENT.fullmatch(shape[1]):
+        return _refused("malformed", None)
     try:
         with runtime.sessions() as session:
-            roster = rosters.current_roster(session)
+            parsed = check_feed(session, runtime, token)
+            roster = rosters.current_roster(session) if parsed is not None else None
     except SQLAlchemyError as exc:
         log.error("calendar feed: database unavailable (%s)", type(exc).__name__)
         abort(503)
+    if parsed is None:
+        return _refused("signature or version", shape[0])  # forged, or revoked by a newer version
+    kind, ident = parsed
     if roster is None or not _exists(roster, kind, ident):
-        abort(404)  # a valid token for an advisor or team no longer in the roster
+        return _refused("not active in the roster", kind)  # genuine, but for someone inactive or removed
     now = datetime.now(UTC).replace(microsecond=0)
     body = feed(
         roster,

@@ -1,9 +1,12 @@
-"""The staff pages behind the links in staff texts: the handover (open callbacks, acute first, and the notes left
-on them) and the roster's gaps. Read-only; the link is the credential (see hotline.staff.links).
+"""The staff pages behind the links in staff texts: an advisor's handover (the open callbacks that fall to them,
+acute first, the notes left on those, and the texts waiting; see hotline.services.handover) and the roster's
+gaps. Read-only; the link is the credential (see hotline.services.links).
 
 The pages show case references, categories, times and advisors' notes, never a relative's phone number: the
 callback dialer rings the advisor first and puts the relative through. Every page is `no-store`, `noindex`,
-sends no referrer, and loads nothing from elsewhere. A wrong or expired link gets the same 404.
+sends no referrer, and loads nothing from elsewhere. A link is checked against the database at every request: a
+wrong, expired or revoked link, or one of an advisor who is inactive or gone from the roster, gets the same 404
+("Linket virker ikke længere"), logged with its cause but without the advisor or the token.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest, utcnow
-from hotline.services import callback_queue, rosters
-from hotline.services.links import parse_staff_token
+from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
+from hotline.services import handover as handovers
+from hotline.services import rosters
+from hotline.services.links import check_staff
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import reason_name, reference
 from hotline.web import current_runtime
@@ -98,7 +102,8 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
     return response
 
 
-def _not_found() -> Response:
+def _not_found(page: str, cause: str) -> Response:
+    log.warning("staff link refused: %s", cause, extra={"page": page})
     return _page("staff/gone.html", status=404)
 
 
@@ -127,46 +132,49 @@ def _cases(
     ]
 
 
+@dataclass(frozen=True)
+class Text:
+    at: str
+    language: str
+
+
 @bp.get("/staff/handover/<token>")
 def handover(token: str) -> Response:
     runtime = current_runtime()
     now = utcnow()
-    advisor_id = parse_staff_token(runtime, "handover", token, now)
-    if advisor_id is None:
-        return _not_found()
     try:
         with runtime.sessions() as session:
+            advisor = check_staff(session, runtime, "handover", token, now)
+            if advisor is None:
+                return _not_found("handover", "not a current link of an active advisor")
             names: dict[str, str] = {
                 row.id: row.name for row in session.execute(select(AdvisorRecord.id, AdvisorRecord.name))
             }
-            if advisor_id not in names:
-                return _not_found()
-            callbacks = callback_queue.queue(session)
-            notes: dict[int, list[Note]] = {}
-            for attempt in session.scalars(
-                select(CallbackAttempt)
-                .where(
-                    CallbackAttempt.callback_id.in_([c.id for c in callbacks]),
-                    CallbackAttempt.note.is_not(None),
-                )
-                .order_by(CallbackAttempt.id)
-            ):
-                author = names.get(attempt.advisor_id or "", "-")
-                notes.setdefault(attempt.callback_id, []).append(
-                    Note(_local(attempt.started_at), author, attempt.note or "")
-                )
-            cases = _cases(callbacks, names, notes)
+            work = handovers.for_advisor(session, rosters.current_roster(session), advisor.id, now)
+            notes = {
+                callback_id: [
+                    Note(_local(a.started_at), names.get(a.advisor_id or "", "-"), a.note or "")
+                    for a in attempts
+                ]
+                for callback_id, attempts in work.notes.items()
+            }
+            cases = _cases(work.callbacks, names, notes)
+            default = runtime.settings.file.languages.default  # a relative who never chose one gets it
+            waiting = [Text(_local(t.received_at), language_name(t.language or default)) for t in work.texts]
+            advisor_name = advisor.name
     except SQLAlchemyError:
         log.exception("handover page: database unavailable")
         return _page("staff/unavailable.html", status=503)
-    log.info("handover page viewed", extra={"advisor": advisor_id, "cases": len(cases)})
+    log.info("handover page viewed", extra={"cases": len(cases), "texts": len(waiting)})
     return _page(
         "staff/handover.html",
-        advisor=names[advisor_id],
+        advisor=advisor_name,
         as_of=_local(now, "%d/%m/%Y %H:%M"),
         cases=cases,
         acute=sum(1 for c in cases if c.acute),
         notes=sum(len(c.notes) for c in cases),
+        with_colleagues=work.with_colleagues,
+        texts=waiting,
     )
 
 
@@ -188,17 +196,17 @@ class OnCall:
 def roster_page(token: str) -> Response:
     runtime = current_runtime()
     now = utcnow()
-    advisor_id = parse_staff_token(runtime, "roster", token, now)
-    if advisor_id is None:
-        return _not_found()
     try:
         with runtime.sessions() as session:
-            roster = rosters.current_roster(session)
+            advisor = check_staff(session, runtime, "roster", token, now)
+            roster = rosters.current_roster(session) if advisor is not None else None
     except SQLAlchemyError:
         log.exception("roster page: database unavailable")
         return _page("staff/unavailable.html", status=503)
-    if roster is None or not roster.has_advisor(advisor_id):
-        return _not_found()
+    if advisor is None:
+        return _not_found("roster", "not a current link of an active advisor")
+    if roster is None or not roster.has_advisor(advisor.id) or not roster.advisor(advisor.id).active:
+        return _not_found("roster", "not active in the roster in force")
     end = now + timedelta(days=GAP_DAYS)
     gaps = [
         Gap(window_phrase(max(g.start, now), g.end, now, "da"), _local(g.start), _local(g.end))

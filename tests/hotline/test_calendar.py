@@ -203,3 +203,117 @@ def test_roster_feeds_prints_urls_the_app_serves(
     assert len(urls) == 4 + 2 + 1
     for url in urls:
         assert client.get(_path(url)).status_code == 200, url
+
+
+# --- feeds obey the roster and can be revoked one by one ---------------------------------------------------
+
+
+def _refused(client: FlaskClient, url: str) -> bool:
+    response = client.get(_path(url))
+    if response.status_code == 200:
+        return False
+    assert response.status_code == 404
+    assert "Linket virker ikke længere" in response.get_data(as_text=True)
+    return True
+
+
+def _import(runtime: Runtime, text: str) -> None:
+    with runtime.sessions.begin() as session:
+        rosters.import_roster(session, text, source_name="r.yaml", actor="test")
+
+
+def _without_carla() -> str:
+    return "\n".join(line for line in roster_text().splitlines() if "carla" not in line) + "\n"
+
+
+def _anna_inactive() -> str:
+    return roster_text().replace("{id: anna, ", "{id: anna, active: false, ")
+
+
+@pytest.mark.parametrize(
+    ("who", "roster"), [("anna", _anna_inactive), ("carla", _without_carla)], ids=["active-false", "removed"]
+)
+def test_a_deactivated_or_removed_advisors_feed_stops_at_once(
+    runtime: Runtime, client: FlaskClient, runner: HotlineRunner, who: str, roster: Any
+) -> None:
+    url = feed_url(runtime, "advisor", who)
+    others = [feed_url(runtime, "advisor", "bilal"), feed_url(runtime, "team", "nord")]
+    assert not _refused(client, url)
+    _import(runtime, roster())
+    assert _refused(client, url)
+    assert not any(_refused(client, other) for other in others)
+    listed = runner.invoke(["roster", "feeds"]).stdout
+    assert url not in listed
+    _import(runtime, roster_text())  # back in the roster: the old URL stays retired, a new one is printed
+    assert _refused(client, url)
+    (new,) = (
+        w
+        for line in runner.invoke(["roster", "feeds"]).stdout.splitlines()
+        if line.split()[0] == who
+        for w in line.split()
+        if w.startswith("http")
+    )
+    assert new != url and not _refused(client, new)
+
+
+def _feeds(runner: HotlineRunner) -> set[str]:
+    result = runner.invoke(["roster", "feeds"])
+    assert result.exit_code == 0, result.output
+    return {w for w in result.stdout.split() if w.startswith("http://127.0.0.1:8000/calendar/")}
+
+
+@pytest.mark.parametrize(
+    ("args", "kind", "ident"),
+    [(["anna"], "advisor", "anna"), (["--team", "nord"], "team", "nord"), (["--everyone"], "all", "hotline")],
+)
+def test_revoking_one_feed_retires_its_url_only(
+    runtime: Runtime, client: FlaskClient, runner: HotlineRunner, args: list[str], kind: str, ident: str
+) -> None:
+    before = _feeds(runner)
+    old = feed_url(runtime, kind, ident)
+    assert old in before
+    result = runner.invoke(["roster", "revoke-feed", *args])
+    assert result.exit_code == 0, result.output
+    (new,) = (w for w in result.stdout.split() if w.startswith("http"))
+    assert new != old
+    assert _refused(client, old)
+    assert not _refused(client, new)
+    after = _feeds(runner)
+    assert after == (before - {old}) | {new}  # every other feed keeps its URL
+    for url in after:
+        assert not _refused(client, url), url
+    again = runner.invoke(["roster", "revoke-feed", *args])
+    (newer,) = (w for w in again.stdout.split() if w.startswith("http"))
+    assert _refused(client, new) and not _refused(client, newer)
+
+
+def test_revoke_feed_names_one_known_feed(runtime: Runtime, runner: HotlineRunner) -> None:
+    assert runner.invoke(["roster", "revoke-feed"]).exit_code == 2
+    assert runner.invoke(["roster", "revoke-feed", "anna", "--everyone"]).exit_code == 2
+    unknown = runner.invoke(["roster", "revoke-feed", "nobody"])
+    assert unknown.exit_code == 1 and "nobody" in unknown.output
+
+
+def _descriptions(client: FlaskClient, url: str) -> str:
+    response = client.get(_path(url))
+    assert response.status_code == 200
+    return "\n".join(
+        str(e["description"]) for e in icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+    )
+
+
+def test_shared_feeds_leave_out_override_reasons(runtime: Runtime, client: FlaskClient) -> None:
+    """Why someone is away or covering is for their own feed; a team's or the hotline's says only who works."""
+    text = (
+        roster_text()
+        .replace("reason: dækker", "reason: anna er syg")
+        .replace("reason: ekstra", "reason: bytte")
+    )
+    _import(runtime, text)
+    for kind, ident in (("all", "hotline"), ("team", "nord"), ("team", "syd")):
+        shared = _descriptions(client, feed_url(runtime, kind, ident))
+        assert "anna er syg" not in shared and "bytte" not in shared and "syg" not in shared, kind
+    everyone = _descriptions(client, feed_url(runtime, "all", "hotline"))
+    assert "Dækker for anna" in everyone  # who covers is still there
+    assert "(anna er syg)" in _descriptions(client, feed_url(runtime, "advisor", "dorte"))
+    assert "(bytte)" in _descriptions(client, feed_url(runtime, "advisor", "bilal"))

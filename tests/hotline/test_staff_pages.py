@@ -12,13 +12,24 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db.models import CallbackRequest
+from hotline.db.models import CallbackRequest, Message
 from hotline.jobs import shifts
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, staff_texts
+from hotline.services import callback_queue, relatives, staff_texts
 from hotline.services.links import parse_staff_token, staff_link, staff_token
 from routing.callbacks import Priority
-from tests.helpers import PHONES, RELATIVE, AppFactory, register_callback, texts, utc
+from routing.wallclock import COPENHAGEN
+from tests.helpers import (
+    DAILY_SHIFTS,
+    PHONES,
+    RELATIVE,
+    AppFactory,
+    HotlineRunner,
+    import_roster,
+    register_callback,
+    texts,
+    utc,
+)
 
 START = utc(2026, 6, 10, 21, 0)  # bo's night shift starts at 23:00 CEST (the DAILY_SHIFTS roster)
 NOTE = 'Ring efter kl. 9 <script>alert("x")</script> \u202eشكرا'
@@ -168,3 +179,172 @@ def test_a_database_outage_gets_a_plain_503_page(
     assert response.status_code == 503
     assert "Siden kan ikke vises lige nu" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+# --- links obey the roster: checked at every request, revocable per advisor --------------------------------
+
+
+def _roster_without(advisor: str) -> str:
+    """DAILY_SHIFTS with `advisor` gone: their line in `advisors:` and their shifts and overrides."""
+    return "\n".join(line for line in DAILY_SHIFTS.splitlines() if f" {advisor}," not in line) + "\n"
+
+
+def _deactivated(advisor: str) -> str:
+    name = f"{{id: {advisor}, "
+    assert name in DAILY_SHIFTS
+    return DAILY_SHIFTS.replace(name, f"{{id: {advisor}, active: false, ")
+
+
+@pytest.mark.parametrize("roster", [_deactivated, _roster_without], ids=["active-false", "removed"])
+def test_a_deactivated_or_removed_advisors_handover_link_stops_at_once(
+    app: Flask, runtime: Runtime, handed_over: str, roster: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    at = START + timedelta(minutes=3)
+    assert _get(app, handed_over, at).status_code == 200
+    import_roster(app, roster("bo"))
+    response = _get(app, handed_over, at + timedelta(minutes=1))
+    assert response.status_code == 404
+    assert "Linket virker ikke længere" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert refusals  # logged, without whose link or the link itself
+    token = handed_over.rsplit("/", 1)[1]
+    for record in refusals:
+        assert token not in str(record.__dict__) and "bo" not in record.getMessage()
+    import_roster(app)  # bo back in the roster: the old link stays dead; a new shift brings a new link
+    assert _get(app, handed_over, at + timedelta(minutes=2)).status_code == 404
+
+
+@pytest.mark.parametrize("roster", [_deactivated, _roster_without], ids=["active-false", "removed"])
+def test_a_deactivated_or_removed_managers_roster_link_stops_at_once(
+    app: Flask, runtime: Runtime, roster: Any
+) -> None:
+    night = utc(2026, 3, 28, 22, 0)  # bo is off sick: the manager gets a roster-gap text
+    shifts.shift_starts(runtime, night)
+    (alert,) = texts(runtime, "roster_gap")
+    path = _path(alert.body)
+    assert _get(app, path, night + timedelta(minutes=5)).status_code == 200
+    text = roster("mads")
+    import_roster(app, text)
+    gone = _get(app, path, night + timedelta(minutes=6))
+    assert gone.status_code == 404 and "Linket virker ikke længere" in gone.get_data(as_text=True)
+
+
+def test_revoking_an_advisors_links_retires_theirs_only(
+    app: Flask, runtime: Runtime, handed_over: str, runner: HotlineRunner
+) -> None:
+    night = utc(2026, 3, 28, 22, 0)
+    shifts.shift_starts(runtime, night)
+    (alert,) = texts(runtime, "roster_gap")
+    roster_link = _path(alert.body)
+    result = runner.invoke(["roster", "revoke-feed", "bo"])
+    assert result.exit_code == 0, result.output
+    at = START + timedelta(minutes=3)
+    assert _get(app, handed_over, at).status_code == 404  # bo's link in the text already sent
+    assert _get(app, roster_link, night + timedelta(minutes=5)).status_code == 200  # mads's is untouched
+    shifts.shift_starts(runtime, START + timedelta(days=1))  # bo's next shift: a link that works
+    newest = [t for t in texts(runtime, "handover") if t.to_number == PHONES["bo"]][-1]
+    assert _get(app, _path(newest.body), START + timedelta(days=1, minutes=3)).status_code == 200
+
+
+# --- what a handover shows: the work that falls to this advisor --------------------------------------------
+
+# bo works the night as primary and dalia as backup: both are on shift at START.
+TWO_ON_SHIFT = DAILY_SHIFTS.replace(
+    "  manager:", '  backup:\n    - {advisor: dalia, days: daily, start: "23:00", end: "07:00"}\n  manager:'
+)
+
+
+def _callback(runtime: Runtime, at: datetime, number: str, assigned: str | None, note: str | None) -> str:
+    callback_id = register_callback(runtime, at, window="asap", number=number)
+    with runtime.sessions.begin() as session:
+        callback = session.get(CallbackRequest, callback_id)
+        assert callback is not None
+        callback.assigned_advisor_id = assigned
+        if note is not None:
+            callback_queue.add_note(session, callback, "mads", note, at)
+        return staff_texts.reference(callback)
+
+
+def _inbound(runtime: Runtime, at: datetime, number: str, body: str, sid: int) -> None:
+    with runtime.sessions.begin() as session:
+        relative, _ = relatives.find_or_create(session, number)
+        relative.language = "ar"
+        session.add(
+            Message(
+                message_sid=f"SM{sid:032d}",
+                direction="inbound",
+                from_number=number,
+                body=body,
+                status="received",
+                relative_id=relative.id,
+                created_at=at,
+                updated_at=at,
+                handled_at=at,
+            )
+        )
+
+
+def test_a_handover_shows_the_advisors_own_unassigned_and_orphaned_work_only(
+    app: Flask, runtime: Runtime
+) -> None:
+    import_roster(app, TWO_ON_SHIFT)
+    before = START - timedelta(hours=1)
+    own = _callback(runtime, before, "+4567300001", "bo", "NOTE-FOR-BO")
+    unassigned = _callback(runtime, before, "+4567300002", None, "NOTE-UNASSIGNED")
+    colleague = _callback(runtime, before, "+4567300003", "dalia", "NOTE-DALIA-PRIVATE")
+    off_shift = _callback(runtime, before, "+4567300004", "anna", "NOTE-ANNA-OFF-SHIFT")  # anna works 7-15
+    shifts.shift_starts(runtime, START)
+    at = START + timedelta(minutes=3)
+
+    bo = _get(app, _handover_link(runtime, "bo"), at).get_data(as_text=True)
+    for shown in (own, unassigned, off_shift, "NOTE-FOR-BO", "NOTE-UNASSIGNED", "NOTE-ANNA-OFF-SHIFT"):
+        assert shown in bo
+    assert colleague not in bo and "NOTE-DALIA-PRIVATE" not in bo
+    assert "3 åbne sager, heraf 0 akutte, og 3 noter." in bo
+    assert "1 åben sag mere ligger hos en kollega på vagt." in bo
+
+    dalia = _get(app, _handover_link(runtime, "dalia"), at).get_data(as_text=True)
+    assert colleague in dalia and "NOTE-DALIA-PRIVATE" in dalia
+    assert own not in dalia and "NOTE-FOR-BO" not in dalia
+
+    (text,) = (t for t in texts(runtime, "handover") if t.to_number == PHONES["bo"])
+    assert text.body is not None and own in text.body and colleague not in text.body
+
+
+def test_a_handover_lists_texts_waiting_without_their_words(app: Flask, runtime: Runtime) -> None:
+    before = START - timedelta(hours=2)
+    _inbound(runtime, before, "+4567300011", "Hvornår kommer hjemmeplejen i morgen?", 1)
+    _inbound(runtime, before, "+4567300012", "STOP", 2)  # a keyword: the hotline answered it itself
+    _callback(runtime, before, "+4567300013", None, None)
+    _inbound(
+        runtime, before + timedelta(minutes=5), "+4567300013", "Tak, I må gerne ringe", 3
+    )  # in the queue
+    _inbound(
+        runtime, START - timedelta(days=2), "+4567300014", "Et gammelt spørgsmål", 4
+    )  # before the window
+    shifts.shift_starts(runtime, START)
+    page = _get(app, _handover_link(runtime, "bo"), START + timedelta(minutes=3)).get_data(as_text=True)
+    assert "der venter på svar" in page
+    assert page.count("modtaget ") == 1
+    assert f"modtaget {(START - timedelta(hours=2)).astimezone(COPENHAGEN):%d/%m %H:%M}, arabisk" in page
+    for words in ("hjemmeplejen", "STOP", "I må gerne", "gammelt", "67 30", "+4567"):
+        assert words not in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/handover/bo%00x.ffffffff." + "0" * 32,
+        "/staff/roster/" + "b" * 300 + ".ffffffff." + "0" * 32,
+        "/staff/handover/BO%C3%A9.ffffffff." + "0" * 32,
+        "/calendar/advisor-bo%00x-" + "0" * 32 + ".ics",
+        "/calendar/team-" + "n" * 300 + "-" + "0" * 32 + ".ics",
+    ],
+    ids=["nul", "long", "non-slug", "feed-nul", "feed-long"],
+)
+def test_a_forged_id_is_refused_before_the_database_is_asked(app: Flask, runtime: Runtime, path: str) -> None:
+    """PostgreSQL refuses a NUL byte in a query: such an id must be a plain 404, not a 503 or a 500."""
+    response = app.test_client().get(path)
+    assert response.status_code == 404
+    assert "Linket virker ikke længere" in response.get_data(as_text=True)

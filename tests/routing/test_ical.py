@@ -124,3 +124,34 @@ def test_empty_feed_is_still_a_calendar() -> None:
 def test_unknown_advisor_is_refused() -> None:
     with pytest.raises(KeyError, match="nobody"):
         feed(demo(), cph(2026, 1, 1), cph(2026, 1, 2), advisor_id="nobody", service_name=SERVICE)
+
+
+def _descriptions(data: bytes) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for advisor_id, *_, event in events(data):
+        found.setdefault(advisor_id, []).append(str(event["description"]))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "who", "reason"),
+    [
+        (cph(2026, 10, 31), cph(2026, 11, 6), "jonas", "dækker sygdom"),  # covering someone off sick
+        (cph(2026, 12, 23), cph(2027, 1, 2), "amira", "nytårsaften"),  # an extra shift
+    ],
+)
+def test_only_the_own_feed_carries_an_overrides_reason(
+    start: datetime, end: datetime, who: str, reason: str
+) -> None:
+    """A reason is free text a manager wrote ("dækker sygdom"): a team's or everyone's feed says only who works."""
+    roster = demo()
+    own = feed(roster, start, end, advisor_id=who, stamp=STAMP, service_name=SERVICE)
+    assert any(f"({reason})" in d for d in _descriptions(own)[who])
+    team = roster.advisor(who).team
+    shared = [feed(roster, start, end, stamp=STAMP, service_name=SERVICE)]
+    if team:
+        shared.append(feed(roster, start, end, team=team, stamp=STAMP, service_name=SERVICE))
+    for data in shared:
+        descriptions = _descriptions(data)
+        assert descriptions[who]  # the shift is there ...
+        assert not any(reason in d for ds in descriptions.values() for d in ds)  # ... but not why
