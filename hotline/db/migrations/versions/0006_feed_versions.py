@@ -1,6 +1,6 @@
 """feed_versions: a version per calendar feed and per advisor's links, so one person's URLs can be revoked
 
-Revision ID: 0009
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06 01:40:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import hotline.db.models
 
-revision = "0009"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
