@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, exists, or_, select, update
@@ -36,6 +36,7 @@ from hotline.services import erasure
 from hotline.services.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT
 from hotline.services.pseudonyms import holds_number, is_pseudonym, pseudonym
 from routing.callback_states import FINAL_STATES
+from routing.wallclock import local_date, wall_to_utc
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,15 @@ class Purged:
 
 
 def purge_personal_data(session: Session, settings: Settings, now: datetime, key: bytes) -> Purged:
-    """Blank contents and pseudonymise numbers past their retention; `key` makes the pseudonyms."""
+    """Blank contents and pseudonymise numbers past their retention, counted in whole local days before the
+    date of `now`; `key` makes the pseudonyms."""
     retention = settings.file.retention
+    today = local_date(now)
 
     def before(days: int) -> datetime:
-        return now - timedelta(days=days)
+        # Whole Copenhagen days: what arrived on 10 June is kept all of the `days` days after it, whatever the
+        # hour the purge runs at (a late run catches up, it never cuts deeper) and across daylight saving.
+        return wall_to_utc(today - timedelta(days=days), time(0))
 
     bodies, recordings = before(retention.message_bodies_days), before(retention.recordings_days)
     outbox_rows = before(retention.outbox_days)

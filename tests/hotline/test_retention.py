@@ -322,3 +322,31 @@ def test_the_purge_works_in_batches(seeded: Runtime, monkeypatch: pytest.MonkeyP
     assert purged is not None and purged.message_numbers == 6 and purged.relatives == 2
     assert rows_holding(seeded, QUIET) == []
     assert len([kind for kind, _ in erasures(seeded) if kind == "message_record"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("purge_day", "kept"),
+    [(date(2026, 6, 26), True), (date(2026, 6, 27), False)],
+    ids=["day-90", "day-91"],
+)
+@pytest.mark.parametrize("hour", [3, 23], ids=["at-03:30", "late-at-23:30"])
+def test_a_text_is_kept_for_whole_copenhagen_days_across_daylight_saving(
+    runtime: Runtime, purge_day: date, kept: bool, hour: int
+) -> None:
+    # Written half an hour after midnight on the Saturday before the March change; 90 days are 90 local dates.
+    written = local(date(2026, 3, 28), 0, 30)
+    with runtime.sessions.begin() as session:
+        session.add(
+            Message(
+                message_sid=sid("SM", 90),
+                direction="inbound",
+                from_number=QUIET,
+                body="ord",
+                status="received",
+                created_at=written,
+                updated_at=written,
+            )
+        )
+    assert retention.purge(runtime, local(purge_day, hour, 30)) is not None
+    with runtime.sessions() as session:
+        assert (session.scalars(select(Message.body)).one() is not None) is kept
