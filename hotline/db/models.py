@@ -192,6 +192,8 @@ class Relative(Base):
 
     __tablename__ = "relatives"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # E.164; its pseudonym ("ps:...", hotline.services.pseudonyms) once the relative has been quiet for
+    # retention.relatives_days. Numbers on other records become the same pseudonym past their own retention.
     phone_number: Mapped[str] = mapped_column(String(32), unique=True)
     language: Mapped[str | None] = mapped_column(String(8))
     contact_person_id: Mapped[str | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
