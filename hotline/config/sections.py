@@ -153,11 +153,34 @@ class DestinationSettings(BaseModel):
 
 
 class RetentionSettings(BaseModel):
+    """Days each class of personal data is kept (docs/records-of-processing.md)."""
+
     model_config = _STRICT
     message_bodies_days: int = Field(ge=1)
     recordings_days: int = Field(ge=1)
     notes_days: int = Field(ge=1)
     call_records_days: int = Field(ge=1)
+    message_records_days: int = Field(ge=1)
+    outbox_days: int = Field(ge=1)
+    closed_callbacks_days: int = Field(ge=1)
+    relatives_days: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _records_outlive_contents(self) -> RetentionSettings:
+        # What a record holds goes no later than the numbers saying whose it is: a relative's words or voice kept
+        # under a pseudonym could no longer be found for an access or erasure request.
+        for numbers, contents in (
+            ("message_records_days", "message_bodies_days"),
+            ("outbox_days", "message_bodies_days"),
+            ("call_records_days", "recordings_days"),
+        ):
+            if getattr(self, numbers) < getattr(self, contents):
+                raise ValueError(
+                    f"{numbers} ({getattr(self, numbers)}) is shorter than {contents} ({getattr(self, contents)}): "
+                    f"a record's numbers are kept at least as long as what it holds; raise {numbers} or lower "
+                    f"{contents}"
+                )
+        return self
 
 
 class WebSettings(BaseModel):

@@ -74,7 +74,7 @@ class Call(Base):
     relative_id: Mapped[int | None] = mapped_column(
         ForeignKey("relatives.id", ondelete="SET NULL"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None]
     duration_seconds: Mapped[int | None]
@@ -109,7 +109,7 @@ class Message(Base):
     num_media: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(24))
     error_code: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # The relative's conversation thread: every text to or from them points at them.
     relative_id: Mapped[int | None] = mapped_column(
@@ -130,7 +130,7 @@ class Recording(Base):
     duration_seconds: Mapped[int | None]
     from_number: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(24))
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -145,7 +145,7 @@ class DemoOutbound(Base):
     from_number: Mapped[str | None] = mapped_column(String(32))
     body: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class SchedulerHeartbeat(Base):
@@ -204,12 +204,14 @@ class Relative(Base):
 
     __tablename__ = "relatives"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # E.164; its pseudonym ("ps:...", hotline.services.pseudonyms) once the relative has been quiet for
+    # retention.relatives_days. Numbers on other records become the same pseudonym past their own retention.
     phone_number: Mapped[str] = mapped_column(String(32), unique=True)
     language: Mapped[str | None] = mapped_column(String(8))
     contact_person_id: Mapped[str | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
     last_advisor_id: Mapped[str | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_contact_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class CallRouting(Base):
@@ -250,7 +252,7 @@ class CallbackRequest(Base):
     next_attempt_at: Mapped[datetime | None]
     recording_sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class CallbackCall(Base):
@@ -293,7 +295,7 @@ class CallbackAttempt(Base):
     relative_call_sid: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(24))
     note: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None]
 
 

@@ -12,6 +12,7 @@ from hotline.db.models import (
 )
 from hotline.jobs.runs import daily_due, once
 from hotline.runtime import Runtime
+from hotline.services.pseudonyms import pseudonym_key
 from hotline.services.retention import Purged, purge_personal_data
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def purge(runtime: Runtime, now: datetime) -> Purged | None:
     with runtime.sessions.begin() as session:
         if not once(session, "purge", today.isoformat(), now):
             return None
-        purged = purge_personal_data(session, runtime.settings, now)
+        purged = purge_personal_data(session, runtime.settings, now, pseudonym_key(runtime))
         session.execute(
             update(ClockworkRun)
             .where(ClockworkRun.job == "purge", ClockworkRun.run_key == today.isoformat())

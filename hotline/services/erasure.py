@@ -1,5 +1,5 @@
 """Erasing what Twilio keeps for us once our own copy is purged: voicemail recordings are deleted, the bodies of
-texts redacted, call logs deleted.
+texts redacted, texts' records (with their numbers) and call logs deleted.
 
 The nightly purge queues one row per (kind, SID) in its own transaction (`queue_purged`), so a purge that
 commits never forgets an erasure; `hotline.jobs.erasure` works the queue through the transport. Twilio answering 404 means
@@ -12,19 +12,22 @@ twice is harmless. A refusal that retrying cannot fix is recorded as failed and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hotline.db.models import Call, Message, Recording, RemoteErasure
 from hotline.db.session import insert_ignore
+from hotline.services.pseudonyms import holds_number
 
 log = logging.getLogger(__name__)
 
 FAILED = "failed"
+BATCH = 500  # rows read per statement while queueing
 
 
 def queue(session: Session, kind: str, sids: Iterable[str | None], now: datetime) -> int:
@@ -47,30 +50,72 @@ def queue_purged(
     *,
     recordings_before: datetime,
     bodies_before: datetime,
+    message_records_before: datetime,
     calls_before: datetime,
 ) -> int:
     """Queue Twilio's copies of what the purge is about to blank (call before blanking, in the same session)."""
-    recordings = session.scalars(
-        select(Recording.recording_sid).where(
-            Recording.received_at < recordings_before,
-            or_(Recording.recording_url.is_not(None), Recording.from_number.is_not(None)),
-        )
-    )
-    messages = session.scalars(
-        select(Message.message_sid).where(
-            Message.created_at < bodies_before, Message.body.is_not(None), Message.message_sid.is_not(None)
-        )
-    )
-    calls = session.scalars(
-        select(Call.call_sid).where(
-            Call.created_at < calls_before, or_(Call.from_number.is_not(None), Call.to_number.is_not(None))
-        )
-    )
     return (
-        queue(session, "recording", list(recordings), now)
-        + queue(session, "message", list(messages), now)
-        + queue(session, "call", list(calls), now)
+        _queue_selected(
+            session,
+            "recording",
+            Recording.id,
+            Recording.recording_sid,
+            [
+                Recording.received_at < recordings_before,
+                or_(Recording.recording_url.is_not(None), Recording.from_number.is_not(None)),
+            ],
+            now,
+        )
+        + _queue_selected(
+            session,
+            "message",
+            Message.id,
+            Message.message_sid,
+            [Message.created_at < bodies_before, Message.body.is_not(None), Message.message_sid.is_not(None)],
+            now,
+        )
+        + _queue_selected(
+            session,
+            "message_record",
+            Message.id,
+            Message.message_sid,
+            [
+                Message.created_at < message_records_before,
+                Message.message_sid.is_not(None),
+                or_(holds_number(Message.from_number), holds_number(Message.to_number)),
+            ],
+            now,
+        )
+        + _queue_selected(
+            session,
+            "call",
+            Call.id,
+            Call.call_sid,
+            [
+                Call.created_at < calls_before,
+                or_(holds_number(Call.from_number), holds_number(Call.to_number)),
+            ],
+            now,
+        )
     )
+
+
+def _queue_selected(
+    session: Session,
+    kind: str,
+    key: InstrumentedAttribute[int],
+    sid: InstrumentedAttribute[Any],
+    where: Sequence[ColumnElement[bool]],
+    now: datetime,
+) -> int:
+    """Queue the SIDs of the rows `where` selects, BATCH rows at a time (never the whole table in memory)."""
+    queued, last = 0, 0
+    while rows := session.execute(
+        select(key, sid).where(key > last, *where).order_by(key).limit(BATCH)
+    ).all():
+        queued += queue(session, kind, [row[1] for row in rows], now)
+        last = rows[-1][0]
+    return queued
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ class PlacedCall:
     status: str
 
 
-# What the network keeps for us that holds personal data: a voicemail recording (deleted), a text (its body
-# redacted), a call (its log deleted).
-ERASABLE_KINDS = ("recording", "message", "call")
+# What the network keeps for us that holds personal data: a voicemail recording (deleted), a text's body
+# (redacted; the record stays), a text's record with its numbers (deleted), a call (its log deleted).
+ERASABLE_KINDS = ("recording", "message", "message_record", "call")
 
 
 class Transport(Protocol):

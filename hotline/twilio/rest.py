@@ -148,6 +148,9 @@ class TwilioTransport:
             elif kind == "message":
                 # Twilio's redaction: the message stays in the account's log (for billing), without its body.
                 self._client.messages(sid).update(body="")
+            elif kind == "message_record":
+                # Past the numbers' retention the whole record goes: from, to, dates and price.
+                self._client.messages(sid).delete()
             elif kind == "call":
                 self._client.calls(sid).delete()
             else:

@@ -62,7 +62,9 @@ def test_a_window_opens_at_its_local_time_once(runtime: Runtime, day: date) -> N
     assert (soon.to_number, soon.callback_id, soon.body) == (RELATIVE, callback_id, None)
     send_loop.send_due(runtime, local(day, 17))
     with runtime.sessions() as session:
-        sent = session.scalars(select(Message).where(Message.to_number == RELATIVE)).all()
+        sent = session.scalars(
+            select(Message).where(Message.to_number == RELATIVE).order_by(Message.id)
+        ).all()
     assert len(sent) == 2 and "240" in (sent[-1].body or "")  # registered, then "within 240 minutes"
 
 
@@ -225,7 +227,8 @@ def test_the_nightly_purge_blanks_personal_data_past_retention_and_keeps_counts(
         notes = sorted(session.scalars(select(CallbackAttempt.note)), key=str)
         assert notes == [None, "note 10"]
         callers = sorted(session.scalars(select(Call.from_number)), key=str)
-        assert callers == [RELATIVE, None] and session.scalar(select(func.count()).select_from(Call)) == 2
+        assert callers[0] == RELATIVE and callers[1].startswith("ps:")  # the number's pseudonym
+        assert session.scalar(select(func.count()).select_from(Call)) == 2
         run = session.scalars(select(ClockworkRun).where(ClockworkRun.job == "purge")).one()
         assert run.summary is not None and "message_bodies=1" in run.summary
     assert sorted(t.body or "" for t in texts(runtime, "received")) == ["", "svar 10"]

@@ -65,6 +65,20 @@ BROKEN_FILES = [
         "{f}:3: expected ',' or ']', but got '<stream end>'; fix the YAML syntax there (indentation, quotes, colons)",
     ),
     ("- just\n- a list\n", "{f}: the top level must be a mapping of keys (service:, languages:, ...)"),
+    (
+        "retention:\n  relatives_days: 0\n",
+        "{f}:2: retention.relatives_days = 0: must be at least 1; set a larger number",
+    ),
+    (
+        "retention:\n  message_bodies_days: 90\n  message_records_days: 30\n",
+        "{f}:1: retention: message_records_days (30) is shorter than message_bodies_days (90): a record's numbers "
+        "are kept at least as long as what it holds; raise message_records_days or lower message_bodies_days",
+    ),
+    (
+        "retention:\n  outbox_days: 7\n",
+        "{f}:1: retention: outbox_days (7) is shorter than message_bodies_days (90): a record's numbers "
+        "are kept at least as long as what it holds; raise outbox_days or lower message_bodies_days",
+    ),
 ]
 
 
