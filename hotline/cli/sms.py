@@ -124,7 +124,10 @@ def _body(session: Session, row: OutboxText) -> str:
 @click.command("outbox")
 @click.option("--limit", type=int, default=20, show_default=True, help="How many of the newest texts.")
 @click.option(
-    "--state", type=click.Choice(["pending", "sending", "sent", "failed", "cancelled"]), default=None
+    "--state",
+    type=click.Choice(["pending", "sending", "sent", "failed", "cancelled", "refused"]),
+    default=None,
+    help="Only texts in this state (refused: stopped by the caps against SMS pumping).",
 )
 @click.option("--bodies/--no-bodies", default=None, help="Show the texts (default: in demo mode only).")
 def outbox_command(limit: int, state: str | None, bodies: bool | None) -> None:

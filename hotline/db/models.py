@@ -250,7 +250,8 @@ class CallbackRefusal(Base):
 
     __tablename__ = "callback_refusals"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    phone_number: Mapped[str] = mapped_column(String(32), index=True)
+    # NULL once purged (`retention.call_records_days`): the count stays for statistics.
+    phone_number: Mapped[str | None] = mapped_column(String(32), index=True)
     call_sid: Mapped[str | None] = mapped_column(String(64))
     recording_sid: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(32))

@@ -108,6 +108,12 @@ def recent_keyed_in_texts(session: Session, number: str, now: datetime) -> int:
     return session.scalar(statement) or 0
 
 
+def refused_since(session: Session, since: datetime) -> int:
+    """How many texts the caps refused since `since` (for the handover page)."""
+    statement = select(func.count()).select_from(OutboxText)
+    return session.scalar(statement.where(OutboxText.state == REFUSED, OutboxText.created_at >= since)) or 0
+
+
 def cap_decision(session: Session, to: str, now: datetime, *, keyed_in: bool) -> Decision:
     """May one more automatic text go to `to` now? The hourly caps first, then a keyed-in number's daily one."""
     caps = send_caps(session)

@@ -17,6 +17,7 @@ from hotline.config.settings import Settings
 from hotline.db.models import (
     Call,
     CallbackAttempt,
+    CallbackRefusal,
     CallbackRequest,
     DemoOutbound,
     Message,
@@ -38,6 +39,7 @@ class Purged:
     recordings: int = 0
     callback_recordings: int = 0
     notes: int = 0
+    refused_callbacks: int = 0
     call_numbers: int = 0
     twilio_erasures_queued: int = 0
 
@@ -84,4 +86,10 @@ def purge_personal_data(session: Session, settings: Settings, now: datetime) -> 
         ),
         notes=blank(CallbackAttempt, CallbackAttempt.started_at, notes, [CallbackAttempt.note]),
         call_numbers=blank(Call, Call.created_at, calls, [Call.from_number, Call.to_number]),
+        refused_callbacks=blank(
+            CallbackRefusal,
+            CallbackRefusal.created_at,
+            calls,
+            [CallbackRefusal.phone_number, CallbackRefusal.call_sid, CallbackRefusal.recording_sid],
+        ),
     )

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest, utcnow
-from hotline.services import callback_queue, rosters
+from hotline.services import callback_queue, outbox, rosters
 from hotline.services.links import parse_staff_token
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import reason_name, reference
@@ -156,6 +156,9 @@ def handover(token: str) -> Response:
                     Note(_local(attempt.started_at), author, attempt.note or "")
                 )
             cases = _cases(callbacks, names, notes)
+            day_ago = now - timedelta(days=1)
+            refused_texts = outbox.refused_since(session, day_ago)
+            refused_callbacks = len(callback_queue.refusals(session, day_ago))
     except SQLAlchemyError:
         log.exception("handover page: database unavailable")
         return _page("staff/unavailable.html", status=503)
@@ -167,6 +170,8 @@ def handover(token: str) -> Response:
         cases=cases,
         acute=sum(1 for c in cases if c.acute),
         notes=sum(len(c.notes) for c in cases),
+        refused_texts=refused_texts,
+        refused_callbacks=refused_callbacks,
     )
 
 

@@ -33,7 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "callback_refusals",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("phone_number", sa.String(length=32), nullable=False),
+        sa.Column("phone_number", sa.String(length=32), nullable=True),
         sa.Column("call_sid", sa.String(length=64), nullable=True),
         sa.Column("recording_sid", sa.String(length=64), nullable=True),
         sa.Column("reason", sa.String(length=32), nullable=False),
