@@ -65,6 +65,14 @@ BROKEN_FILES = [
         "{f}:3: expected ',' or ']', but got '<stream end>'; fix the YAML syntax there (indentation, quotes, colons)",
     ),
     ("- just\n- a list\n", "{f}: the top level must be a mapping of keys (service:, languages:, ...)"),
+    (
+        "sms:\n  keyed_in_texts_per_number_per_day: -1\n",
+        "{f}:2: sms.keyed_in_texts_per_number_per_day = -1: must be at least 0; set a larger number",
+    ),
+    (
+        "callbacks:\n  keyed_in_per_number_per_day: 100\n",
+        "{f}:2: callbacks.keyed_in_per_number_per_day = 100: must be at most 20; set a smaller number",
+    ),
 ]
 
 
