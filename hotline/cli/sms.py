@@ -92,7 +92,8 @@ def sms_command(from_: str, url: str | None, wait: float, text: str) -> None:
         click.echo(both("sms.no_reply"))
         sys.exit(0)
     for row, body in replies:
-        click.echo(f"{both('sms.reply')} [{row.purpose}, {row.state}]: {printable(body)}")
+        state = f"{row.state} {row.failure_code}" if row.state == "refused" else row.state
+        click.echo(f"{both('sms.reply')} [{row.purpose}, {state}]: {printable(body)}")
 
 
 def _await_replies(runtime: Runtime, sid: str, wait: float) -> list[tuple[OutboxText, str]]:
@@ -118,6 +119,8 @@ def _body(session: Session, row: OutboxText) -> str:
     message = session.get(Message, row.message_id) if row.message_id else None
     if message is not None and message.body is not None:
         return message.body
+    if row.state == "refused":
+        return aside("sms.body_refused")
     return aside("sms.body_later") if row.body_purged_at is None else aside("sms.body_purged")
 
 
