@@ -92,7 +92,9 @@ def dispatch(runtime: Runtime, fake: FakeTwilio, texts: int) -> tuple[float, flo
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
         for n in range(texts):
-            outbox.enqueue(session, to=number(n), purpose="received", language="da", now=now, body=BODY)
+            outbox.enqueue(
+                session, capped=True, to=number(n), purpose="received", language="da", now=now, body=BODY
+            )
     before = len(fake.requests)
     started = time.perf_counter()
     sent = 0
@@ -136,7 +138,9 @@ def writing(runtime: Runtime, events: int) -> tuple[float, float, float]:
 
     def event_and_text(session: Session, n: int) -> None:
         record_inbound_message(session, incoming(n, "Hvornår ringer I?"))
-        outbox.enqueue(session, to=number(n), purpose="received", language="da", now=now, body=BODY)
+        outbox.enqueue(
+            session, capped=True, to=number(n), purpose="received", language="da", now=now, body=BODY
+        )
 
     def event_and_handling(session: Session, n: int) -> None:
         message, _ = record_inbound_message(session, incoming(n + 200_000, "Hvornår ringer I?"))

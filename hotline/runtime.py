@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config.settings import Settings
 from hotline.config.voices import languages_from_settings
-from hotline.db.session import make_engine, make_session_factory
+from hotline.db.session import SEND_CAPS, make_engine, make_session_factory
 from hotline.transport.base import Transport
 from hotline.transport.guarded import GuardedTransport
 from ivr_flows.flow import Flow
@@ -66,7 +66,7 @@ def demo_signing_secret(instance_path: Path) -> str:
 def build_runtime(settings: Settings, transport: Transport | None = None) -> Runtime:
     """Wire the parts together; opens no connection (engines connect lazily)."""
     engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(engine, info={SEND_CAPS: settings.file.send_caps()})
     prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
     if transport is None:
         transport = make_transport(settings, sessions)

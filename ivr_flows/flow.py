@@ -32,7 +32,8 @@ KIND_EXITS: Mapping[str, tuple[str, ...]] = {
     "connect": ("answered", "no_answer"),
     "callback": ("registered", "failed"),
     "sms_info": ("sent", "failed"),
-    "voicemail": ("recorded", "empty"),
+    # kept: recorded, but a callback to the keyed-in number was refused by the caps (no call is promised)
+    "voicemail": ("recorded", "kept", "empty"),
     "goodbye": (),
 }
 

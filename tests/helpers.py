@@ -292,7 +292,13 @@ def seed_personal_data(runtime: Runtime, now: datetime) -> None:
                 )
             )
             outbox.enqueue(
-                session, to=RELATIVE, purpose="received", language="da", now=at, body=f"svar {days}"
+                session,
+                capped=True,
+                to=RELATIVE,
+                purpose="received",
+                language="da",
+                now=at,
+                body=f"svar {days}",
             )
         for days in (40, 10):
             session.add(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hotline.cli.common import open_runtime
 from hotline.cli.sms import printable
-from hotline.db.models import CallbackAttempt, CallbackTransition
+from hotline.db.models import CallbackAttempt, CallbackRequest, CallbackTransition, utcnow
 from routing.numbers import mask_number
 from routing.wallclock import COPENHAGEN
 from routing.wording.catalogue import aside, both, da
@@ -24,53 +26,72 @@ def callbacks() -> None:
 @click.option("--all", "include_closed", is_flag=True, help="Also reached and cancelled callbacks.")
 @click.option("--history", is_flag=True, help="Show every state change with who and when.")
 def list_callbacks(include_closed: bool, history: bool) -> None:
-    """Open callbacks in working order: acute first, then earliest due (times are Copenhagen time)."""
+    """Open callbacks in working order: acute first, then earliest due (times are Copenhagen time); then the
+    callbacks the caps refused in the last 24 hours."""
     from hotline.services.callback_queue import queue
 
     with open_runtime() as runtime, runtime.sessions() as session:
         rows = queue(session, include_closed=include_closed)
-        if not rows:
+        if rows:
+            _list_queue(session, rows, history)
+        else:
             click.echo(both("callbacks.none_open"))
-            return
+        _list_refusals(session)
+
+
+def _list_refusals(session: Session) -> None:
+    from hotline.services.callback_queue import refusals
+
+    refused = refusals(session, utcnow() - timedelta(days=1))
+    if not refused:
+        return
+    click.echo(f"\n{both('callbacks.refused_heading')}")
+    for r in refused:
         click.echo(
-            f"{'id':>5}  {da('label.priority'):9}  {da('label.state'):11}  {both('label.due'):16}  "
-            f"{both('label.window'):23}  {da('label.number'):15}  {da('label.language'):5}  "
-            f"{da('label.assigned'):10}  {da('label.attempts')}"
+            f"       {r.created_at.astimezone(COPENHAGEN):%Y-%m-%d %H:%M}  {mask_number(r.phone_number):15}  "
+            f"{r.reason:15}  {printable(r.call_sid or '-')}  {printable(r.recording_sid or '')}"
         )
-        for c in rows:
-            due = c.due_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
-            window = (
-                f"{c.window_start.astimezone(COPENHAGEN):%d/%m %H:%M}-"
-                f"{c.window_end.astimezone(COPENHAGEN):%H:%M}"
-            )
-            click.echo(
-                f"{c.id:>5}  {c.priority:9}  {c.state:11}  {due:16}  {window:23}  "
-                f"{mask_number(c.phone_number):15}  {c.language:5}  {c.assigned_advisor_id or '-':10}  "
-                f"{c.attempts}"
-            )
-            if history:
-                for attempt in session.scalars(
-                    select(CallbackAttempt)
-                    .where(CallbackAttempt.callback_id == c.id)
-                    .order_by(CallbackAttempt.id)
-                ):
-                    when = attempt.started_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
-                    what = (
-                        f"{da('label.note')}: {printable(attempt.note)}"
-                        if attempt.note
-                        else f"{both('callbacks.attempt')}: {attempt.outcome or '…'}"
-                    )
-                    click.echo(f"         {when}  {attempt.advisor_id or '-'}: {what}")
-                steps = session.scalars(
-                    select(CallbackTransition)
-                    .where(CallbackTransition.callback_id == c.id)
-                    .order_by(CallbackTransition.id)
+
+
+def _list_queue(session: Session, rows: list[CallbackRequest], history: bool) -> None:
+    click.echo(
+        f"{'id':>5}  {da('label.priority'):9}  {da('label.state'):11}  {both('label.due'):16}  "
+        f"{both('label.window'):23}  {da('label.number'):15}  {da('label.language'):5}  "
+        f"{da('label.assigned'):10}  {da('label.attempts')}"
+    )
+    for c in rows:
+        due = c.due_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
+        window = (
+            f"{c.window_start.astimezone(COPENHAGEN):%d/%m %H:%M}-{c.window_end.astimezone(COPENHAGEN):%H:%M}"
+        )
+        click.echo(
+            f"{c.id:>5}  {c.priority:9}  {c.state:11}  {due:16}  {window:23}  "
+            f"{mask_number(c.phone_number):15}  {c.language:5}  {c.assigned_advisor_id or '-':10}  "
+            f"{c.attempts}"
+        )
+        if history:
+            for attempt in session.scalars(
+                select(CallbackAttempt)
+                .where(CallbackAttempt.callback_id == c.id)
+                .order_by(CallbackAttempt.id)
+            ):
+                when = attempt.started_at.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
+                what = (
+                    f"{da('label.note')}: {printable(attempt.note)}"
+                    if attempt.note
+                    else f"{both('callbacks.attempt')}: {attempt.outcome or '…'}"
                 )
-                for t in steps:
-                    click.echo(
-                        f"         {t.at.astimezone(COPENHAGEN):%Y-%m-%d %H:%M}  {t.from_state or '-'} → "
-                        f"{t.to_state} ({t.event}) {da('callbacks.by', actor=printable(t.actor))}"
-                    )
+                click.echo(f"         {when}  {attempt.advisor_id or '-'}: {what}")
+            steps = session.scalars(
+                select(CallbackTransition)
+                .where(CallbackTransition.callback_id == c.id)
+                .order_by(CallbackTransition.id)
+            )
+            for t in steps:
+                click.echo(
+                    f"         {t.at.astimezone(COPENHAGEN):%Y-%m-%d %H:%M}  {t.from_state or '-'} → "
+                    f"{t.to_state} ({t.event}) {da('callbacks.by', actor=printable(t.actor))}"
+                )
 
 
 @callbacks.command("note")

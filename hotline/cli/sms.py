@@ -92,7 +92,8 @@ def sms_command(from_: str, url: str | None, wait: float, text: str) -> None:
         click.echo(both("sms.no_reply"))
         sys.exit(0)
     for row, body in replies:
-        click.echo(f"{both('sms.reply')} [{row.purpose}, {row.state}]: {printable(body)}")
+        state = f"{row.state} {row.failure_code}" if row.state == "refused" else row.state
+        click.echo(f"{both('sms.reply')} [{row.purpose}, {state}]: {printable(body)}")
 
 
 def _await_replies(runtime: Runtime, sid: str, wait: float) -> list[tuple[OutboxText, str]]:
@@ -118,13 +119,18 @@ def _body(session: Session, row: OutboxText) -> str:
     message = session.get(Message, row.message_id) if row.message_id else None
     if message is not None and message.body is not None:
         return message.body
+    if row.state == "refused":
+        return aside("sms.body_refused")
     return aside("sms.body_later") if row.body_purged_at is None else aside("sms.body_purged")
 
 
 @click.command("outbox")
 @click.option("--limit", type=int, default=20, show_default=True, help="How many of the newest texts.")
 @click.option(
-    "--state", type=click.Choice(["pending", "sending", "sent", "failed", "cancelled"]), default=None
+    "--state",
+    type=click.Choice(["pending", "sending", "sent", "failed", "cancelled", "refused"]),
+    default=None,
+    help="Only texts in this state (refused: stopped by the caps against SMS pumping).",
 )
 @click.option("--bodies/--no-bodies", default=None, help="Show the texts (default: in demo mode only).")
 def outbox_command(limit: int, state: str | None, bodies: bool | None) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from routing.guard import DestinationPolicy
 from routing.numbers import normalize_number
+from sms.ratelimit import ReplyLimits, SendCaps
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -116,6 +117,7 @@ class CallbackSettings(BaseModel):
     response_minutes_question: int = Field(ge=15)
     max_attempts: int = Field(ge=1, le=10)
     minutes_between_attempts: int = Field(ge=5)
+    keyed_in_per_number_per_day: int = Field(ge=0, le=20)
     windows: list[CallbackWindow]
 
     @field_validator("windows")
@@ -240,6 +242,7 @@ class SmsSettings(BaseModel):
     max_segments: int = Field(ge=1, le=10)
     auto_replies_per_number_per_hour: int = Field(ge=0)
     auto_replies_total_per_hour: int = Field(ge=0)
+    keyed_in_texts_per_number_per_day: int = Field(ge=0, le=50)
     send_attempts: int = Field(ge=1, le=20)
     retry_seconds: int = Field(ge=0, le=3600)
     retry_max_seconds: int = Field(ge=0, le=24 * 3600)
@@ -335,3 +338,13 @@ class FileSettings(BaseModel):
     logging: LoggingSettings
     instance_dir: str
     database_url: str | None
+
+    def send_caps(self) -> SendCaps:
+        """The caps on automatic texts to relatives and on keyed-in numbers (`sms`, `callbacks`)."""
+        return SendCaps(
+            hourly=ReplyLimits(
+                self.sms.auto_replies_per_number_per_hour, self.sms.auto_replies_total_per_hour
+            ),
+            keyed_in_texts_per_day=self.sms.keyed_in_texts_per_number_per_day,
+            keyed_in_callbacks_per_day=self.callbacks.keyed_in_per_number_per_day,
+        )

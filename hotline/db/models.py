@@ -251,8 +251,26 @@ class CallbackRequest(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     recording_sid: Mapped[str | None] = mapped_column(String(64))
+    # The number was keyed in on the phone menu (withheld caller ID), not seen as the caller's own: such
+    # callbacks, and their status texts, count in the keyed-in number's daily caps (sms.ratelimit).
+    keyed_in: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class CallbackRefusal(Base):
+    """A callback the caps refused (a number keyed in on the phone that had its callbacks for the day): kept
+    so staff can see it, with the call and any voicemail left instead; nobody was promised a call."""
+
+    __tablename__ = "callback_refusals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # NULL once purged (`retention.call_records_days`): the count stays for statistics.
+    phone_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class CallbackCall(Base):
@@ -304,6 +322,7 @@ class OutboxText(Base):
 
     `state`: pending → sending → sent | failed | cancelled. A text is claimed (sending) before it is handed to
     Twilio and is never handed over again, so a crash mid-send loses at most that text rather than doubling it.
+    A text the caps refused is written as `refused` (never sent; `failure_code` says which cap) for staff to see.
     Once sent, the text is a `Message` (`message_id`) in the relative's thread and its body lives there.
     """
 
@@ -332,6 +351,10 @@ class OutboxText(Base):
     )
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     auto_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An automatic text to a relative (not a staff text, not an advisor's own words): counts in the caps.
+    capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # To a number keyed in on the phone menu (or about a callback to one): counts in its daily cap.
+    keyed_in: Mapped[bool] = mapped_column(Boolean, default=False)
     # Only the opt-out confirmation and the HELP answer reach a number that has opted out.
     ignores_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16))

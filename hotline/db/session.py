@@ -108,9 +108,14 @@ def missing_file_problem(path: Path) -> str:
     )
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """The one sessionmaker; callers own their transactions."""
-    return sessionmaker(engine, expire_on_commit=False)
+# The key in `Session.info` under which the running hotline gives its send caps (sms.ratelimit.SendCaps).
+SEND_CAPS = "send_caps"
+
+
+def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """The one sessionmaker; callers own their transactions. `info` is given to every session (`Session.info`):
+    the running hotline puts its send caps there, so every text to a relative is capped in one place."""
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 def alembic_config(url: str) -> Config:
@@ -183,6 +188,7 @@ def insert_ignore(
 
 
 __all__ = [
+    "SEND_CAPS",
     "Base",
     "current_revision",
     "head_revision",

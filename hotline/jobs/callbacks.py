@@ -77,6 +77,7 @@ def open_windows(runtime: Runtime, now: datetime) -> int:
             if callback.attempts == 0 and chosen_later:
                 outbox.enqueue(
                     session,
+                    capped=True,
                     to=callback.phone_number,
                     purpose="callback_soon",
                     language=callback.language,

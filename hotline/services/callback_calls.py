@@ -136,6 +136,7 @@ def record_outcome(
     if outcome.final:  # no more tries: tell the relative, and how to ask again
         outbox.enqueue(
             session,
+            capped=True,
             to=callback.phone_number,
             purpose="callback_given_up",
             language=callback.language,

@@ -6,16 +6,18 @@ Functions take the session and do not commit: the caller commits before the rela
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.config.sections import CallbackSettings
 from hotline.db.models import (
     CallbackAttempt,
     CallbackCall,
+    CallbackRefusal,
     CallbackRequest,
     CallbackTransition,
     OutboxText,
@@ -39,6 +41,10 @@ from routing.callbacks import (
     transition,
 )
 from routing.guard import DestinationPolicy, GuardDecision, check_destination
+from routing.numbers import mask_number
+from sms.ratelimit import Decision, keyed_in_allowed
+
+log = logging.getLogger(__name__)
 
 OPEN_STATES = tuple(s.value for s in State if s not in FINAL_STATES)
 
@@ -68,6 +74,15 @@ class CallbackRefused(Exception):
     def __init__(self, decision: GuardDecision) -> None:
         super().__init__(decision.explanation)
         self.decision = decision
+
+
+class CallbackCapped(Exception):
+    """The caps refuse a new callback to this number (keyed in on the phone, and it had its callbacks for the
+    day): nothing is promised, and the refusal is stored (`CallbackRefusal`) for staff to see."""
+
+    def __init__(self, decision: Decision, refusal: CallbackRefusal) -> None:
+        super().__init__(decision.detail)
+        self.decision, self.refusal = decision, refusal
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,7 @@ def register(
     actor: str,
     policy: DestinationPolicy,
     recording_sid: str | None = None,
+    keyed_in: bool = False,
 ) -> Registration:
     """A callback for `relative`: the existing one for this call or their open request, else a new one.
 
@@ -127,6 +143,10 @@ def register(
     code) gets no callback and raises CallbackRefused, so nobody is promised a call that will never be placed.
     A new request is written as requested → scheduled with its slot and due time. An acute call linked to an
     open question raises its priority; it never lowers one.
+
+    `keyed_in`: the caller typed the number in on the phone menu (their own caller ID was withheld). Such a
+    number gets at most `callbacks.keyed_in_per_number_per_day` new callbacks a day: one more raises
+    CallbackCapped, after storing the refusal (joining its open request is always allowed: nothing new).
     """
     decision = check_destination(relative.phone_number, policy)
     if not decision.allowed:
@@ -149,6 +169,8 @@ def register(
         _link(session, existing, call_sid, now)
         return Registration(existing, created=False)
 
+    if keyed_in:
+        _check_keyed_in_cap(session, relative.phone_number, call_sid, recording_sid, now)
     specs = window_specs(settings)
     spec = specs.get(window_key) or next(iter(specs.values()))
     slot = resolve_window(spec, now)
@@ -166,6 +188,7 @@ def register(
         state=State.REQUESTED.value,
         assigned_advisor_id=assigned_advisor_id,
         recording_sid=recording_sid,
+        keyed_in=keyed_in,
         created_at=now,
         updated_at=now,
     )
@@ -186,6 +209,54 @@ def register(
     text = outbox.callback_moved(session, callback, Event.SCHEDULE, now)
     _link(session, callback, call_sid, now)
     return Registration(callback, created=True, text=text)
+
+
+def _check_keyed_in_cap(
+    session: Session, number: str, call_sid: str | None, recording_sid: str | None, now: datetime
+) -> None:
+    """Raise CallbackCapped (the refusal stored) when a keyed-in `number` had its callbacks for the day."""
+    recent = session.scalar(
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(CallbackRequest.keyed_in.is_(True), CallbackRequest.phone_number == number)
+        .where(CallbackRequest.created_at > now - timedelta(days=1))
+    )
+    decision = keyed_in_allowed(
+        recent or 0, outbox.send_caps(session).keyed_in_callbacks_per_day, "callbacks"
+    )
+    if decision.allowed:
+        return
+    earlier = session.scalars(select(CallbackRefusal).where(CallbackRefusal.call_sid == call_sid)).first()
+    if call_sid and earlier is not None:  # refused earlier in this call, or a retried webhook: stored once
+        earlier.recording_sid = earlier.recording_sid or recording_sid
+        raise CallbackCapped(decision, earlier)
+    refusal = CallbackRefusal(
+        phone_number=number,
+        call_sid=call_sid,
+        recording_sid=recording_sid,
+        reason=decision.reason.value,
+        detail=decision.detail[:300],
+        created_at=now,
+    )
+    session.add(refusal)
+    session.flush()
+    log.warning(
+        "callback refused by a cap: %s",
+        decision.detail,
+        extra={"refusal": refusal.id, "to": mask_number(number), "call_sid": call_sid},
+    )
+    raise CallbackCapped(decision, refusal)
+
+
+def refusals(session: Session, since: datetime) -> list[CallbackRefusal]:
+    """The callbacks the caps refused since `since`, newest first."""
+    return list(
+        session.scalars(
+            select(CallbackRefusal)
+            .where(CallbackRefusal.created_at >= since)
+            .order_by(CallbackRefusal.created_at.desc(), CallbackRefusal.id.desc())
+        )
+    )
 
 
 def _link(session: Session, callback: CallbackRequest, call_sid: str | None, now: datetime) -> None:

@@ -2,7 +2,8 @@
 
 Everything happens in the transaction that stores the text, so a text is answered exactly when it is stored, and
 Twilio delivering the same MessageSid again (the webhook sees it as known) changes nothing. Automatic replies are
-capped per number and in total (`sms.ratelimit`); a text is always stored for the advisors, capped or not.
+capped per number and in total where the outbox writes them (`services.outbox`, `sms.ratelimit`); a reply the caps
+refuse is kept as refused, and the incoming text is always stored for the advisors, capped or not.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.config.settings import Settings
@@ -22,7 +23,6 @@ from routing.callbacks import Priority
 from routing.gaps import find_gaps
 from routing.numbers import display_number, mask_number, normalize_number
 from sms.keywords import Keyword, KeywordAction, classify
-from sms.ratelimit import DecisionReason, ReplyLimits, auto_reply_allowed
 from sms.templates import render
 from sms.timephrase import window_phrase
 
@@ -134,8 +134,10 @@ def _order_callback(
     )
     if text is None:
         return Handled("callback", skipped="no_status_text")
-    skipped = reply.refusal()
     text.auto_reply, text.in_reply_to_id = True, reply.message.id
+    if text.state == outbox.REFUSED:  # a cap refused it when the queue wrote it
+        return Handled("callback", skipped=text.failure_code)
+    skipped = reply.refusal()
     if skipped is not None:
         text.state, text.failure_code = outbox.CANCELLED, skipped
         return Handled("callback", skipped=skipped)
@@ -144,7 +146,8 @@ def _order_callback(
 
 
 class _Replier:
-    """Writes the one automatic reply to an incoming text, within the caps and the opt-out registry."""
+    """Writes the one automatic reply to an incoming text, within the opt-out registry; the outbox holds it
+    against the caps."""
 
     def __init__(
         self,
@@ -159,23 +162,11 @@ class _Replier:
         self.relative, self.language, self.now = relative, language, now
 
     def refusal(self, *, ignores_opt_out: bool = False) -> str | None:
-        """Why no automatic reply may go out now, or None."""
+        """Why no automatic reply is written at all (the number opted out), or None."""
         number = self.relative.phone_number
         if not ignores_opt_out and opt_outs.is_opted_out(self.session, number):
             return "opted_out"
-        sms = self.settings.file.sms
-        limits = ReplyLimits(sms.auto_replies_per_number_per_hour, sms.auto_replies_total_per_hour)
-        decision = auto_reply_allowed(*recent_auto_replies(self.session, number, self.now), limits)
-        if decision.allowed:
-            return None
-        level = logging.ERROR if decision.reason is DecisionReason.GLOBAL_LIMIT else logging.WARNING
-        log.log(
-            level,
-            "automatic reply skipped: %s",
-            decision.detail,
-            extra={"message_sid": self.message.message_sid},
-        )
-        return decision.reason.value
+        return None
 
     def send(
         self,
@@ -189,12 +180,13 @@ class _Replier:
         if skipped is not None:
             return Handled(action, skipped=skipped)
         body = render(key, self.language, **outbox.common_values(self.settings), **(values or {}))
-        outbox.enqueue(
+        text = outbox.enqueue(
             self.session,
             to=self.relative.phone_number,
             purpose=key,
             language=self.language,
             now=self.now,
+            capped=True,
             body=body,
             relative_id=self.relative.id,
             in_reply_to_id=self.message.id,
@@ -203,6 +195,9 @@ class _Replier:
             dedup_key=f"reply:{self.message.id}",
             expires_at=self.now + REPLY_EXPIRY,
         )
+        if text is not None and text.state == outbox.REFUSED:
+            log.info("automatic reply refused by a cap", extra={"message_sid": self.message.message_sid})
+            return Handled(action, skipped=text.failure_code)
         return Handled(action, reply=key)
 
 
@@ -225,24 +220,30 @@ def queue_info_text(
     now: datetime,
     *,
     dedup_key: str,
+    keyed_in: bool = False,
 ) -> bool:
     """Queue the information text on `topic` (offers, handbook, network, mentor) asked for outside a text, e.g.
-    in the call flow; False when the topic is unknown. Not an automatic reply: the caller asked for it."""
+    in the call flow; False when the topic is unknown or a cap refused the text (`keyed_in`: the caller typed
+    the number in). Not a reply to a text, but automatic all the same: it counts in the caps."""
     if topic not in INFO_VALUES:
         return False
     relative = relatives.find(session, number)
     body = render(f"info_{topic}", language, **outbox.common_values(settings), **info_values(settings, topic))
-    outbox.enqueue(
+    text = outbox.enqueue(
         session,
         to=number,
         purpose=f"info_{topic}",
         language=language,
         now=now,
+        capped=True,
+        keyed_in=keyed_in,
         body=body,
         relative_id=relative.id if relative else None,
         dedup_key=dedup_key,
     )
-    return True
+    if text is None:  # a retried webhook: answer as the first time did
+        text = session.scalars(select(OutboxText).where(OutboxText.dedup_key == dedup_key)).one()
+    return text.state != outbox.REFUSED
 
 
 def promised_window(callback: CallbackRequest, now: datetime, language: str) -> str:
@@ -270,15 +271,3 @@ def _next_whole_hour(moment: datetime) -> datetime:
     """`moment` rounded up to the hour (Copenhagen's offsets are whole hours, so UTC hours are local hours)."""
     whole = moment.replace(minute=0, second=0, microsecond=0)
     return whole if whole == moment else whole + timedelta(hours=1)
-
-
-def recent_auto_replies(session: Session, number: str, now: datetime) -> tuple[int, int]:
-    """Automatic replies written in the last hour: (to `number`, to everyone)."""
-    recent = (
-        select(func.count())
-        .select_from(OutboxText)
-        .where(OutboxText.auto_reply.is_(True), OutboxText.created_at > now - timedelta(hours=1))
-        .where(OutboxText.state != outbox.CANCELLED)
-    )
-    to_number = session.scalar(recent.where(OutboxText.to_number == number)) or 0
-    return to_number, session.scalar(recent) or 0

@@ -24,6 +24,7 @@ from hotline.config.settings import Settings
 from hotline.db.models import (
     Call,
     CallbackAttempt,
+    CallbackRefusal,
     CallbackRequest,
     CallRouting,
     DemoOutbound,
@@ -57,6 +58,7 @@ class Purged:
     recordings: int = 0
     callback_recordings: int = 0
     notes: int = 0
+    refused_callbacks: int = 0
     call_numbers: int = 0
     message_numbers: int = 0
     outbox_numbers: int = 0
@@ -166,6 +168,17 @@ def purge_personal_data(session: Session, settings: Settings, now: datetime, key
             where=[CallbackRequest.state.in_(_CLOSED)],
         ),
         relatives=_forget_relatives(session, key, before(retention.relatives_days)),
+        # A callback the caps refused: the voicemail left instead goes with the recordings, the rest with the
+        # call records; the row stays, so refusals can still be counted.
+        refused_callbacks=blank(
+            CallbackRefusal, CallbackRefusal.created_at, recordings, [CallbackRefusal.recording_sid]
+        )
+        + blank(
+            CallbackRefusal,
+            CallbackRefusal.created_at,
+            before(retention.call_records_days),
+            [CallbackRefusal.phone_number, CallbackRefusal.call_sid],
+        ),
     )
 
 

@@ -66,6 +66,7 @@ def staff_text(
     body = render(key, "da", **outbox.common_values(settings), **values)
     outbox.enqueue(
         session,
+        capped=False,
         to=to,
         purpose=key,
         language="da",

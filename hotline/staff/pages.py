@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
+from hotline.services import callback_queue, outbox, rosters
 from hotline.services import handover as handovers
-from hotline.services import rosters
 from hotline.services.links import check_staff
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import reason_name, reference
@@ -162,6 +162,9 @@ def handover(token: str) -> Response:
             default = runtime.settings.file.languages.default  # a relative who never chose one gets it
             waiting = [Text(_local(t.received_at), language_name(t.language or default)) for t in work.texts]
             advisor_name = advisor.name
+            day_ago = now - timedelta(days=1)
+            refused_texts = outbox.refused_since(session, day_ago)
+            refused_callbacks = len(callback_queue.refusals(session, day_ago))
     except SQLAlchemyError:
         log.exception("handover page: database unavailable")
         return _page("staff/unavailable.html", status=503)
@@ -175,6 +178,8 @@ def handover(token: str) -> Response:
         notes=sum(len(c.notes) for c in cases),
         with_colleagues=work.with_colleagues,
         texts=waiting,
+        refused_texts=refused_texts,
+        refused_callbacks=refused_callbacks,
     )
 
 

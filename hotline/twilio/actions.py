@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.db.models import Recording, utcnow
+from hotline.db.models import Recording, Relative, utcnow
 from hotline.db.session import insert_ignore
 from hotline.runtime import Runtime
 from hotline.services import callback_queue, relatives
@@ -40,14 +40,23 @@ class Voicemail:
     duration: str
 
 
-def _number(action: Action, caller: Caller, policy: DestinationPolicy) -> str | None:
+@dataclass(frozen=True)
+class Destination:
+    """The number to call or text back, and whether the caller keyed it in (then it is not known to be theirs,
+    and the caps allow it only a few texts and callbacks a day)."""
+
+    number: str
+    keyed_in: bool
+
+
+def _number(action: Action, caller: Caller, policy: DestinationPolicy) -> Destination | None:
     """The number to call or text back: one the caller keyed in and confirmed, else their caller ID; None when
     there is none or the toll-fraud guard refuses it (then nothing about it is stored either)."""
     keyed_in = action.params.get("number")
     number = normalize_number(keyed_in) if keyed_in else caller.number
     if number is None or not check_destination(number, policy).allowed:
         return None
-    return number
+    return Destination(number, keyed_in=bool(keyed_in))
 
 
 def carry_out(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
@@ -64,13 +73,34 @@ def carry_out(session: Session, runtime: Runtime, caller: Caller, action: Action
 
 
 def _callback(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
-    number = _number(action, caller, runtime.policy)
-    if number is None:
+    """Register the callback; "failed" (the caller hears that it could not be ordered) when there is no number
+    or a cap refuses a keyed-in one: nobody is promised a call that will not come."""
+    destination = _number(action, caller, runtime.policy)
+    if destination is None:
         return "failed"
-    relative, _ = relatives.find_or_create(session, number)
+    relative, _ = relatives.find_or_create(session, destination.number)
     language = action.params.get("language") or action.state.language or runtime.languages.default
     relative.language = relative.language or language
     reason = action.params.get("reason", "question")
+    try:
+        _register(session, runtime, caller, action, relative, language, reason, destination.keyed_in)
+    except callback_queue.CallbackCapped:
+        return "failed"
+    # Committed before the caller hears the confirmation: the caller is told only what is stored.
+    session.flush()
+    return "registered"
+
+
+def _register(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    action: Action,
+    relative: Relative,
+    language: str,
+    reason: str,
+    keyed_in: bool,
+) -> None:
     callback_queue.register(
         session,
         relative=relative,
@@ -84,33 +114,33 @@ def _callback(session: Session, runtime: Runtime, caller: Caller, action: Action
         now=utcnow(),
         actor="system:ivr",
         policy=runtime.policy,
+        keyed_in=keyed_in,
     )
-    # Committed before the caller hears the confirmation: the caller is told only what is stored.
-    session.flush()
-    return "registered"
 
 
 def _sms_info(session: Session, runtime: Runtime, caller: Caller, action: Action) -> str:
     """Queue the information text in the caller's language; the dedup key makes a retried step a no-op."""
-    number = _number(action, caller, runtime.policy)
-    if number is None:
+    destination = _number(action, caller, runtime.policy)
+    if destination is None:
         return "failed"
     topic = action.params.get("topic", "offers")
     language = action.params.get("language") or action.state.language or runtime.languages.default
     queued = queue_info_text(
         session,
         runtime.settings,
-        number,
+        destination.number,
         topic,
         language,
         utcnow(),
         dedup_key=f"ivr:{caller.call_sid}:{topic}",
+        keyed_in=destination.keyed_in,
     )
+    # Refused by a cap: the caller hears that the text could not be sent, not that it was.
     return "sent" if queued else "failed"
 
 
 def voicemail_twiml(response: VoiceResponse, runtime: Runtime, action: Action) -> None:
-    """`<Record>` whose result comes back to the flow as ActionResult("voicemail", recorded|empty)."""
+    """`<Record>` whose result comes back to the flow as ActionResult("voicemail", recorded|kept|empty)."""
     url = runtime.settings.twiml_url("/twilio/voice/step", **action.state.to_params(), rec="1")
     max_length = action.params.get("max_length_s", "120")
     response.record(
@@ -127,7 +157,8 @@ def voicemail_twiml(response: VoiceResponse, runtime: Runtime, action: Action) -
 def store_voicemail(
     session: Session, runtime: Runtime, caller: Caller, state: CallState, recording: Voicemail
 ) -> str:
-    """Keep the recording's reference and put it in the callback queue; "empty" when nothing was said."""
+    """Keep the recording's reference and put it in the callback queue; "empty" when nothing was said, "kept"
+    when the caps refuse a callback to the keyed-in number (the recording is kept, no call is promised)."""
     recording_sid, duration, call_sid = recording.recording_sid, recording.duration, caller.call_sid
     if (
         not recording_sid.startswith("RE")
@@ -152,26 +183,34 @@ def store_voicemail(
         },
         ["recording_sid"],
     )
+    result = "recorded"
     if number is not None and check_destination(number, runtime.policy).allowed:
         relative, _ = relatives.find_or_create(session, number)
         language = state.language or runtime.languages.default
         relative.language = relative.language or language
-        callback_queue.register(
-            session,
-            relative=relative,
-            call_sid=call_sid,
-            priority=Priority.QUESTION,
-            reason="voicemail",
-            language=language,
-            window_key="asap",
-            settings=runtime.settings.file.callbacks,
-            assigned_advisor_id=relatives.contact_person(relative),
-            now=utcnow(),
-            actor="system:voicemail",
-            policy=runtime.policy,
-            recording_sid=recording_sid[:64],
-        )
+        try:
+            callback_queue.register(
+                session,
+                relative=relative,
+                call_sid=call_sid,
+                priority=Priority.QUESTION,
+                reason="voicemail",
+                language=language,
+                window_key="asap",
+                settings=runtime.settings.file.callbacks,
+                assigned_advisor_id=relatives.contact_person(relative),
+                now=utcnow(),
+                actor="system:voicemail",
+                policy=runtime.policy,
+                recording_sid=recording_sid[:64],
+                keyed_in=caller.number is None,
+            )
+        except callback_queue.CallbackCapped:
+            # A keyed-in number that had its callbacks for the day: the message is kept (staff see the
+            # refusal with the recording), and the caller is not promised a call.
+            result = "kept"
     log.info(
-        "voicemail saved", extra={"call_sid": call_sid, "from": mask_number(number), "seconds": duration}
+        "voicemail saved",
+        extra={"call_sid": call_sid, "from": mask_number(number), "seconds": duration, "result": result},
     )
-    return "recorded"
+    return result

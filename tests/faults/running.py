@@ -26,7 +26,14 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
 def queue_text(app: Flask, key: str) -> int:
     with app.extensions["hotline"].sessions.begin() as session:
         row = outbox.enqueue(
-            session, to=RELATIVE, purpose="help", language="da", now=utcnow(), body="Hej", dedup_key=key
+            session,
+            capped=False,
+            to=RELATIVE,
+            purpose="help",
+            language="da",
+            now=utcnow(),
+            body="Hej",
+            dedup_key=key,
         )
         assert row is not None
         return row.id

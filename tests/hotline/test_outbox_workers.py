@@ -49,7 +49,13 @@ def test_a_worker_skips_the_texts_another_is_claiming_instead_of_waiting_or_taki
         with first.sessions.begin() as session:
             for n in range(6):
                 outbox.enqueue(
-                    session, to=f"+45671100{n:02d}", purpose="received", language="da", now=now, body="x"
+                    session,
+                    capped=False,
+                    to=f"+45671100{n:02d}",
+                    purpose="received",
+                    language="da",
+                    now=now,
+                    body="x",
                 )
         with first.sessions.begin() as holding:
             mine = [
@@ -92,6 +98,7 @@ def test_two_workers_send_each_of_a_thousand_texts_exactly_once(settings_mapping
             for n in range(TEXTS):
                 outbox.enqueue(
                     session,
+                    capped=False,
                     to=f"+456710{n:04d}",
                     purpose="received",
                     language="da",

@@ -69,6 +69,7 @@ def seed_old_contact(runtime: Runtime, number: str, n: int, at: datetime = OLD) 
             )
         failed = outbox.enqueue(
             session,
+            capped=True,
             to=number,
             purpose="received",
             language="ar",
@@ -78,6 +79,7 @@ def seed_old_contact(runtime: Runtime, number: str, n: int, at: datetime = OLD) 
         )
         sent = outbox.enqueue(
             session,
+            capped=True,
             to=number,
             purpose="info_offers",
             language="ar",
@@ -277,6 +279,7 @@ def test_an_opt_out_is_honoured_after_everything_else_about_the_number_is_gone(
         assert created  # its old relative is a pseudonym now
         outbox.enqueue(
             session,
+            capped=True,
             to=STOPPED,
             purpose="received",
             language="da",

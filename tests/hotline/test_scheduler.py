@@ -177,7 +177,14 @@ def test_jobs_do_nothing_in_a_process_that_no_longer_leads(
     runtime = app.extensions["hotline"]
     with runtime.sessions.begin() as session:
         row = outbox.enqueue(
-            session, to="+4567000031", purpose="help", language="da", now=utcnow(), body="Hej", dedup_key="x"
+            session,
+            capped=False,
+            to="+4567000031",
+            purpose="help",
+            language="da",
+            now=utcnow(),
+            body="Hej",
+            dedup_key="x",
         )
         assert row is not None
         text_id = row.id

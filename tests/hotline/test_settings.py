@@ -79,6 +79,14 @@ BROKEN_FILES = [
         "{f}:1: retention: outbox_days (7) is shorter than message_bodies_days (90): a record's numbers "
         "are kept at least as long as what it holds; raise outbox_days or lower message_bodies_days",
     ),
+    (
+        "sms:\n  keyed_in_texts_per_number_per_day: -1\n",
+        "{f}:2: sms.keyed_in_texts_per_number_per_day = -1: must be at least 0; set a larger number",
+    ),
+    (
+        "callbacks:\n  keyed_in_per_number_per_day: 100\n",
+        "{f}:2: callbacks.keyed_in_per_number_per_day = 100: must be at most 20; set a smaller number",
+    ),
 ]
 
 

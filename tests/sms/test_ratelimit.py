@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sms.ratelimit import DecisionReason, ReplyLimits, auto_reply_allowed
+from sms.ratelimit import DecisionReason, ReplyLimits, SendCaps, auto_reply_allowed, keyed_in_allowed
 
 LIMITS = ReplyLimits(per_number_per_hour=3, total_per_hour=100)
 
@@ -75,3 +75,37 @@ def test_allowed_exactly_when_below_both_caps(
     decision = auto_reply_allowed(to_number, total, ReplyLimits(per_number, global_cap))
     assert decision.allowed is (to_number < per_number and total < global_cap)
     assert decision.allowed is (decision.reason is DecisionReason.WITHIN_LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("recent", "per_day", "allowed"),
+    [
+        (0, 3, True),
+        (2, 3, True),
+        (3, 3, False),  # the day's allowance is used up
+        (9, 3, False),
+        (0, 0, False),  # 0: nothing at all to a keyed-in number
+    ],
+)
+def test_a_keyed_in_number_gets_its_daily_allowance_and_no_more(
+    recent: int, per_day: int, allowed: bool
+) -> None:
+    decision = keyed_in_allowed(recent, per_day, "texts")
+    assert decision.allowed is allowed
+    assert decision.reason is (DecisionReason.WITHIN_LIMITS if allowed else DecisionReason.KEYED_IN_LIMIT)
+
+
+def test_the_keyed_in_detail_names_what_and_the_limit_without_a_number() -> None:
+    assert keyed_in_allowed(2, 2, "callbacks").detail == (
+        "2 callbacks in the last 24 hours to this number, keyed in on the phone, reach the limit of 2"
+    )
+    with pytest.raises(ValueError, match="cannot be negative"):
+        keyed_in_allowed(-1, 2, "texts")
+
+
+@pytest.mark.parametrize("field", ["keyed_in_texts_per_day", "keyed_in_callbacks_per_day"])
+@pytest.mark.parametrize("value", [-1, True, 1.5])
+def test_bad_send_caps_are_refused(field: str, value: object) -> None:
+    values: dict[str, object] = {"keyed_in_texts_per_day": 3, "keyed_in_callbacks_per_day": 2, field: value}
+    with pytest.raises(ValueError, match=rf"SendCaps\.{field} must be a whole number"):
+        SendCaps(hourly=ReplyLimits(), **values)  # type: ignore[arg-type]
