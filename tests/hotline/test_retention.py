@@ -13,6 +13,7 @@ from sqlalchemy import String, Text, func, select, update
 from hotline.db.models import (
     Base,
     Call,
+    CallbackRefusal,
     CallbackRequest,
     DemoOutbound,
     Message,
@@ -39,7 +40,16 @@ WAITING = "+4567100002"  # a relative whose callback, asked for 400 days ago, is
 ACTIVE = "+4567100003"  # a relative with old records who called 10 days ago
 STOPPED = "+4567100004"  # a relative who texted STOP 400 days ago
 ACCOUNT_PATH = f"/2010-04-01/Accounts/{TWILIO_ACCOUNT}"
-PERSONAL_TABLES = (Call, Message, OutboxText, CallbackRequest, Relative, Recording, DemoOutbound)
+PERSONAL_TABLES = (
+    Call,
+    Message,
+    OutboxText,
+    CallbackRequest,
+    CallbackRefusal,
+    Relative,
+    Recording,
+    DemoOutbound,
+)
 
 
 def sid(prefix: str, n: int) -> str:
@@ -115,6 +125,16 @@ def seed_old_contact(runtime: Runtime, number: str, n: int, at: datetime = OLD) 
         )
         session.add(
             DemoOutbound(kind="sms", sid=sid("DM", n), to_number=number, from_number=HOTLINE, created_at=at)
+        )
+        session.add(  # a second keyed-in callback the caps refused that day
+            CallbackRefusal(
+                phone_number=number,
+                call_sid=sid("CA", n),
+                recording_sid=sid("RE", n),
+                reason="keyed_in_limit",
+                detail="2 of 2 callbacks today",
+                created_at=at,
+            )
         )
     callback_id = register_callback(runtime, at, number=number)
     with runtime.sessions.begin() as session:
