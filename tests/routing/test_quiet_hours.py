@@ -42,36 +42,126 @@ def local(y: int, mo: int, d: int, h: int = 0, mi: int = 0, fold: int = 0) -> da
 # (spec, asked at, expected start UTC, expected end UTC)
 CASES = [
     # The case: a question at 22:44 on a winter Monday is called back from 07:00, not "i nat".
-    pytest.param(ASAP, local(2026, 11, 23, 22, 44), utc(2026, 11, 24, 6), utc(2026, 11, 24, 10), id="asap-2244-winter"),
-    pytest.param(ASAP, local(2026, 11, 24, 3, 0), utc(2026, 11, 24, 6), utc(2026, 11, 24, 10), id="asap-0300-same-morning"),
-    pytest.param(ASAP, local(2026, 11, 24, 6, 59), utc(2026, 11, 24, 6), utc(2026, 11, 24, 10), id="asap-0659"),
-    pytest.param(ASAP, local(2026, 11, 24, 7, 0), utc(2026, 11, 24, 6), utc(2026, 11, 24, 10), id="asap-at-0700-now"),
-    pytest.param(ASAP, local(2026, 11, 24, 12, 0), utc(2026, 11, 24, 11), utc(2026, 11, 24, 15), id="asap-noon-untouched"),
+    pytest.param(
+        ASAP, local(2026, 11, 23, 22, 44), utc(2026, 11, 24, 6), utc(2026, 11, 24, 10), id="asap-2244-winter"
+    ),
+    pytest.param(
+        ASAP,
+        local(2026, 11, 24, 3, 0),
+        utc(2026, 11, 24, 6),
+        utc(2026, 11, 24, 10),
+        id="asap-0300-same-morning",
+    ),
+    pytest.param(
+        ASAP, local(2026, 11, 24, 6, 59), utc(2026, 11, 24, 6), utc(2026, 11, 24, 10), id="asap-0659"
+    ),
+    pytest.param(
+        ASAP, local(2026, 11, 24, 7, 0), utc(2026, 11, 24, 6), utc(2026, 11, 24, 10), id="asap-at-0700-now"
+    ),
+    pytest.param(
+        ASAP,
+        local(2026, 11, 24, 12, 0),
+        utc(2026, 11, 24, 11),
+        utc(2026, 11, 24, 15),
+        id="asap-noon-untouched",
+    ),
     # Asked in the evening: until the quiet hours begin, if at least 30 minutes are left, else the morning.
-    pytest.param(ASAP, local(2026, 11, 24, 19, 0), utc(2026, 11, 24, 18), utc(2026, 11, 24, 20, 30), id="asap-1900-until-2130"),
-    pytest.param(ASAP, local(2026, 11, 24, 21, 0), utc(2026, 11, 24, 20), utc(2026, 11, 24, 20, 30), id="asap-2100-30-min-left"),
-    pytest.param(ASAP, local(2026, 11, 24, 21, 1), utc(2026, 11, 25, 6), utc(2026, 11, 25, 10), id="asap-2101-next-morning"),
-    pytest.param(ASAP_HOUR, local(2026, 11, 24, 21, 29), utc(2026, 11, 25, 6), utc(2026, 11, 25, 7), id="asap-hour-2129"),
-    pytest.param(ASAP, local(2026, 11, 24, 21, 30), utc(2026, 11, 25, 6), utc(2026, 11, 25, 10), id="asap-at-2130"),
+    pytest.param(
+        ASAP,
+        local(2026, 11, 24, 19, 0),
+        utc(2026, 11, 24, 18),
+        utc(2026, 11, 24, 20, 30),
+        id="asap-1900-until-2130",
+    ),
+    pytest.param(
+        ASAP,
+        local(2026, 11, 24, 21, 0),
+        utc(2026, 11, 24, 20),
+        utc(2026, 11, 24, 20, 30),
+        id="asap-2100-30-min-left",
+    ),
+    pytest.param(
+        ASAP,
+        local(2026, 11, 24, 21, 1),
+        utc(2026, 11, 25, 6),
+        utc(2026, 11, 25, 10),
+        id="asap-2101-next-morning",
+    ),
+    pytest.param(
+        ASAP_HOUR,
+        local(2026, 11, 24, 21, 29),
+        utc(2026, 11, 25, 6),
+        utc(2026, 11, 25, 7),
+        id="asap-hour-2129",
+    ),
+    pytest.param(
+        ASAP, local(2026, 11, 24, 21, 30), utc(2026, 11, 25, 6), utc(2026, 11, 25, 10), id="asap-at-2130"
+    ),
     # Summer time (UTC+2).
-    pytest.param(ASAP, local(2026, 6, 15, 23, 10), utc(2026, 6, 16, 5), utc(2026, 6, 16, 9), id="asap-summer-2310"),
+    pytest.param(
+        ASAP, local(2026, 6, 15, 23, 10), utc(2026, 6, 16, 5), utc(2026, 6, 16, 9), id="asap-summer-2310"
+    ),
     # Spring change: the night of Saturday 28 March is an hour shorter, and still ends at 07:00 CEST.
-    pytest.param(ASAP, local(2026, 3, 28, 22, 44), utc(2026, 3, 29, 5), utc(2026, 3, 29, 9), id="spring-saturday-2244"),
-    pytest.param(ASAP, utc(2026, 3, 29, 0, 59), utc(2026, 3, 29, 5), utc(2026, 3, 29, 9), id="spring-0159-cet"),
-    pytest.param(ASAP, utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 5), utc(2026, 3, 29, 9), id="spring-0300-cest"),
-    pytest.param(ASAP, local(2026, 3, 29, 21, 45), utc(2026, 3, 30, 5), utc(2026, 3, 30, 9), id="spring-sunday-evening"),
+    pytest.param(
+        ASAP, local(2026, 3, 28, 22, 44), utc(2026, 3, 29, 5), utc(2026, 3, 29, 9), id="spring-saturday-2244"
+    ),
+    pytest.param(
+        ASAP, utc(2026, 3, 29, 0, 59), utc(2026, 3, 29, 5), utc(2026, 3, 29, 9), id="spring-0159-cet"
+    ),
+    pytest.param(
+        ASAP, utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 5), utc(2026, 3, 29, 9), id="spring-0300-cest"
+    ),
+    pytest.param(
+        ASAP, local(2026, 3, 29, 21, 45), utc(2026, 3, 30, 5), utc(2026, 3, 30, 9), id="spring-sunday-evening"
+    ),
     # Autumn change: 02:00-03:00 happens twice; both readings wait for 07:00 CET (06:00 UTC).
-    pytest.param(ASAP, local(2026, 10, 24, 22, 44), utc(2026, 10, 25, 6), utc(2026, 10, 25, 10), id="autumn-saturday-2244"),
-    pytest.param(ASAP, utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 6), utc(2026, 10, 25, 10), id="autumn-0230-first"),
-    pytest.param(ASAP, utc(2026, 10, 25, 1, 30), utc(2026, 10, 25, 6), utc(2026, 10, 25, 10), id="autumn-0230-second"),
-    pytest.param(ASAP, local(2026, 10, 25, 6, 30), utc(2026, 10, 25, 6), utc(2026, 10, 25, 10), id="autumn-0630-cet"),
-    pytest.param(ASAP, local(2026, 10, 25, 21, 0), utc(2026, 10, 25, 20), utc(2026, 10, 25, 20, 30), id="autumn-sunday-2100-cet"),
+    pytest.param(
+        ASAP,
+        local(2026, 10, 24, 22, 44),
+        utc(2026, 10, 25, 6),
+        utc(2026, 10, 25, 10),
+        id="autumn-saturday-2244",
+    ),
+    pytest.param(
+        ASAP, utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 6), utc(2026, 10, 25, 10), id="autumn-0230-first"
+    ),
+    pytest.param(
+        ASAP, utc(2026, 10, 25, 1, 30), utc(2026, 10, 25, 6), utc(2026, 10, 25, 10), id="autumn-0230-second"
+    ),
+    pytest.param(
+        ASAP, local(2026, 10, 25, 6, 30), utc(2026, 10, 25, 6), utc(2026, 10, 25, 10), id="autumn-0630-cet"
+    ),
+    pytest.param(
+        ASAP,
+        local(2026, 10, 25, 21, 0),
+        utc(2026, 10, 25, 20),
+        utc(2026, 10, 25, 20, 30),
+        id="autumn-sunday-2100-cet",
+    ),
     # A window with hours is cut at the quiet hours; one that lies wholly in them moves to the humane part.
-    pytest.param(EVENING, local(2026, 11, 24, 12), utc(2026, 11, 24, 16), utc(2026, 11, 24, 20), id="evening-untouched"),
-    pytest.param(LATE, local(2026, 11, 24, 12), utc(2026, 11, 24, 19), utc(2026, 11, 24, 20, 30), id="late-cut-at-2130"),
-    pytest.param(LATE, local(2026, 11, 24, 21, 10), utc(2026, 11, 25, 19), utc(2026, 11, 25, 20, 30), id="late-after-cut-next-day"),
-    pytest.param(LATE, local(2026, 3, 29, 12), utc(2026, 3, 29, 18), utc(2026, 3, 29, 19, 30), id="late-spring-sunday"),
-    pytest.param(LATE, local(2026, 10, 25, 12), utc(2026, 10, 25, 19), utc(2026, 10, 25, 20, 30), id="late-autumn-sunday"),
+    pytest.param(
+        EVENING, local(2026, 11, 24, 12), utc(2026, 11, 24, 16), utc(2026, 11, 24, 20), id="evening-untouched"
+    ),
+    pytest.param(
+        LATE, local(2026, 11, 24, 12), utc(2026, 11, 24, 19), utc(2026, 11, 24, 20, 30), id="late-cut-at-2130"
+    ),
+    pytest.param(
+        LATE,
+        local(2026, 11, 24, 21, 10),
+        utc(2026, 11, 25, 19),
+        utc(2026, 11, 25, 20, 30),
+        id="late-after-cut-next-day",
+    ),
+    pytest.param(
+        LATE, local(2026, 3, 29, 12), utc(2026, 3, 29, 18), utc(2026, 3, 29, 19, 30), id="late-spring-sunday"
+    ),
+    pytest.param(
+        LATE,
+        local(2026, 10, 25, 12),
+        utc(2026, 10, 25, 19),
+        utc(2026, 10, 25, 20, 30),
+        id="late-autumn-sunday",
+    ),
 ]
 
 
@@ -123,11 +213,17 @@ def test_equal_start_and_end_are_refused() -> None:
         QuietHours(time(7), time(7))
 
 
-def test_due_time_of_a_moved_slot_counts_from_its_start() -> None:
-    asked = local(2026, 11, 23, 22, 44)
+@pytest.mark.parametrize(
+    ("asked", "due"),
+    [
+        pytest.param(local(2026, 11, 23, 22, 44), utc(2026, 11, 24, 10), id="moved-counts-from-0700"),
+        pytest.param(local(2026, 11, 23, 19, 0), utc(2026, 11, 23, 20, 30), id="cut-is-due-at-2130"),
+        pytest.param(local(2026, 11, 23, 12, 0), utc(2026, 11, 23, 15, 0), id="day-untouched"),
+    ],
+)
+def test_due_time_of_a_slot_kept_out_of_the_quiet_hours(asked: datetime, due: datetime) -> None:
     slot = resolve_window(ASAP, asked, quiet=QUIET)
-    due = due_time(Priority.QUESTION, slot, asked, {"acute": 30, "question": 240})
-    assert due == utc(2026, 11, 24, 10)
+    assert due_time(Priority.QUESTION, slot, asked, {"acute": 30, "question": 240}, quiet=QUIET) == due
 
 
 @pytest.mark.parametrize(
