@@ -84,6 +84,7 @@ def _callback(session: Session, runtime: Runtime, caller: Caller, action: Action
         now=utcnow(),
         actor="system:ivr",
         policy=runtime.policy,
+        picked=action.params.get("picked_by") == "caller",
     )
     # Committed before the caller hears the confirmation: the caller is told only what is stored.
     session.flush()
@@ -152,9 +153,20 @@ def store_voicemail(
         },
         ["recording_sid"],
     )
-    if number is not None and check_destination(number, runtime.policy).allowed:
+    language = state.language or runtime.languages.default
+    if number is None or not check_destination(number, runtime.policy).allowed:
+        # Nobody to call back: still a task in the queue, so staff hear the message and close it.
+        callback_queue.register_task(
+            session,
+            call_sid=call_sid,
+            language=language,
+            settings=runtime.settings.file.callbacks,
+            now=utcnow(),
+            actor="system:voicemail",
+            recording_sid=recording_sid[:64],
+        )
+    else:
         relative, _ = relatives.find_or_create(session, number)
-        language = state.language or runtime.languages.default
         relative.language = relative.language or language
         callback_queue.register(
             session,
