@@ -62,7 +62,9 @@ def test_a_window_opens_at_its_local_time_once(runtime: Runtime, day: date) -> N
     assert (soon.to_number, soon.callback_id, soon.body) == (RELATIVE, callback_id, None)
     send_loop.send_due(runtime, local(day, 17))
     with runtime.sessions() as session:
-        sent = session.scalars(select(Message).where(Message.to_number == RELATIVE)).all()
+        sent = session.scalars(
+            select(Message).where(Message.to_number == RELATIVE).order_by(Message.id)
+        ).all()
     assert len(sent) == 2 and "240" in (sent[-1].body or "")  # registered, then "within 240 minutes"
 
 
