@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from routing.callbacks import (
     Priority,
@@ -238,3 +240,18 @@ def test_a_retry_waits_for_the_quiet_hours_to_end(attempted: datetime, expected:
     slot = WindowSlot(attempted - timedelta(hours=1), attempted + timedelta(hours=3), "asap", asap=True)
     outcome = after_no_answer(1, attempted, slot, RetryPolicy(3, 30), actor="advisor:a", quiet=QUIET)
     assert outcome.next_attempt_at == expected
+
+
+@given(
+    asked=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    within=st.integers(min_value=15, max_value=600),
+)
+def test_as_soon_as_possible_is_never_in_the_quiet_hours(asked: datetime, within: int) -> None:
+    slot = resolve_window(WindowSpec("asap", within_minutes=within), asked, quiet=QUIET)
+    assert slot.start_utc >= asked and slot.start_utc - asked <= timedelta(
+        hours=11
+    )  # the October night is 11 h
+    assert QUIET.humane(slot.start_utc, slot.end_utc) == [(slot.start_utc, slot.end_utc)]
+    assert slot.length >= min(timedelta(minutes=30), timedelta(minutes=within))
