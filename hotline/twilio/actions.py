@@ -12,7 +12,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from hotline.db.models import Recording, utcnow
 from hotline.db.session import insert_ignore
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, relatives
+from hotline.services import callback_queue, relatives, voicemails
 from hotline.services.inbox import queue_info_text
 from ivr_flows.call_state import CallState
 from ivr_flows.outcome import Action
@@ -153,36 +153,17 @@ def store_voicemail(
         },
         ["recording_sid"],
     )
-    language = state.language or runtime.languages.default
-    if number is None or not check_destination(number, runtime.policy).allowed:
-        # Nobody to call back: still a task in the queue, so staff hear the message and close it.
-        callback_queue.register_task(
-            session,
-            call_sid=call_sid,
-            language=language,
-            settings=runtime.settings.file.callbacks,
-            now=utcnow(),
-            actor="system:voicemail",
-            recording_sid=recording_sid[:64],
-        )
-    else:
-        relative, _ = relatives.find_or_create(session, number)
-        relative.language = relative.language or language
-        callback_queue.register(
-            session,
-            relative=relative,
-            call_sid=call_sid,
-            priority=Priority.QUESTION,
-            reason="voicemail",
-            language=language,
-            window_key="asap",
-            settings=runtime.settings.file.callbacks,
-            assigned_advisor_id=relatives.contact_person(relative),
-            now=utcnow(),
-            actor="system:voicemail",
-            policy=runtime.policy,
-            recording_sid=recording_sid[:64],
-        )
+    voicemails.file_voicemail(
+        session,
+        recording_sid=recording_sid,
+        call_sid=call_sid,
+        number=number,
+        language=state.language or runtime.languages.default,
+        settings=runtime.settings.file.callbacks,
+        policy=runtime.policy,
+        now=utcnow(),
+        actor="system:voicemail",
+    )
     log.info(
         "voicemail saved", extra={"call_sid": call_sid, "from": mask_number(number), "seconds": duration}
     )
