@@ -176,6 +176,10 @@ def test_withheld_caller_who_gives_up_leaves_a_voicemail_that_is_a_task_in_the_q
     (task,) = _callbacks(rostered)
     assert (task.phone_number, task.relative_id, task.reason) == (None, None, "voicemail")
     assert (task.recording_sid, task.state) == (recording.recording_sid, "scheduled")
+    before_the_tone = output[: output.index("●")]  # the phone prints ● when the recording starts
+    told = before_the_tone[before_the_tone.rindex("Vi fik ikke et helt nummer") :]
+    assert "Vi kan ikke se dit nummer, så vi kan ikke ringe dig op" in told, output
+    assert "Sig dit navn, dit telefonnummer" not in told  # not asked for a number we would not use
     assert "Vi kan ikke ringe dig op, fordi dit nummer er skjult" in output, output
     assert "ringer dig op så snart vi kan" not in output
     with rostered.extensions["hotline"].sessions() as session:
