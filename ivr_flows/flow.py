@@ -65,12 +65,18 @@ KIND_PARAMS: Mapping[str, Mapping[str, frozenset[str] | None]] = {
     "connect": {"reason": frozenset({"acute", "question"})},
     # A callback's window is a key of the hotline's configured windows (config.yaml `callbacks.windows`):
     # `hotline check` holds the flow against them (check_flows(..., windows=...)).
-    "callback": {"window": None, "reason": frozenset({"acute", "question"})},
+    # `picked_by: caller` when the caller chose the window with a key: an open request moves to it and the quiet
+    # hours do not apply; left out, the hotline chose it and a question is kept out of the quiet hours.
+    "callback": {
+        "window": None,
+        "reason": frozenset({"acute", "question"}),
+        "picked_by": frozenset({"caller", "hotline"}),
+    },
     "sms_info": {"topic": frozenset({"offers", "handbook", "network", "mentor"})},
     "voicemail": {"max_length_s": None},
     "set_language": {"language": None},
 }
-OPTIONAL_PARAMS = frozenset({"max_length_s"})
+OPTIONAL_PARAMS = frozenset({"max_length_s", "picked_by"})
 
 # What a `branch` node may ask about the call.
 CONDITIONS = frozenset({"returning_caller", "number_known"})

@@ -9,6 +9,7 @@
     in_progress --no_answer-->  not_reached
     in_progress --release-->    scheduled
     not_reached --retry-->      scheduled
+    not_reached --reschedule--> scheduled
     requested, scheduled, not_reached --cancel--> cancelled
 
 `reached` and `cancelled` are final. `not_reached` is final once the retry policy allows no further attempt
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from routing.callback_windows import WindowSlot
+from routing.callback_windows import QuietHours, WindowSlot
 from routing.wallclock import to_utc
 
 
@@ -61,6 +62,8 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     # Releasing is not an attempt: nobody was dialled, so the relative is still owed the call.
     (State.IN_PROGRESS, Event.RELEASE): State.SCHEDULED,
     (State.NOT_REACHED, Event.RETRY): State.SCHEDULED,
+    # A relative nobody reached who calls again and picks a window asks for a new promise.
+    (State.NOT_REACHED, Event.RESCHEDULE): State.SCHEDULED,
     # A relative who texts "no need any more" after a missed call closes it.
     (State.NOT_REACHED, Event.CANCEL): State.CANCELLED,
 }
@@ -149,14 +152,19 @@ class RetryPolicy:
             )
 
     def next_attempt_at(
-        self, attempts_made: int, last_attempt_at: datetime, slot: WindowSlot
+        self,
+        attempts_made: int,
+        last_attempt_at: datetime,
+        slot: WindowSlot,
+        quiet: QuietHours | None = None,
     ) -> datetime | None:
         """When to try again after `attempts_made` unanswered attempts, the last at `last_attempt_at`.
 
         None when no attempt is left, or when the next one would fall after a chosen window closes: the
         relative asked to be called in that window (they may be at work outside it), so staff follow up
         another way. An as-soon-as-possible slot's end is only the target for the first call, not a
-        limit, so its retries run until the attempts are used.
+        limit, so its retries run until the attempts are used. With `quiet` (a question whose window the
+        relative did not pick), a retry that would fall in the quiet hours waits until they end.
         """
         if attempts_made < 1:
             raise ValueError(
@@ -166,6 +174,8 @@ class RetryPolicy:
         if attempts_made >= self.max_attempts:
             return None
         candidate = max(last + timedelta(minutes=self.minutes_between), slot.start_utc)
+        if quiet is not None:
+            candidate = quiet.end_after(candidate)
         if not slot.asap and candidate >= slot.end_utc:
             return None
         return candidate
@@ -196,13 +206,14 @@ def after_no_answer(
     policy: RetryPolicy,
     *,
     actor: str,
+    quiet: QuietHours | None = None,
 ) -> NoAnswerOutcome:
     """Record an unanswered attempt (in_progress → not_reached) and, if the policy allows, the retry.
 
     `attempts_made` includes the attempt that just failed. `actor` is whoever reported the outcome.
     """
     missed = record(State.IN_PROGRESS, Event.NO_ANSWER, actor=actor, at=attempted_at)
-    when = policy.next_attempt_at(attempts_made, attempted_at, slot)
+    when = policy.next_attempt_at(attempts_made, attempted_at, slot, quiet)
     if when is None:
         return NoAnswerOutcome((missed,), None)
     retry = record(State.NOT_REACHED, Event.RETRY, actor=RETRY_ACTOR, at=attempted_at)

@@ -13,6 +13,10 @@ so callback windows obey the same DST rules as the rosters: a 17:00–21:00 wind
 including both daylight-saving Sundays; a window that contains the changed hour has its real length (01:00–
 04:00 is two hours in March and four in October); a time in the skipped March hour means 03:00 summer time,
 and a time in the repeated October hour means its first occurrence.
+
+`QuietHours` (config.yaml's `callbacks.quiet_hours`, 21:30-07:00 as shipped) is the night nobody is called back
+about a question unless they chose to be: `resolve_window(..., quiet=...)` moves a slot out of it. The caller of
+`resolve_window` decides when it applies (not to acute callbacks, not to a window the relative picked).
 """
 
 from __future__ import annotations
@@ -80,6 +84,61 @@ class WindowSpec:
 
 
 @dataclass(frozen=True)
+class QuietHours:
+    """The local hours (`start` until `end`, usually across midnight) in which no question is called back
+    unless the relative chose that time. Converted per date by `routing.wallclock`, so the night of a DST
+    Sunday is an hour shorter (March) or longer (October) in real time, and still ends at 07:00 on the clock."""
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            raise ValueError(
+                f"quiet hours: start and end are both {self.start:%H:%M}; give a span such as 21:30-07:00"
+            )
+
+    def spans(self, begin: datetime, finish: datetime) -> list[tuple[datetime, datetime]]:
+        """The quiet spans (UTC, in order) that overlap `begin`-`finish`."""
+        begin, finish = to_utc(begin, "begin"), to_utc(finish, "finish")
+        first = begin.astimezone(COPENHAGEN).date() - timedelta(days=1)
+        last = finish.astimezone(COPENHAGEN).date()
+        found = []
+        for offset in range((last - first).days + 1):
+            span = wall_interval(first + timedelta(days=offset), self.start, self.end)
+            if span is not None and span[0] < finish and span[1] > begin:
+                found.append(span)
+        return found
+
+    def contains(self, instant: datetime) -> bool:
+        """True when `instant` lies inside the quiet hours (start inclusive, end exclusive)."""
+        moment = to_utc(instant, "instant")
+        return bool(self.spans(moment, moment + timedelta(microseconds=1)))
+
+    def humane(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The parts of `start`-`end` outside the quiet hours, in order."""
+        start, end = to_utc(start, "start"), to_utc(end, "end")
+        parts, cursor = [], start
+        for quiet_start, quiet_end in self.spans(start, end):
+            if quiet_start > cursor:
+                parts.append((cursor, min(quiet_start, end)))
+            cursor = max(cursor, quiet_end)
+        if cursor < end:
+            parts.append((cursor, end))
+        return parts
+
+    def end_after(self, instant: datetime) -> datetime:
+        """When the quiet hours around `instant` end (`instant` itself when it is not inside them)."""
+        moment = to_utc(instant, "instant")
+        for _ in range(3):  # quiet spans may touch (21:30-21:30 is refused, but 00:00-23:59 nearly does)
+            spans = self.spans(moment, moment + timedelta(microseconds=1))
+            if not spans:
+                return moment
+            moment = max(end for _, end in spans)
+        return moment
+
+
+@dataclass(frozen=True)
 class WindowSlot:
     """A concrete window in UTC: call the relative from `start_utc` until `end_utc`.
 
@@ -110,7 +169,11 @@ class WindowSlot:
 
 
 def resolve_window(
-    spec: WindowSpec, now_utc: datetime, *, min_remaining: timedelta = MIN_REMAINING
+    spec: WindowSpec,
+    now_utc: datetime,
+    *,
+    min_remaining: timedelta = MIN_REMAINING,
+    quiet: QuietHours | None = None,
 ) -> WindowSlot:
     """The slot `spec` means when a relative asks for it at `now_utc`.
 
@@ -121,11 +184,24 @@ def resolve_window(
     - day "tomorrow": the occurrence on the day after the relative's today (see `DAY_ROLLOVER`):
       "tomorrow morning 07–09" asked at 00:30 on Tuesday is Tuesday 07–09; asked at 05:00 or later on
       Tuesday it is Wednesday 07–09.
+
+    With `quiet`, the slot is the first part of these outside the quiet hours with at least `min_remaining`
+    left: "as soon as possible" asked at 22:44 (quiet 21:30-07:00) is 07:00 until 07:00 + `within_minutes`;
+    asked at 20:00 with 60 minutes it is 20:00-21:00; asked at 21:10 it is tomorrow from 07:00.
     """
     now = to_utc(now_utc, "now_utc")
     if spec.asap:
         assert spec.within_minutes is not None  # WindowSpec guarantees it
-        return WindowSlot(now, now + timedelta(minutes=spec.within_minutes), spec.key, asap=True)
+        within = timedelta(minutes=spec.within_minutes)
+        if quiet is None:
+            return WindowSlot(now, now + within, spec.key, asap=True)
+        start = quiet.end_after(now)
+        for _ in range(4):
+            parts = quiet.humane(start, start + within)
+            if parts and parts[0][1] - parts[0][0] >= min(min_remaining, within):
+                return WindowSlot(parts[0][0], parts[0][1], spec.key, asap=True)
+            start = quiet.end_after(parts[0][1] if parts else start)
+        raise ValueError(f"callback window {spec.key!r}: the quiet hours leave no time to call back")
     assert spec.start is not None and spec.end is not None
 
     local_now = now.astimezone(COPENHAGEN)
@@ -143,10 +219,17 @@ def resolve_window(
         span = wall_interval(first + timedelta(days=offset), spec.start, spec.end)
         if span is None:
             continue
-        start, end = max(span[0], now), span[1]
-        if end - start >= min_remaining:
-            return WindowSlot(start, end, spec.key)
-    # Only a window shorter than min_remaining gets here: it could never be offered on any day.
+        parts = quiet.humane(*span) if quiet is not None else [span]
+        for part_start, part_end in parts:
+            start, end = max(part_start, now), part_end
+            if end - start >= min_remaining:
+                return WindowSlot(start, end, spec.key)
+    # Only a window shorter than min_remaining (or one the quiet hours cover) gets here: it could never be offered.
+    if quiet is not None:
+        raise ValueError(
+            f"callback window {spec.key!r} ({spec.start:%H:%M}-{spec.end:%H:%M}) lies inside the quiet hours "
+            f"({quiet.start:%H:%M}-{quiet.end:%H:%M}); only a relative who picks it can be called in it"
+        )
     raise ValueError(
         f"callback window {spec.key!r} ({spec.start:%H:%M}-{spec.end:%H:%M}) is shorter than "
         f"{math.ceil(min_remaining.total_seconds() / 60)} minutes and can never be offered"

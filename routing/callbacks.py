@@ -27,6 +27,7 @@ from routing.callback_states import (
 from routing.callback_windows import (
     DAY_ROLLOVER,
     MIN_REMAINING,
+    QuietHours,
     WindowSlot,
     WindowSpec,
     resolve_window,
@@ -44,6 +45,7 @@ __all__ = [
     "IllegalTransition",
     "NoAnswerOutcome",
     "Priority",
+    "QuietHours",
     "RetryPolicy",
     "State",
     "Transition",
@@ -81,11 +83,14 @@ def due_time(
     response_minutes: Mapping[str, int],
     *,
     min_lead: timedelta = MIN_LEAD,
+    quiet: QuietHours | None = None,
 ) -> datetime:
     """The moment by which the callback must have been made; after it the callback is overdue.
 
-    - As soon as possible: `now` plus the priority's response time from `response_minutes`
-      (config.yaml, e.g. {"acute": 15, "question": 240}).
+    - As soon as possible: the slot's start (`now`, or later when the quiet hours moved it) plus the
+      priority's response time from `response_minutes` (config.yaml, e.g. {"acute": 15, "question": 240}).
+      With `quiet` (the slot was kept out of the quiet hours), never after the slot's end: a question is
+      not owed, nor escalated as overdue, in the night.
     - A window the relative chose: the window's end, because that is what they were promised;
       but never earlier than `now + min_lead`.
     """
@@ -103,7 +108,8 @@ def due_time(
             f"response_minutes[{level.value!r}] must be a positive whole number, not {minutes!r}"
         )
     if slot.asap:
-        return current + timedelta(minutes=minutes)
+        due = max(slot.start_utc, current) + timedelta(minutes=minutes)
+        return min(due, slot.end_utc) if quiet is not None else due
     return max(slot.end_utc, current + min_lead)
 
 

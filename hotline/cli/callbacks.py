@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hotline.cli.common import open_runtime
 from hotline.cli.sms import printable
-from hotline.db.models import CallbackAttempt, CallbackRequest, CallbackTransition, utcnow
+from hotline.db.models import CallbackAttempt, CallbackRequest, CallbackTransition, Recording, utcnow
 from routing.numbers import mask_number
 from routing.wallclock import COPENHAGEN
 from routing.wording.catalogue import aside, both, da
@@ -64,11 +64,27 @@ def _list_queue(session: Session, rows: list[CallbackRequest], history: bool) ->
         window = (
             f"{c.window_start.astimezone(COPENHAGEN):%d/%m %H:%M}-{c.window_end.astimezone(COPENHAGEN):%H:%M}"
         )
+        number = mask_number(c.phone_number) if c.phone_number else da("callbacks.withheld")
         click.echo(
             f"{c.id:>5}  {c.priority:9}  {c.state:11}  {due:16}  {window:23}  "
-            f"{mask_number(c.phone_number):15}  {c.language:5}  {c.assigned_advisor_id or '-':10}  "
+            f"{number:15}  {c.language:5}  {c.assigned_advisor_id or '-':10}  "
             f"{c.attempts}"
         )
+        if c.recording_sid:
+            recording = session.scalars(
+                select(Recording).where(Recording.recording_sid == c.recording_sid)
+            ).first()
+            seconds = recording.duration_seconds if recording else None
+            url = recording.recording_url if recording else None
+            click.echo(
+                "         "
+                + both(
+                    "callbacks.recording", recording=c.recording_sid, seconds=seconds or "?", url=url or "-"
+                )
+            )
+        if c.phone_number is None:
+            close = f"hotline callbacks close {c.id} --advisor ID"
+            click.echo(f"         {both('callbacks.cannot_dial', close=close)}")
         if history:
             for attempt in session.scalars(
                 select(CallbackAttempt)
@@ -139,3 +155,30 @@ def call(callback_id: int, advisor_id: str) -> None:
     click.echo(
         f"{calling}{mode}: {da('callbacks.attempt_no', attempt=started.attempt_id)}, {started.call_sid}"
     )
+
+
+@callbacks.command("close")
+@click.argument("callback_id", type=int)
+@click.option("--advisor", "advisor_id", required=True, help="Who closes it (the advisor's id).")
+def close(callback_id: int, advisor_id: str) -> None:
+    """Close a callback that needs no call (a voicemail from a withheld number, once listened to)."""
+    from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
+    from hotline.services.callback_queue import move
+    from routing.callbacks import Event, IllegalTransition
+
+    with open_runtime() as runtime, runtime.sessions.begin() as session:
+        callback = session.get(CallbackRequest, callback_id)
+        if callback is None:
+            click.echo(
+                f"hotline: callback {callback_id} does not exist; see `hotline callbacks list`", err=True
+            )
+            sys.exit(1)
+        if session.get(AdvisorRecord, advisor_id) is None:
+            click.echo(f"hotline: advisor {advisor_id!r} is not in the roster", err=True)
+            sys.exit(1)
+        try:
+            move(session, callback, Event.CANCEL, f"cli:{advisor_id}", utcnow())
+        except IllegalTransition as error:
+            click.echo(f"hotline: callback {callback_id}: {error}", err=True)
+            sys.exit(1)
+    click.echo(both("callbacks.closed", callback=callback_id))

@@ -111,6 +111,22 @@ class CallbackWindow(BaseModel):
         return self
 
 
+class QuietHoursSettings(BaseModel):
+    """Local hours in which a question is not called back unless the relative chose a window in them."""
+
+    model_config = _STRICT
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _a_span(self) -> QuietHoursSettings:
+        if self.start == self.end:
+            raise ValueError(
+                f"start and end are both {self.start:%H:%M}; give the night's span, e.g. start 21:30, end 07:00"
+            )
+        return self
+
+
 class CallbackSettings(BaseModel):
     model_config = _STRICT
     response_minutes_acute: int = Field(ge=5)
@@ -118,6 +134,7 @@ class CallbackSettings(BaseModel):
     max_attempts: int = Field(ge=1, le=10)
     minutes_between_attempts: int = Field(ge=5)
     keyed_in_per_number_per_day: int = Field(ge=0, le=20)
+    quiet_hours: QuietHoursSettings
     windows: list[CallbackWindow]
 
     @field_validator("windows")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -234,11 +235,14 @@ class CallbackRequest(Base):
 
     __tablename__ = "callback_requests"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    relative_id: Mapped[int] = mapped_column(ForeignKey("relatives.id", ondelete="CASCADE"), index=True)
+    # NULL with phone_number for a voicemail from a withheld number: a task for staff that cannot be dialled.
+    relative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("relatives.id", ondelete="CASCADE"), index=True
+    )
     # Equals relative_id while the request is open, NULL after: the unique constraint allows one open request
     # per relative, so a second call links to it instead of creating another.
     open_for_relative: Mapped[int | None] = mapped_column(Integer, unique=True)
-    phone_number: Mapped[str] = mapped_column(String(32))
+    phone_number: Mapped[str | None] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
@@ -254,6 +258,8 @@ class CallbackRequest(Base):
     # The number was keyed in on the phone menu (withheld caller ID), not seen as the caller's own: such
     # callbacks, and their status texts, count in the keyed-in number's daily caps (sms.ratelimit).
     keyed_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True when the relative picked the window themselves: then the quiet hours do not apply to it.
+    window_picked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 

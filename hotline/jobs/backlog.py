@@ -10,9 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from hotline.db.models import Message
+from hotline.db.models import ClockworkRun, Message, Recording
+from hotline.jobs.runs import once
 from hotline.runtime import Runtime
-from hotline.services import inbox
+from hotline.services import inbox, relatives, voicemails
 
 log = logging.getLogger(__name__)
 
@@ -42,3 +43,37 @@ def handle_backlog(runtime: Runtime, now: datetime) -> int:
             with runtime.sessions.begin() as session:
                 session.execute(update(Message).where(Message.id == message_id).values(handled_at=now))
     return handled
+
+
+# Voicemails filed into the callback queue per run of the job.
+VOICEMAIL_BATCH = 100
+
+
+def file_voicemails(runtime: Runtime, now: datetime) -> int:
+    """Voicemails the fallback answer took (imported from the spool) into the callback queue, each once: every
+    message is a task for staff, with or without a number to call back."""
+    settings = runtime.settings
+    filed = select(ClockworkRun.run_key).where(ClockworkRun.job == "voicemail_filed")
+    with runtime.sessions.begin() as session:
+        rows = session.scalars(
+            select(Recording)
+            .where(Recording.source == "fallback", Recording.recording_sid.not_in(filed))
+            .order_by(Recording.id)
+            .limit(VOICEMAIL_BATCH)
+        ).all()
+        for recording in rows:
+            if not once(session, "voicemail_filed", recording.recording_sid, now):
+                continue
+            known = relatives.find(session, recording.from_number)
+            voicemails.file_voicemail(
+                session,
+                recording_sid=recording.recording_sid,
+                call_sid=recording.call_sid,
+                number=recording.from_number,
+                language=known.language if known and known.language else runtime.languages.default,
+                settings=settings.file.callbacks,
+                policy=runtime.policy,
+                now=now,
+                actor="system:voicemail",
+            )
+    return len(rows)

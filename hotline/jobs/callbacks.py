@@ -74,7 +74,7 @@ def open_windows(runtime: Runtime, now: datetime) -> int:
                     reason=reason_name(callback.reason),
                 )
             chosen_later = callback.window_start > callback.created_at + timedelta(minutes=1)
-            if callback.attempts == 0 and chosen_later:
+            if callback.attempts == 0 and chosen_later and callback.phone_number:
                 outbox.enqueue(
                     session,
                     capped=True,

@@ -101,6 +101,9 @@ def import_spool() -> None:
     handled = backlog.handle_backlog(ctx.runtime, utcnow())
     if handled:
         log.info("incoming texts handled from the backlog", extra={"count": handled})
+    filed = backlog.file_voicemails(ctx.runtime, utcnow())
+    if filed:
+        log.info("voicemails from the fallback answer filed in the callback queue", extra={"count": filed})
 
 
 @only_while_leading

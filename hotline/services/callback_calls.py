@@ -61,6 +61,11 @@ def start(runtime: Dialer, callback_id: int, advisor_id: str, actor: str) -> Sta
             raise CallbackError(f"callback {callback_id} does not exist; see `hotline callbacks list`")
         if advisor is None or not advisor.active:
             raise CallbackError(f"advisor {advisor_id!r} is not in the roster; see `hotline roster export`")
+        if callback.phone_number is None:
+            raise CallbackError(
+                f"callback {callback_id} is a voicemail from a withheld number and cannot be dialled; listen "
+                f"to recording {callback.recording_sid}, then close it: `hotline callbacks close {callback_id}`"
+            )
         if callback.state != State.SCHEDULED.value:
             raise CallbackError(
                 f"callback {callback_id} is {callback.state}; only a scheduled callback can be started"
@@ -129,11 +134,12 @@ def record_outcome(
         callback_queue.slot_of(callback),
         callback_queue.retry_policy(settings),
         actor=actor,
+        quiet=callback_queue.quiet_for(callback, settings),
     )
     for step in outcome.transitions:
         callback_queue.move(session, callback, step.event, step.actor, now)
     callback.next_attempt_at = outcome.next_attempt_at
-    if outcome.final:  # no more tries: tell the relative, and how to ask again
+    if outcome.final and callback.phone_number:  # no more tries: tell the relative, and how to ask again
         outbox.enqueue(
             session,
             capped=True,

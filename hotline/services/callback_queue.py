@@ -30,6 +30,7 @@ from routing.callbacks import (
     FINAL_STATES,
     Event,
     Priority,
+    QuietHours,
     RetryPolicy,
     State,
     WindowSlot,
@@ -58,6 +59,29 @@ def window_specs(settings: CallbackSettings) -> dict[str, WindowSpec]:
         else:
             specs[window.key] = WindowSpec(key=window.key, start=window.start, end=window.end)
     return specs
+
+
+def quiet_hours(settings: CallbackSettings) -> QuietHours:
+    """config.yaml's quiet hours as routing's value."""
+    return QuietHours(settings.quiet_hours.start, settings.quiet_hours.end)
+
+
+def quiet_for(callback: CallbackRequest, settings: CallbackSettings) -> QuietHours | None:
+    """The quiet hours that bind this callback: none for an acute one or a window the relative picked."""
+    if callback.priority == Priority.ACUTE.value or callback.window_picked:
+        return None
+    return quiet_hours(settings)
+
+
+def _slot(spec: WindowSpec, now: datetime, quiet: QuietHours | None) -> WindowSlot:
+    """The slot `spec` means now, out of the quiet hours when they apply (a window wholly inside them, which
+    only a relative can pick, keeps its hours)."""
+    if quiet is not None:
+        try:
+            return resolve_window(spec, now, quiet=quiet)
+        except ValueError:
+            pass
+    return resolve_window(spec, now)
 
 
 def retry_policy(settings: CallbackSettings) -> RetryPolicy:
@@ -136,13 +160,16 @@ def register(
     policy: DestinationPolicy,
     recording_sid: str | None = None,
     keyed_in: bool = False,
+    picked: bool = False,
 ) -> Registration:
     """A callback for `relative`: the existing one for this call or their open request, else a new one.
 
     The toll-fraud guard comes first, whatever the path: a number it refuses (premium-rate, foreign, a service
     code) gets no callback and raises CallbackRefused, so nobody is promised a call that will never be placed.
     A new request is written as requested → scheduled with its slot and due time. An acute call linked to an
-    open question raises its priority; it never lowers one.
+    open question raises its priority; it never lowers one. `picked` says the relative chose `window_key`
+    themselves: an open request is then moved to it (a `reschedule` step), and the quiet hours do not apply to
+    it; a window the hotline chose for a question (`picked` False) is kept out of the quiet hours.
 
     `keyed_in`: the caller typed the number in on the phone menu (their own caller ID was withheld). Such a
     number gets at most `callbacks.keyed_in_per_number_per_day` new callbacks a day: one more raises
@@ -166,14 +193,18 @@ def register(
             )
         if recording_sid and not existing.recording_sid:
             existing.recording_sid = recording_sid
+        text = None
+        if picked:
+            text = _repick(session, existing, window_key, settings, now, actor)
         _link(session, existing, call_sid, now)
-        return Registration(existing, created=False)
+        return Registration(existing, created=False, text=text)
 
     if keyed_in:
         _check_keyed_in_cap(session, relative.phone_number, call_sid, recording_sid, now)
     specs = window_specs(settings)
     spec = specs.get(window_key) or next(iter(specs.values()))
-    slot = resolve_window(spec, now)
+    quiet = None if picked or priority == Priority.ACUTE else quiet_hours(settings)
+    slot = _slot(spec, now, quiet)
     callback = CallbackRequest(
         relative_id=relative.id,
         open_for_relative=relative.id,
@@ -184,14 +215,24 @@ def register(
         window_key=spec.key,
         window_start=slot.start_utc,
         window_end=slot.end_utc,
-        due_at=due_time(priority, slot, now, response_minutes(settings)),
+        due_at=due_time(priority, slot, now, response_minutes(settings), quiet=quiet),
         state=State.REQUESTED.value,
         assigned_advisor_id=assigned_advisor_id,
         recording_sid=recording_sid,
         keyed_in=keyed_in,
+        window_picked=picked,
         created_at=now,
         updated_at=now,
     )
+    _add_new(session, callback, actor, now)
+    # The relative's "we will call you" text, in the same transaction as the request itself.
+    text = outbox.callback_moved(session, callback, Event.SCHEDULE, now)
+    _link(session, callback, call_sid, now)
+    return Registration(callback, created=True, text=text)
+
+
+def _add_new(session: Session, callback: CallbackRequest, actor: str, now: datetime) -> None:
+    """Store a new request and its first two steps: requested, then scheduled."""
     session.add(callback)
     session.flush()
     session.add(
@@ -205,10 +246,78 @@ def register(
         )
     )
     _record_step(session, callback, Event.SCHEDULE, actor, now)
-    # The relative's "we will call you" text, in the same transaction as the request itself.
-    text = outbox.callback_moved(session, callback, Event.SCHEDULE, now)
-    _link(session, callback, call_sid, now)
-    return Registration(callback, created=True, text=text)
+
+
+# States in which the relative can move their open request to another window: an advisor is not dialling it.
+_REPICKABLE = (State.SCHEDULED.value, State.NOT_REACHED.value)
+
+
+def _repick(
+    session: Session,
+    callback: CallbackRequest,
+    window_key: str,
+    settings: CallbackSettings,
+    now: datetime,
+    actor: str,
+) -> OutboxText | None:
+    """The relative picked `window_key` on a later call: move their open request there (a `reschedule` step
+    and its status text) unless it already is in that window, still to come, or an advisor is dialling it."""
+    spec = window_specs(settings).get(window_key)
+    if spec is None or callback.state not in _REPICKABLE:
+        return None
+    if callback.window_key == spec.key and callback.window_end > now and callback.window_picked:
+        return None
+    slot = resolve_window(spec, now)
+    callback.window_key = spec.key
+    callback.window_start = slot.start_utc
+    callback.window_end = slot.end_utc
+    callback.window_picked = True
+    callback.due_at = due_time(Priority(callback.priority), slot, now, response_minutes(settings))
+    callback.attempts = 0
+    callback.next_attempt_at = None
+    return move(session, callback, Event.RESCHEDULE, actor, now)
+
+
+def register_task(
+    session: Session,
+    *,
+    call_sid: str,
+    language: str,
+    settings: CallbackSettings,
+    now: datetime,
+    actor: str,
+    recording_sid: str,
+) -> CallbackRequest:
+    """A voicemail nobody can be called back about (the number is withheld, or the guard refuses it): a task in
+    the queue for staff to listen to and close. Idempotent per call: a retried webhook finds the same task."""
+    linked = session.scalars(select(CallbackCall).where(CallbackCall.call_sid == call_sid)).one_or_none()
+    if linked is not None:
+        existing = session.get(CallbackRequest, linked.callback_id)
+        assert existing is not None
+        return existing
+    spec = window_specs(settings).get("asap") or WindowSpec(
+        key="asap", within_minutes=settings.response_minutes_question
+    )
+    slot = resolve_window(spec, now)
+    task = CallbackRequest(
+        relative_id=None,
+        open_for_relative=None,
+        phone_number=None,
+        priority=Priority.QUESTION.value,
+        reason="voicemail",
+        language=language,
+        window_key=spec.key,
+        window_start=slot.start_utc,
+        window_end=slot.end_utc,
+        due_at=due_time(Priority.QUESTION, slot, now, response_minutes(settings)),
+        state=State.REQUESTED.value,
+        recording_sid=recording_sid,
+        created_at=now,
+        updated_at=now,
+    )
+    _add_new(session, task, actor, now)
+    _link(session, task, call_sid, now)
+    return task
 
 
 def _check_keyed_in_cap(

@@ -112,7 +112,8 @@ def _texts_waiting(session: Session, advisor_id: str, working: set[str], now: da
                 ),
             )
         ):
-            taken_up.setdefault(callback.relative_id, []).append(callback)
+            if callback.relative_id is not None:  # the query asks for relatives; a task without one has none
+                taken_up.setdefault(callback.relative_id, []).append(callback)
     waiting: list[WaitingText] = []
     for row in rows:
         if classify(row.body or "") is not None:

@@ -212,7 +212,7 @@ def callback_moved(
     """A callback took a step: queue the relative's status text for it, if that step has one; the text queued,
     or None (no text for this step, or it was queued before)."""
     purpose = CALLBACK_TEXTS.get(event)
-    if purpose is None:
+    if purpose is None or callback.phone_number is None:  # a task without a number has nobody to text
         return None
     step = {
         Event.SCHEDULE: "registered",

@@ -68,6 +68,8 @@ class Case:
     assigned: str
     attempts: int
     notes: list[Note]
+    recording: str = ""  # the voicemail's reference, when the case came with one
+    dialable: bool = True  # False: a voicemail from a withheld number; listen, then close
 
 
 def _local(moment: datetime, pattern: str = "%d/%m %H:%M") -> str:
@@ -127,6 +129,8 @@ def _cases(
             assigned=names.get(c.assigned_advisor_id or "", "-"),
             attempts=c.attempts,
             notes=notes.get(c.id, []),
+            recording=c.recording_sid or "",
+            dialable=c.phone_number is not None,
         )
         for c in callbacks
     ]

@@ -12,7 +12,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from hotline.db.models import Recording, Relative, utcnow
 from hotline.db.session import insert_ignore
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, relatives
+from hotline.services import callback_queue, relatives, voicemails
 from hotline.services.inbox import queue_info_text
 from ivr_flows.call_state import CallState
 from ivr_flows.outcome import Action
@@ -115,6 +115,7 @@ def _register(
         actor="system:ivr",
         policy=runtime.policy,
         keyed_in=keyed_in,
+        picked=action.params.get("picked_by") == "caller",
     )
 
 
@@ -184,31 +185,23 @@ def store_voicemail(
         ["recording_sid"],
     )
     result = "recorded"
-    if number is not None and check_destination(number, runtime.policy).allowed:
-        relative, _ = relatives.find_or_create(session, number)
-        language = state.language or runtime.languages.default
-        relative.language = relative.language or language
-        try:
-            callback_queue.register(
-                session,
-                relative=relative,
-                call_sid=call_sid,
-                priority=Priority.QUESTION,
-                reason="voicemail",
-                language=language,
-                window_key="asap",
-                settings=runtime.settings.file.callbacks,
-                assigned_advisor_id=relatives.contact_person(relative),
-                now=utcnow(),
-                actor="system:voicemail",
-                policy=runtime.policy,
-                recording_sid=recording_sid[:64],
-                keyed_in=caller.number is None,
-            )
-        except callback_queue.CallbackCapped:
-            # A keyed-in number that had its callbacks for the day: the message is kept (staff see the
-            # refusal with the recording), and the caller is not promised a call.
-            result = "kept"
+    try:
+        voicemails.file_voicemail(
+            session,
+            recording_sid=recording_sid,
+            call_sid=call_sid,
+            number=number,
+            language=state.language or runtime.languages.default,
+            settings=runtime.settings.file.callbacks,
+            policy=runtime.policy,
+            now=utcnow(),
+            actor="system:voicemail",
+            keyed_in=caller.number is None,
+        )
+    except callback_queue.CallbackCapped:
+        # A keyed-in number that had its callbacks for the day: the message is kept (staff see the refusal
+        # with the recording), and the caller is not promised a call.
+        result = "kept"
     log.info(
         "voicemail saved",
         extra={"call_sid": call_sid, "from": mask_number(number), "seconds": duration, "result": result},

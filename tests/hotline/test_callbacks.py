@@ -14,7 +14,15 @@ from hotline.db.models import CallbackAttempt, CallbackRequest, DemoOutbound, Ou
 from hotline.services import callback_queue, relatives, rosters
 from hotline.services.callback_calls import CallbackError, start
 from routing.callbacks import Event, Priority
-from tests.helpers import ALWAYS_ON_CALL, RELATIVE, HotlineRunner, TwilioSigner, call_params
+from tests.helpers import (
+    ALWAYS_ON_CALL,
+    RELATIVE,
+    HotlineRunner,
+    TwilioSigner,
+    call_params,
+    dial_in,
+    import_roster,
+)
 
 
 @pytest.fixture
@@ -194,3 +202,28 @@ def test_the_queue_returns_the_texts_its_steps_queue(app: Flask) -> None:
         assert done is not None and done.purpose == "callback_done"
         texts = session.scalars(select(OutboxText.purpose).where(OutboxText.callback_id == callback.id)).all()
     assert sorted(texts) == ["callback_done", "callback_registered"]
+
+
+def test_a_voicemail_from_a_withheld_number_is_listed_refused_for_dialling_and_closable(
+    app: Flask, runner: HotlineRunner
+) -> None:
+    """Nobody can call back a withheld number, but staff see the message in the queue and close it."""
+    _, _, output = dial_in(app, ["1", "1", "2"], caller="anonymous")  # nobody on call: leave a message
+    assert "fordi dit nummer er skjult" in output, output
+    import_roster(app, ALWAYS_ON_CALL)
+    with app.extensions["hotline"].sessions() as session:
+        (task,) = session.scalars(select(CallbackRequest)).all()
+    listed = runner.invoke(["callbacks", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "skjult nummer" in listed.output and task.recording_sid in listed.output
+    assert f"hotline callbacks close {task.id}" in listed.output
+
+    with pytest.raises(CallbackError, match="withheld number and cannot be dialled"):
+        start(app.extensions["hotline"], task.id, "anna", actor="test")
+
+    closed = runner.invoke(["callbacks", "close", str(task.id), "--advisor", "anna"])
+    assert closed.exit_code == 0, closed.output
+    assert _state(app, task.id).state == "cancelled"
+    assert "ingen åbne tilbagekald" in runner.invoke(["callbacks", "list"]).output
+    again = runner.invoke(["callbacks", "close", str(task.id), "--advisor", "anna"])
+    assert again.exit_code == 1 and "cannot cancel a callback that is cancelled" in again.output

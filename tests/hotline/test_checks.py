@@ -70,7 +70,9 @@ def test_a_renamed_callback_window_fails_the_check_naming_the_flow_and_the_promp
     ) in problems
     menu_line = _line_of("callback.menu:", PROMPTS_DIR / "da.yaml")
     assert any(
-        line.startswith(f"{flow}:{_line_of('callback_menu:', MAIN_FLOW) + 1}: node 'callback_menu': ")
+        line.startswith(
+            f"{flow}:{_line_of('  question_callback_menu:', MAIN_FLOW) + 1}: node 'question_callback_menu': "
+        )
         and f"prompt 'callback.menu' in da (prompts/da.yaml:{menu_line}) has {{this_evening_start}}, which "
         "nothing fills in; use one of callback_by, evening_end, evening_start,"
         in line

@@ -64,6 +64,12 @@ class Call:
             redirect = doc.find("Redirect")
         return doc
 
+    def press(self, doc: ET.Element, digits: str) -> ET.Element:
+        """Answer the menu `doc` gathers for (an empty string is silence)."""
+        gather = doc.find("Gather")
+        assert gather is not None, ET.tostring(doc)
+        return self._post(_path(gather.get("action", "")), {**self.params, "Digits": digits})
+
     def ring(self, advisor_presses: str | None, dial_status: str = "completed") -> ET.Element:
         """The current TwiML must be a Dial; play the advisor's side, then post the Dial action."""
         doc = self.connect()
@@ -181,7 +187,10 @@ def test_questions_stop_before_the_manager(rostered: Flask, twilio: TwilioSigner
     for _ in range(3):
         call.ring(advisor_presses=None, dial_status="no-answer")
     assert NUMBERS["carl"] not in call.dialled
-    assert call.connect().find("Dial") is None
+    doc = call.connect()
+    assert doc.find("Dial") is None
+    assert "Hvornår passer det dig" in "".join(doc.itertext())  # the caller picks when to be called
+    call.press(doc, "1")
     assert len(_callbacks(rostered)) == 1
 
 
@@ -193,6 +202,8 @@ def test_the_same_dial_action_twice_creates_one_callback(rostered: Flask, twilio
     first = call.connect()
     twilio.post(path, params)  # Twilio retries the last Dial action
     again = call.connect()
+    assert first.find("Gather") is not None and again.find("Gather") is not None
+    first, again = call.press(first, "2"), call.press(again, "2")  # and the menu's action
     assert first.find("Hangup") is not None and again.find("Hangup") is not None
     assert len(_callbacks(rostered)) == 1
     with rostered.extensions["hotline"].sessions() as session:
@@ -206,7 +217,7 @@ def test_a_relative_who_calls_again_is_linked_to_the_open_request(
         call = Call(twilio)
         for _ in range(3):
             call.ring(advisor_presses=None, dial_status="no-answer")
-        call.connect()
+        call.press(call.connect(), "1")
     assert len(_callbacks(rostered)) == 1
     with rostered.extensions["hotline"].sessions() as session:
         assert session.scalar(select(func.count()).select_from(CallbackCall)) == 2

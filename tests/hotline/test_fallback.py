@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from hotline.app import create_app
-from hotline.db.models import Message, Recording
+from hotline.db.models import CallbackRequest, Message, Recording
+from hotline.jobs import backlog
 from hotline.services import spool
 from tests.helpers import TwilioSigner, call_params, new_sid
 
@@ -175,3 +177,27 @@ def test_the_fallback_answer_never_dials_a_number_the_guard_refuses(app: Flask) 
     bad = settings.model_copy(update={"file": settings.file.model_copy(update={"service": service})})
     body = str(fallback_response(bad, runtime.prompts, runtime.languages))
     assert "<Dial" not in body and "<Record" in body
+
+
+def test_voicemails_the_fallback_took_are_filed_in_the_callback_queue_once(
+    broken_app: Flask, broken_twilio: TwilioSigner, app: Flask
+) -> None:
+    """Every voicemail is a task in the queue, also one taken while the database was down: a callback for a
+    number we may call, a task without a number for a withheld caller."""
+    for caller in ("+4567123456", "anonymous"):
+        broken_twilio.post(
+            "/twilio/voice/fallback/recording",
+            {**call_params(from_=caller), "RecordingSid": new_sid("RE"), "RecordingDuration": "12"},
+        )
+    instance: Path = broken_app.extensions["hotline"].settings.instance_path
+    runtime = app.extensions["hotline"]
+    assert spool.import_spool(instance, runtime.sessions) == 2
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Copenhagen
+    assert backlog.file_voicemails(runtime, now) == 2
+    assert backlog.file_voicemails(runtime, now) == 0  # the next run files nothing twice
+    with runtime.sessions() as session:
+        recordings = {r.from_number: r.recording_sid for r in session.scalars(select(Recording))}
+        queued = {c.phone_number: c for c in session.scalars(select(CallbackRequest))}
+    assert set(queued) == {"+4567123456", None}
+    assert all(c.reason == "voicemail" and c.state == "scheduled" for c in queued.values())
+    assert {n: c.recording_sid for n, c in queued.items()} == recordings

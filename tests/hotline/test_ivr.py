@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hotline.db.models import CallbackRequest, OutboxText, Recording, Relative
+from hotline.db.models import CallbackRequest, CallbackTransition, OutboxText, Recording, Relative
 from hotline.services import rosters
 from hotline.twilio.actions import Caller, carry_out
 from ivr_flows.call_state import CallState
 from ivr_flows.outcome import Action
+from routing.wallclock import COPENHAGEN
 from tests.helpers import ALWAYS_ON_CALL, NUMBERS, RELATIVE, call_params, dial_in, import_roster, signer
 
 ANSWER, RING = ("answer",), ("ring",)
@@ -103,21 +104,34 @@ def _utc(*parts: int) -> datetime:
     [
         pytest.param(_utc(2026, 11, 23, 9, 0), "i dag mellem 10 og 14", id="monday-10.00"),
         pytest.param(_utc(2026, 11, 23, 16, 2), "i aften mellem 17.02 og 21.02", id="monday-17.02"),
-        pytest.param(_utc(2026, 11, 23, 22, 30), "i nat mellem 23.30 og 3.30", id="monday-23.30"),
-        # 00:30 on the March DST Sunday: four real hours end at 05:30 CEST, not 04:30.
-        pytest.param(_utc(2026, 3, 28, 23, 30), "i nat mellem 0.30 og 5.30", id="march-dst-00.30"),
-        # 00:30 CEST on the October DST Sunday: four real hours end at 03:30 CET.
-        pytest.param(_utc(2026, 10, 24, 22, 30), "i nat mellem 0.30 og 3.30", id="october-dst-00.30"),
+        # Four hours would run into the quiet hours (21:30-07:00): the promise stops at 21:30.
+        pytest.param(_utc(2026, 11, 23, 18, 0), "i aften mellem 19 og 21.30", id="monday-19.00"),
+        # The issue's case: not "i nat mellem 22.44 og 2.44", but the morning.
+        pytest.param(_utc(2026, 11, 23, 21, 44), "i morgen tidlig mellem 7 og 11", id="monday-22.44"),
+        pytest.param(_utc(2026, 11, 23, 22, 30), "i morgen tidlig mellem 7 og 11", id="monday-23.30"),
+        # 00:30 on the March DST Sunday: 07:00 CEST, an hour sooner in real time than on a Saturday.
+        pytest.param(_utc(2026, 3, 28, 23, 30), "i dag mellem 7 og 11", id="march-dst-00.30"),
+        # 02:30 CET, the second pass of the repeated hour on the October DST Sunday.
+        pytest.param(_utc(2026, 10, 25, 1, 30), "i dag mellem 7 og 11", id="october-dst-02.30-second"),
     ],
 )
-def test_asap_promise_names_the_time_of_day(rostered: Flask, at: datetime, heard: str) -> None:
+def test_a_silent_question_caller_is_called_back_at_a_humane_hour(
+    rostered: Flask, at: datetime, heard: str
+) -> None:
+    """Nobody answered a question: the caller is offered the windows; silence picks as soon as possible outside
+    the quiet hours, and the promise is what the queue holds."""
     with time_machine.travel(at):
         _, _, output = dial_in(rostered, ["1", "2"], advisors=RING)
+    assert "Vi kunne desværre ikke få fat i en rådgiver lige nu" in output, output
+    assert "taler med andre" not in output
+    assert "Tryk 2 for i aften mellem 17 og 21" in output  # the windows were offered
     assert f"Vi ringer dig op {heard}. Farvel." in output, output
     (callback,) = _callbacks(rostered)
-    assert callback.window_end.replace(tzinfo=UTC) - callback.window_start.replace(tzinfo=UTC) == (
-        _utc(2026, 1, 1, 4) - _utc(2026, 1, 1, 0)
-    )
+    assert (callback.window_key, callback.window_picked) == ("asap", False)
+    start = callback.window_start.astimezone(COPENHAGEN)
+    end = callback.window_end.astimezone(COPENHAGEN)
+    assert time(7) <= start.time() and end.time() <= time(21, 30) and start.date() == end.date()
+    assert callback.window_start >= at
 
 
 def test_language_is_remembered_and_the_menu_skipped(rostered: Flask) -> None:
@@ -154,11 +168,74 @@ def test_withheld_caller_whose_number_is_refused_is_asked_again(rostered: Flask)
     assert callback.phone_number == "+4567000004"
 
 
-def test_withheld_caller_who_gives_up_leaves_a_voicemail(rostered: Flask) -> None:
-    dial_in(rostered, ["1", "3", "", "", ""], caller="anonymous")
+def test_withheld_caller_who_gives_up_leaves_a_voicemail_that_is_a_task_in_the_queue(rostered: Flask) -> None:
+    """No number: nobody can call back, so nobody is promised a call; the message is still a task for staff."""
+    _, _, output = dial_in(rostered, ["1", "3", "", "", ""], caller="anonymous")
     (recording,) = _recordings(rostered)
     assert recording.source == "ivr" and recording.from_number is None
-    assert _callbacks(rostered) == []
+    (task,) = _callbacks(rostered)
+    assert (task.phone_number, task.relative_id, task.reason) == (None, None, "voicemail")
+    assert (task.recording_sid, task.state) == (recording.recording_sid, "scheduled")
+    before_the_tone = output[: output.index("●")]  # the phone prints ● when the recording starts
+    told = before_the_tone[before_the_tone.rindex("Vi fik ikke et helt nummer") :]
+    assert "Vi kan ikke se dit nummer, så vi kan ikke ringe dig op" in told, output
+    assert "Sig dit navn, dit telefonnummer" not in told  # not asked for a number we would not use
+    assert "Vi kan ikke ringe dig op, fordi dit nummer er skjult" in output, output
+    assert "ringer dig op så snart vi kan" not in output
+    with rostered.extensions["hotline"].sessions() as session:
+        assert session.scalars(select(OutboxText)).all() == []  # nobody to text either
+
+
+def _open_and_move_steps(app: Flask) -> tuple[CallbackRequest, list[tuple[str, str]]]:
+    (callback,) = _callbacks(app)
+    with app.extensions["hotline"].sessions() as session:
+        steps = session.execute(
+            select(CallbackTransition.event, CallbackTransition.actor).order_by(CallbackTransition.id)
+        ).all()
+    return callback, [tuple(step) for step in steps]
+
+
+def test_a_later_call_moves_the_open_callback_to_the_picked_window(rostered: Flask) -> None:
+    """Called back "as soon as possible" after a morning call, the relative calls again and picks this evening:
+    the queue holds this evening (a reschedule step), and the confirmation says what the queue holds."""
+    with time_machine.travel(MONDAY_MORNING):
+        dial_in(rostered, ["1", "2"], advisors=RING)  # silence after the failed chain: as soon as possible
+    with time_machine.travel(_utc(2026, 11, 23, 10, 0)):  # 11:00: a returning caller, straight to the menu
+        _, _, output = dial_in(rostered, ["3", "2"])
+    callback, steps = _open_and_move_steps(rostered)
+    assert callback.window_key == "this_evening" and callback.window_picked
+    assert callback.window_start.astimezone(COPENHAGEN).strftime("%d %H:%M") == "23 17:00"
+    assert callback.window_end.astimezone(COPENHAGEN).strftime("%d %H:%M") == "23 21:00"
+    assert steps == [("request", "system:ivr"), ("schedule", "system:ivr"), ("reschedule", "system:ivr")]
+    assert "Vi ringer dig op i aften mellem 17 og 21. Farvel." in output, output
+    with rostered.extensions["hotline"].sessions() as session:
+        purposes = session.scalars(select(OutboxText.dedup_key).order_by(OutboxText.id)).all()
+    assert len(purposes) == 2 and purposes[1] is not None and "rescheduled" in purposes[1]
+
+
+def test_the_confirmation_is_spoken_from_the_stored_request_not_the_key(rostered: Flask) -> None:
+    """An advisor is dialling the relative's open callback right now, so it cannot move: pressing "this evening"
+    must not promise this evening."""
+    with time_machine.travel(MONDAY_MORNING):
+        dial_in(rostered, ["1", "2"], advisors=RING)
+    with rostered.extensions["hotline"].sessions.begin() as session:
+        (callback,) = session.scalars(select(CallbackRequest)).all()
+        callback.state = "in_progress"
+    with time_machine.travel(_utc(2026, 11, 23, 10, 0)):
+        _, _, output = dial_in(rostered, ["3", "2"])
+    callback, steps = _open_and_move_steps(rostered)
+    assert callback.window_key == "asap" and [event for event, _ in steps] == ["request", "schedule"]
+    assert "Vi ringer dig op i dag mellem 11 og 14. Farvel." in output, output
+    assert "i aften mellem 17 og 21. Farvel" not in output
+
+
+def test_a_question_caller_picks_a_window_after_the_failed_chain(rostered: Flask) -> None:
+    """At 22:44 nobody answers: the caller is asked when to be called, and may pick tonight themselves."""
+    with time_machine.travel(_utc(2026, 11, 23, 21, 44)):
+        _, _, output = dial_in(rostered, ["1", "2", "3"], advisors=RING)
+    (callback,) = _callbacks(rostered)
+    assert (callback.window_key, callback.window_picked) == ("tomorrow_morning", True)
+    assert "Vi ringer dig op i morgen tidlig mellem 7 og 9. Farvel." in output, output
 
 
 def test_empty_roster_offers_a_callback(app: Flask) -> None:

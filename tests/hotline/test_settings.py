@@ -57,6 +57,14 @@ BROKEN_FILES = [
         "{f}:3: callbacks.windows[0].start = '25:00': must be a time of day written HH:MM in quotes, e.g. '17:00'",
     ),
     (
+        "callbacks:\n  quiet_hours: {{start: '07:00', end: '07:00'}}\n",
+        "{f}:2: callbacks.quiet_hours: start and end are both 07:00; give the night's span, e.g. start 21:30, end 07:00",
+    ),
+    (
+        "callbacks:\n  quiet_hours: {{start: '21:30', end: late}}\n",
+        "{f}:2: callbacks.quiet_hours.end = 'late': must be a time of day written HH:MM in quotes, e.g. '17:00'",
+    ),
+    (
         "destinations:\n  allowed_countries: [dk]\n",
         "{f}:2: destinations.allowed_countries: 'dk' is not an ISO 3166 country code; use two capital letters, e.g. DK",
     ),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -400,3 +401,16 @@ def test_hotline_check_warns_about_texts_past_the_segment_budget(
     files = sorted({w.split(":")[0].rsplit("/", 1)[-1] for w in warnings})
     assert files == expected
     assert all(f"the limit is {max_segments}" in w and "sms.max_segments" in w for w in warnings)
+
+
+def test_ring_in_the_night_is_called_back_after_the_quiet_hours(app: Flask, twilio: TwilioSigner) -> None:
+    """RING at 23:10 asks for a call but picks no time: the question is called back from 07:00 (quiet hours
+    21:30-07:00), and the reply says so."""
+    with time_machine.travel(utc(2026, 11, 23, 22, 10)):  # Monday 23:10 in Copenhagen
+        text(twilio, "RING")
+    with app.extensions["hotline"].sessions() as session:
+        (callback,) = session.scalars(select(CallbackRequest)).all()
+    assert callback.window_start == utc(2026, 11, 24, 6)  # 07:00 on Tuesday
+    assert callback.due_at == utc(2026, 11, 24, 10)
+    (reply,) = outbox_rows(app)
+    assert reply.body is not None and "i morgen" in reply.body and "i nat" not in reply.body, reply.body

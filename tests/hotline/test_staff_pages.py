@@ -348,3 +348,24 @@ def test_a_forged_id_is_refused_before_the_database_is_asked(app: Flask, runtime
     response = app.test_client().get(path)
     assert response.status_code == 404
     assert "Linket virker ikke længere" in response.get_data(as_text=True)
+
+
+def test_a_voicemail_from_a_withheld_number_is_in_the_handover(
+    app: Flask, runtime: Runtime, handed_over: str
+) -> None:
+    """A task nobody can dial is still a case the incoming shift sees, with its recording and how to close it."""
+    with runtime.sessions.begin() as session:
+        task = callback_queue.register_task(
+            session,
+            call_sid="CA" + "7" * 32,
+            language="da",
+            settings=runtime.settings.file.callbacks,
+            now=START + timedelta(minutes=10),
+            actor="system:voicemail",
+            recording_sid="RE" + "7" * 32,
+        )
+        reference = staff_texts.reference(task)
+    page = _get(app, handed_over, START + timedelta(minutes=11)).get_data(as_text=True)
+    assert "3 åbne sager" in page and reference in page
+    assert "RE" + "7" * 32 in page and "talebesked" in page
+    assert "skjult nummer" in page and "hotline callbacks close" in page

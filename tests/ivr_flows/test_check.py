@@ -151,10 +151,7 @@ def test_placeholders_the_adapter_does_not_fill_in_are_named_in_the_flow_and_the
             node,
             f"prompt {key!r} in {lang} (prompts/{lang}.yaml:{_line_of(f'{key}:', PROMPTS / f'{lang}.yaml')})",
         )
-        for node, key in (
-            ("callback_menu", "callback.menu"),
-            ("callback_done_this_evening", "callback.done.this_evening"),
-        )
+        for node, key in (("question_callback_menu", "callback.menu"),)  # the first node that says it
         for lang in ("da", "en")
     }
     assert all(

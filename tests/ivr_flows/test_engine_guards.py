@@ -134,8 +134,10 @@ def test_anything_but_a_known_result_counts_as_the_action_failing(flow, event):
 
     outcome = step(flow, at_connect, event)
 
-    assert isinstance(outcome.next, Action)
-    assert (outcome.next.kind, outcome.next.params["window"]) == ("callback", "asap")
+    # Nobody answered, as far as the flow knows: the caller is asked when to be called back.
+    assert isinstance(outcome.next, Gather)
+    assert outcome.next.state.node == "question_callback_menu"
+    assert [i.prompt for i in outcome.speech] == ["connect.question_no_answer", "callback.menu"]
     assert outcome.next.state.helped == frozenset()
 
 

@@ -248,6 +248,7 @@ LEGAL = {
     (State.IN_PROGRESS, Event.NO_ANSWER): State.NOT_REACHED,
     (State.IN_PROGRESS, Event.RELEASE): State.SCHEDULED,
     (State.NOT_REACHED, Event.RETRY): State.SCHEDULED,
+    (State.NOT_REACHED, Event.RESCHEDULE): State.SCHEDULED,
     (State.NOT_REACHED, Event.CANCEL): State.CANCELLED,
 }
 ILLEGAL = [pair for pair in itertools.product(State, Event) if pair not in LEGAL]
