@@ -16,6 +16,7 @@ from hotline.services import spool
 from hotline.twilio.fallback import fallback_response
 from hotline.twilio.form import sid
 from hotline.web import current_runtime, twiml
+from routing.numbers import is_withheld
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ def fallback() -> Response:
     """The no-database answer, also used when something fails while answering a call."""
     runtime = current_runtime()
     base = runtime.settings.twiml_url("")
-    return twiml(fallback_response(runtime.settings, runtime.prompts, runtime.languages, base))
+    withheld = is_withheld(request.form.get("From"))
+    return twiml(fallback_response(runtime.settings, runtime.prompts, runtime.languages, base, withheld))
 
 
 def voice_error_answer(error: Exception) -> Response:

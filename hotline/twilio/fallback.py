@@ -31,12 +31,20 @@ def _intro(
         speak(response, prompts, languages, language, "system.emergency", base=base)
 
 
+def _saved(withheld: bool) -> str:
+    """What a caller hears once the message is kept: a call back is promised only to a caller we can call."""
+    return "voicemail.saved_withheld" if withheld else "system.recording_saved"
+
+
 def record_voicemail(
-    response: VoiceResponse, prompts: PromptCatalogue, languages: Languages, base: str
+    response: VoiceResponse, prompts: PromptCatalogue, languages: Languages, base: str, withheld: bool = False
 ) -> None:
-    """Ask for a message and record it; the recording's reference is posted to the spooling endpoint."""
+    """Ask for a message and record it; the recording's reference is posted to the spooling endpoint. A caller
+    whose number is withheld is told before the tone that we cannot call them back (the message becomes a task
+    staff listen to, without a number to dial)."""
+    intro = "voicemail.intro_withheld" if withheld else "system.fallback_record"
     for language in FALLBACK_LANGUAGES:
-        speak(response, prompts, languages, language, "system.fallback_record", base=base)
+        speak(response, prompts, languages, language, intro, base=base)
     response.record(
         action=join_url(base, "/twilio/voice/fallback/recording"),
         method="POST",
@@ -47,13 +55,14 @@ def record_voicemail(
     )
     # Reached only if the caller says nothing: still a goodbye, never silence.
     for language in FALLBACK_LANGUAGES:
-        speak(response, prompts, languages, language, "system.recording_saved", base=base)
+        speak(response, prompts, languages, language, _saved(withheld), base=base)
 
 
 def fallback_response(
-    settings: Settings, prompts: PromptCatalogue, languages: Languages, base: str = ""
+    settings: Settings, prompts: PromptCatalogue, languages: Languages, base: str = "", withheld: bool = False
 ) -> VoiceResponse:
-    """The full fallback answer. `base` is the public URL prefix for action URLs ('' keeps them relative)."""
+    """The full fallback answer. `base` is the public URL prefix for action URLs ('' keeps them relative);
+    `withheld`: the caller's number is hidden, so no call back is promised."""
     response = VoiceResponse()
     _intro(response, settings, prompts, languages, base)
     number = settings.file.service.fallback_number
@@ -67,25 +76,27 @@ def fallback_response(
             number, action=join_url(base, "/twilio/voice/fallback/after-dial"), method="POST", timeout=30
         )
     else:
-        record_voicemail(response, prompts, languages, base)
+        record_voicemail(response, prompts, languages, base, withheld)
     return response
 
 
 def after_dial_response(
-    prompts: PromptCatalogue, languages: Languages, dial_status: str, base: str = ""
+    prompts: PromptCatalogue, languages: Languages, dial_status: str, base: str = "", withheld: bool = False
 ) -> VoiceResponse:
     """After the fallback `<Dial>`: hang up after a real conversation, otherwise take a voicemail."""
     response = VoiceResponse()
     if dial_status == "completed":
         response.hangup()
     else:
-        record_voicemail(response, prompts, languages, base)
+        record_voicemail(response, prompts, languages, base, withheld)
     return response
 
 
-def recording_saved_response(prompts: PromptCatalogue, languages: Languages, base: str = "") -> VoiceResponse:
+def recording_saved_response(
+    prompts: PromptCatalogue, languages: Languages, base: str = "", withheld: bool = False
+) -> VoiceResponse:
     response = VoiceResponse()
     for language in FALLBACK_LANGUAGES:
-        speak(response, prompts, languages, language, "system.recording_saved", base=base)
+        speak(response, prompts, languages, language, _saved(withheld), base=base)
     response.hangup()
     return response

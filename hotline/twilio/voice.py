@@ -16,7 +16,7 @@ from hotline.twilio.fallback import after_dial_response, recording_saved_respons
 from hotline.twilio.flow import start_call
 from hotline.twilio.form import sid
 from hotline.web import current_runtime, twiml
-from routing.numbers import mask_number
+from routing.numbers import is_withheld, mask_number
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -68,8 +68,11 @@ def voice_fallback() -> Response:
 def voice_fallback_after_dial() -> Response:
     runtime = current_runtime()
     status = request.form.get("DialCallStatus", "")
+    withheld = is_withheld(request.form.get("From"))
     return twiml(
-        after_dial_response(runtime.prompts, runtime.languages, status, runtime.settings.twiml_url(""))
+        after_dial_response(
+            runtime.prompts, runtime.languages, status, runtime.settings.twiml_url(""), withheld
+        )
     )
 
 
@@ -91,4 +94,7 @@ def voice_fallback_recording() -> Response:
         log.warning(
             "recording callback without a RecordingSid", extra={"call_sid": request.form.get("CallSid")}
         )
-    return twiml(recording_saved_response(runtime.prompts, runtime.languages, runtime.settings.twiml_url("")))
+    withheld = is_withheld(request.form.get("From"))
+    return twiml(
+        recording_saved_response(runtime.prompts, runtime.languages, runtime.settings.twiml_url(""), withheld)
+    )

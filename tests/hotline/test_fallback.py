@@ -201,3 +201,20 @@ def test_voicemails_the_fallback_took_are_filed_in_the_callback_queue_once(
     assert set(queued) == {"+4567123456", None}
     assert all(c.reason == "voicemail" and c.state == "scheduled" for c in queued.values())
     assert {n: c.recording_sid for n, c in queued.items()} == recordings
+
+
+@pytest.mark.parametrize("from_", ["anonymous", "+266696687"], ids=["anonymous", "restricted"])
+def test_the_fallback_promises_no_call_back_to_a_caller_whose_number_is_hidden(
+    broken_twilio: TwilioSigner, from_: str
+) -> None:
+    """The message of a caller with a withheld number is a task staff listen to, with no number to dial: the
+    fallback says so before the tone and after it, in both its languages, instead of "vi ringer dig op"."""
+    answer = broken_twilio.post("/twilio/voice", call_params(from_=from_)).get_data(as_text=True)
+    _assert_fallback(answer)
+    assert "Vi kan ikke se dit nummer" in answer and "ringer dig op" not in answer
+    assert "We cannot see your number, so we cannot call you back" in answer
+    recording = {**call_params(from_=from_), "RecordingSid": new_sid("RE"), "RecordingDuration": "9"}
+    saved = broken_twilio.post("/twilio/voice/fallback/recording", recording).get_data(as_text=True)
+    assert "fordi dit nummer er skjult" in saved and "ringer dig op så snart" not in saved
+    visible = broken_twilio.post("/twilio/voice/fallback/recording", {**recording, "From": "+4567123456"})
+    assert "ringer dig op så snart vi kan" in visible.get_data(as_text=True)
