@@ -293,6 +293,15 @@ class RoutingSettings(BaseModel):
         return v
 
 
+class ConsoleSettings(BaseModel):
+    """The staff console: how long a session lasts, and when wrong passwords lock an account."""
+
+    model_config = _STRICT
+    session_minutes: int = Field(ge=5, le=24 * 60)
+    lockout_attempts: int = Field(ge=3, le=20)
+    lockout_minutes: int = Field(ge=1, le=24 * 60)
+
+
 class FileSettings(BaseModel):
     """Everything `config.yaml` may hold."""
 
@@ -309,5 +318,6 @@ class FileSettings(BaseModel):
     sms: SmsSettings
     jobs: JobSettings
     logging: LoggingSettings
+    console: ConsoleSettings
     instance_dir: str
     database_url: str | None
