@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,6 +36,8 @@ def create_app(
     register_runtime(app, build_runtime(settings, transport))
     register_proxies(app, settings)
     register_blueprints(app)
+    register_console(app, settings)
+    register_csrf(app)
     register_error_handlers(app)
     return app
 
@@ -75,6 +78,21 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
+
+
+def register_console(app: Flask, settings: Settings) -> None:
+    from hotline.staff.console.setup import init_console
+
+    init_console(app, settings)
+
+
+def register_csrf(app: Flask) -> None:
+    """CSRF tokens on every form and htmx request, except Twilio's webhooks: Twilio cannot send a token, and
+    each of its requests carries Twilio's signature, which the /twilio blueprint checks instead."""
+    csrf = CSRFProtect(app)
+    for name, blueprint in app.blueprints.items():
+        if name == "twilio" or name.startswith("twilio."):
+            csrf.exempt(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:
