@@ -125,6 +125,17 @@ def test_the_audit_log_keeps_its_rows_newest_first(staffed: Flask) -> None:
         assert [r.action for r in audit.entries(session, relative_id=7)] == ["viewed"]
 
 
+def test_the_demo_login_gets_a_new_password_at_each_start(staffed: Flask) -> None:
+    with staffed.extensions["hotline"].sessions.begin() as session:
+        first = staff_accounts.ensure_demo_login(session, NOW)
+    with staffed.extensions["hotline"].sessions.begin() as session:
+        second = staff_accounts.ensure_demo_login(session, NOW)
+    assert first is not None and second is not None and first[0] == second[0] == "demo"
+    assert sign_in(staffed, "demo", first[1]).outcome is Outcome.WRONG
+    signed = sign_in(staffed, "demo", second[1])
+    assert signed.identity is not None and signed.identity.advisor_id == "anna"  # on call now, primary
+
+
 # --- hotline staff ------------------------------------------------------------------------------------------
 
 
