@@ -55,9 +55,18 @@ def staff() -> None:
     "--advisor", "advisor_id", default=None, help="The roster advisor's id (needed for an advisor)."
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
-def add(username: str, name: str, role: str, advisor_id: str | None, password_stdin: bool) -> None:
-    """Add an account that signs in with USERNAME and a password."""
-    password = _password(password_stdin)
+@click.option(
+    "--no-password",
+    is_flag=True,
+    help="No password: the account signs in only with OpenID Connect (USERNAME is the provider's username).",
+)
+def add(
+    username: str, name: str, role: str, advisor_id: str | None, password_stdin: bool, no_password: bool
+) -> None:
+    """Add an account that signs in with USERNAME and a password (or only with OpenID Connect)."""
+    if no_password and password_stdin:
+        raise click.UsageError("--no-password and --password-stdin exclude each other")
+    password = None if no_password else _password(password_stdin)
     with open_runtime() as runtime, runtime.sessions.begin() as session:
         try:
             account = staff_accounts.create(

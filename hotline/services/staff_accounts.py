@@ -216,6 +216,18 @@ def sign_in(session: Session, username: str, password: str, now: datetime, polic
     return SignIn(Outcome.SIGNED_IN, identity_of(account), account.id)
 
 
+def sign_in_external(session: Session, username: str, now: datetime) -> SignIn:
+    """Sign in someone whose identity provider vouched for `username` (OpenID Connect): no password, and a
+    password lock-out does not apply. The caller commits."""
+    account = find(session, username) if username else None
+    if account is None:
+        return SignIn(Outcome.WRONG)
+    if not _usable(session, account):
+        return SignIn(Outcome.DISABLED, account_id=account.id)
+    account.last_login_at = now
+    return SignIn(Outcome.SIGNED_IN, identity_of(account), account.id)
+
+
 def _count_failure(session: Session, account: StaffAccount, now: datetime, policy: ConsoleSettings) -> SignIn:
     # One atomic UPDATE per wrong password: two workers failing at once both count.
     failures = session.execute(

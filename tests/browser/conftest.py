@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from werkzeug.serving import BaseWSGIServer
 
 from hotline.server import make_embedded_server
 from tests.helpers import ALWAYS_ON_CALL, add_staff, import_roster
@@ -59,15 +60,29 @@ def console_app(app: Flask) -> Flask:
 
 
 @pytest.fixture
-def server(console_app: Flask) -> Iterator[str]:
-    """The app served on a free loopback port in a thread, as `hotline serve` serves it; its base URL."""
-    httpd = make_embedded_server(console_app, "127.0.0.1", 0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+def serve() -> Iterator[Callable[[Flask], str]]:
+    """`serve(app)`: the app served on a free loopback port in a thread, as `hotline serve` serves it; its base
+    URL. Stopped after the test."""
+    running: list[tuple[BaseWSGIServer, threading.Thread]] = []
+
+    def start(app: Flask) -> str:
+        httpd = make_embedded_server(app, "127.0.0.1", 0)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        running.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_port}"
+
+    yield start
+    for httpd, thread in running:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(console_app: Flask, serve: Callable[[Flask], str]) -> str:
+    """The console app served on loopback; its base URL."""
+    return serve(console_app)
 
 
 @pytest.fixture

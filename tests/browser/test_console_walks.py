@@ -3,6 +3,7 @@ sign out, and an advisor disabled while signed in. axe-core checks the pages aga
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,16 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ALWAYS_ON_CALL, REPO, STAFF_PASSWORD, HotlineRunner, import_roster
+from tests.helpers import (
+    ALWAYS_ON_CALL,
+    REPO,
+    STAFF_PASSWORD,
+    AppFactory,
+    HotlineRunner,
+    add_staff,
+    import_roster,
+)
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider
 
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 ARTIFACTS = REPO / "artifacts"  # screenshots to look at after a run; git-ignored
@@ -97,6 +107,29 @@ def test_the_manager_sees_the_accounts_in_english(page: Page, server: str) -> No
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#accounts")).to_contain_text("Anna Prøve (anna)")
     assert axe_violations(page) == []
+
+
+def test_sign_in_with_the_municipality_s_identity_provider(
+    page: Page, settings_mapping: dict[str, Any], serve: Callable[[Flask], str]
+) -> None:
+    provider = OidcProvider().start()
+    factory = AppFactory(settings_mapping)
+    try:
+        app = factory(
+            {"console": {"oidc": {"metadata_url": provider.metadata_url, "client_id": CLIENT_ID}}},
+            HOTLINE_OIDC_CLIENT_SECRET=CLIENT_SECRET,
+        )
+        import_roster(app, ALWAYS_ON_CALL)
+        add_staff(app, "anna@aarhus.dk", advisor_id="anna")
+        server = serve(app)
+        page.goto(f"{server}/console/login")
+        assert axe_violations(page) == []
+        page.get_by_role("link", name="Log ind med Aarhus Kommune").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
+        assert provider.tokens_issued == 1
+    finally:
+        factory.close()
+        provider.stop()
 
 
 def test_axe_does_find_a_violation(page: Page, server: str) -> None:

@@ -29,7 +29,14 @@ from tests.helpers import (
     utc,
 )
 
-PUBLIC = {"console.auth.login", "console.static", "console.language"}
+# The ways in, and what every page needs before signing in; everything else requires a signed-in account.
+PUBLIC = {
+    "console.auth.login",
+    "console.oidc.start",
+    "console.oidc.callback",
+    "console.static",
+    "console.language",
+}
 
 
 @pytest.fixture
@@ -211,7 +218,7 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_in_live_mode(make_ap
 
 
 def test_a_session_ends_after_the_configured_minutes_without_a_request(make_app: AppFactory) -> None:
-    app = make_app({"console": {"session_minutes": 30, "lockout_attempts": 5, "lockout_minutes": 15}})
+    app = make_app({"console": {"session_minutes": 30}})
     add_staff(app, "carl", role="admin")
     client = app.test_client()
     with time_machine.travel(utcnow(), tick=False) as clock:
@@ -238,3 +245,14 @@ def test_the_language_switch_goes_back_only_to_a_console_page(anna: FlaskClient)
         "/console/language", data={"csrf_token": token, "language": "en", "next": "//evil.example/"}
     )
     assert response.headers["Location"] == "/console/"
+
+
+def test_with_the_database_down_the_console_says_so(make_app: AppFactory) -> None:
+    app = make_app(HOTLINE_DATABASE_URL="postgresql://hotline@127.0.0.1:1/nowhere")
+    client = app.test_client()
+    assert client.get("/console/login").status_code == 200  # the sign-in page needs no database
+    response = client.post(
+        "/console/login", data={"username": "anna", "password": "x" * 12, "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 503
+    assert "Databasen svarer ikke lige nu." in response.get_data(as_text=True)

@@ -9,14 +9,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.config.sections import ConsoleSettings
+from hotline.config.settings import load_settings
 from hotline.db.models import StaffAccount
 from hotline.services import audit, staff_accounts
 from hotline.services.staff_accounts import AccountError, Outcome, Role
 from tests.helpers import ALWAYS_ON_CALL, STAFF_PASSWORD, HotlineRunner, add_staff, import_roster, utc
 
 NOW = utc(2026, 11, 3, 14, 0)
-POLICY = ConsoleSettings(session_minutes=60, lockout_attempts=3, lockout_minutes=15)
+POLICY = load_settings(environ={}).file.console.model_copy(
+    update={"lockout_attempts": 3, "lockout_minutes": 15}
+)
 
 
 @pytest.fixture

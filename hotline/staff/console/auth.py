@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.db.models import utcnow
 from hotline.services import audit, staff_accounts
 from hotline.services.staff_accounts import Outcome
 from hotline.staff.console.forms import SignInForm
-from hotline.staff.console.i18n import SESSION_KEY
-from hotline.staff.console.identity import StaffUser, login_required, signed_in
+from hotline.staff.console.identity import begin_session, end_session, login_required, signed_in
 from hotline.web import current_runtime
 from routing.wallclock import COPENHAGEN
 
@@ -55,12 +53,7 @@ def login() -> BaseResponse | tuple[str, int] | str:
         return render_template(
             "console/login.html", form=form, problem=result.outcome.value, until=until, expired=False
         ), 401
-    language = session.get(SESSION_KEY)
-    session.clear()  # a new session for the signed-in person: nothing carried over from before (fixation)
-    if language:
-        session[SESSION_KEY] = language
-    session.permanent = True  # ends after console.session_minutes without a request
-    login_user(StaffUser(result.identity))
+    begin_session(result.identity)
     log.info("console: signed in", extra={"account": result.identity.account_id})
     return redirect(_next_page() or url_for("console.home.index"))
 
@@ -84,10 +77,5 @@ def logout() -> BaseResponse:
             account_id=user.identity.account_id,
             remote_addr=request.remote_addr,
         )
-    language = session.get(SESSION_KEY)
-    logout_user()
-    session.clear()
-    if language:
-        session[SESSION_KEY] = language
-    current_app.logger.debug("console: signed out")
+    end_session()
     return redirect(url_for("console.auth.login", signed_out=1))

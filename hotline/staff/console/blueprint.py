@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from hotline.staff.console import accounts, auth, home
+from hotline.staff.console import accounts, auth, home, oidc
 from hotline.staff.console.i18n import SESSION_KEY, chosen_language
 from hotline.web import current_runtime
 from routing.wording.catalogue import LANGUAGES
@@ -33,6 +33,7 @@ bp = Blueprint(
     static_url_path="/static",
 )
 bp.register_blueprint(auth.bp)
+bp.register_blueprint(oidc.bp)
 bp.register_blueprint(home.bp)
 bp.register_blueprint(accounts.bp)
 
@@ -73,7 +74,14 @@ def _page_values() -> dict[str, object]:
         "service_name": current_runtime().settings.file.service.name,
         "language": chosen_language(),
         "other_language": next(code for code in LANGUAGES if code != chosen_language()),
+        "oidc": _oidc_button(),
     }
+
+
+def _oidc_button() -> str | None:
+    """The identity provider's name for the sign-in button, when OpenID Connect is set up."""
+    config = current_runtime().settings.file.console.oidc
+    return config.display_name if config.enabled else None
 
 
 @bp.post("/language")
@@ -114,3 +122,11 @@ def _error(error: HTTPException) -> tuple[str, int] | HTTPException:
     if error.code in pages:
         return _error_page(pages[error.code], error.code)
     return error
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> tuple[str, int] | HTTPException:
+    if isinstance(error, HTTPException):
+        return _error(error)
+    log.error("console: unexpected error", exc_info=error, extra={"path": request.path})
+    return _error_page("unexpected", 500)

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import abort
+from flask import abort, session
 from flask_login import LoginManager, UserMixin, current_user
 
 from hotline.services import staff_accounts
 from hotline.services.staff_accounts import Identity, Role
+from hotline.staff.console.i18n import SESSION_KEY
 from hotline.web import current_runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +42,25 @@ def load_user(user_id: str) -> StaffUser | None:
     with current_runtime().sessions() as session:
         identity = staff_accounts.load(session, int(account_id), int(epoch))
     return StaffUser(identity) if identity is not None else None
+
+
+def begin_session(identity: Identity) -> None:
+    """Sign `identity` in on a new session: nothing carried over from before (session fixation) but the chosen
+    language; it ends after `console.session_minutes` without a request."""
+    language = session.get(SESSION_KEY)
+    session.clear()
+    if language:
+        session[SESSION_KEY] = language
+    session.permanent = True
+    flask_login.login_user(StaffUser(identity))
+
+
+def end_session() -> None:
+    language = session.get(SESSION_KEY)
+    flask_login.logout_user()
+    session.clear()
+    if language:
+        session[SESSION_KEY] = language
 
 
 def init_login(app: Any, login_view: str) -> None:

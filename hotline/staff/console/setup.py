@@ -13,6 +13,7 @@ from flask import Flask
 from hotline.config.settings import Settings
 from hotline.staff.console.i18n import init_babel
 from hotline.staff.console.identity import init_login
+from hotline.staff.console.oidc import init_oidc
 
 LOGIN_VIEW = "console.auth.login"
 
@@ -31,6 +32,7 @@ def init_console(app: Flask, settings: Settings) -> None:
     )
     init_babel(app)
     init_login(app, LOGIN_VIEW)
+    init_oidc(app, settings)
     from hotline.staff.console.blueprint import bp
 
     app.register_blueprint(bp)
