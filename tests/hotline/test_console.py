@@ -4,6 +4,7 @@ Twilio's webhooks, roles, the session's end, secure cookies and the strict CSP, 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -256,3 +257,13 @@ def test_with_the_database_down_the_console_says_so(make_app: AppFactory) -> Non
     )
     assert response.status_code == 503
     assert "Databasen svarer ikke lige nu." in response.get_data(as_text=True)
+
+
+def test_the_demo_signs_sessions_with_a_key_of_its_own(
+    app: Flask, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """Without HOTLINE_SECRET_KEY the session key comes from the instance's random demo secret: a session cookie
+    cannot be forged with a key written in the code."""
+    other = make_app({"instance_dir": str(tmp_path / "other-instance")})
+    assert len(app.config["SECRET_KEY"]) == 64 and app.config["SECRET_KEY"] != other.config["SECRET_KEY"]
+    assert make_app(HOTLINE_SECRET_KEY="0123456789abcdef" * 4).config["SECRET_KEY"] == "0123456789abcdef" * 4
