@@ -11,6 +11,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
+from hotline.db.models import utcnow
+from routing.callbacks import Priority
 from tests.helpers import (
     ALWAYS_ON_CALL,
     REPO,
@@ -19,6 +21,7 @@ from tests.helpers import (
     HotlineRunner,
     add_staff,
     import_roster,
+    register_callback,
 )
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider
 
@@ -47,9 +50,9 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
-def test_sign_in_look_around_and_sign_out(page: Page, server: str) -> None:
+def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: Flask) -> None:
     page.goto(f"{server}/console/")
-    expect(page).to_have_url(f"{server}/console/login?next=%2Fconsole%2F")
+    expect(page).to_have_url(f"{server}/console/login?next=/console/")
     expect(page.locator("html")).to_have_attribute("lang", "da")
     assert axe_violations(page) == []
     sign_in(page, server, "anna")
@@ -57,6 +60,12 @@ def test_sign_in_look_around_and_sign_out(page: Page, server: str) -> None:
     expect(page.locator("#role")).to_have_text("Du er logget ind som rådgiver.")
     expect(page.locator("#on-call")).to_contain_text("På vagt nu: primær")
     assert axe_violations(page) == []
+    # htmx (vendored, under the CSP) refreshes the counts without reloading the page.
+    expect(page.locator("#callbacks")).to_contain_text("0 åbne tilbagekald")
+    register_callback(console_app.extensions["hotline"], utcnow(), priority=Priority.ACUTE, window="asap")
+    page.evaluate("() => htmx.trigger('#waiting-box', 'refresh')")
+    expect(page.locator("#callbacks")).to_contain_text("1 åbent tilbagekald")
+    expect(page.locator("#callbacks")).to_contain_text("1 akut")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "console-home-360x740.png"), full_page=True)
     width = page.evaluate("() => document.documentElement.scrollWidth")

@@ -267,3 +267,15 @@ def test_the_demo_signs_sessions_with_a_key_of_its_own(
     other = make_app({"instance_dir": str(tmp_path / "other-instance")})
     assert len(app.config["SECRET_KEY"]) == 64 and app.config["SECRET_KEY"] != other.config["SECRET_KEY"]
     assert make_app(HOTLINE_SECRET_KEY="0123456789abcdef" * 4).config["SECRET_KEY"] == "0123456789abcdef" * 4
+
+
+def test_htmx_refreshes_the_counts_and_is_sent_to_sign_in_when_the_session_ended(
+    anna: FlaskClient, staffed: Flask
+) -> None:
+    fragment = anna.get("/console/waiting", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith('<section id="waiting-box"') and "0 åbne tilbagekald" in fragment
+    gone = staffed.test_client().get("/console/waiting", headers={"HX-Request": "true"})
+    assert (gone.status_code, gone.headers["HX-Redirect"]) == (
+        401,
+        "/console/login?next=/console/waiting",
+    )

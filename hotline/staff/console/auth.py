@@ -25,8 +25,8 @@ def login() -> BaseResponse | tuple[str, int] | str:
     form = SignInForm()
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
-        expired = request.args.get("next") is not None
-        return render_template("console/login.html", form=form, problem=None, expired=expired), status
+        needed = request.args.get("next") is not None
+        return render_template("console/login.html", form=form, problem=None, needed=needed), status
     runtime = current_runtime()
     now = utcnow()
     username = str(form.username.data).strip().lower()
@@ -51,7 +51,7 @@ def login() -> BaseResponse | tuple[str, int] | str:
         log.info("console: sign-in refused (%s)", result.outcome.value, extra={"account": result.account_id})
         until = result.locked_until.astimezone(COPENHAGEN).strftime("%H:%M") if result.locked_until else ""
         return render_template(
-            "console/login.html", form=form, problem=result.outcome.value, until=until, expired=False
+            "console/login.html", form=form, problem=result.outcome.value, until=until, needed=False
         ), 401
     begin_session(result.identity)
     log.info("console: signed in", extra={"account": result.identity.account_id})

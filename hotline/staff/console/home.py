@@ -14,9 +14,7 @@ from routing.wallclock import COPENHAGEN
 bp = Blueprint("home", __name__)
 
 
-@bp.get("/")
-@login_required
-def index() -> str:
+def _values() -> dict[str, object]:
     user = signed_in()
     now = utcnow()
     with current_runtime().sessions() as session:
@@ -25,10 +23,22 @@ def index() -> str:
         {"layer": entry.layer.message_id, "until": entry.until.astimezone(COPENHAGEN).strftime("%H:%M")}
         for entry in waiting.on_call
     ]
-    return render_template(
-        "console/home.html",
-        user=user.identity,
-        waiting=waiting,
-        on_call=on_call,
-        as_of=now.astimezone(COPENHAGEN).strftime("%H:%M"),
-    )
+    return {
+        "user": user.identity,
+        "waiting": waiting,
+        "on_call": on_call,
+        "as_of": now.astimezone(COPENHAGEN).strftime("%H:%M"),
+    }
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    return render_template("console/home.html", **_values())
+
+
+@bp.get("/waiting")
+@login_required
+def waiting() -> str:
+    """The counts alone, for htmx to refresh them every minute (and on the `refresh` event)."""
+    return render_template("console/_waiting.html", **_values())

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import abort, session
+from flask import Response, abort, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.services import staff_accounts
 from hotline.services.staff_accounts import Identity, Role
@@ -71,6 +72,16 @@ def init_login(app: Any, login_view: str) -> None:
         "basic"  # "strong" would sign advisors out whenever their phone changes network
     )
     manager.user_loader(load_user)
+    manager.unauthorized_handler(lambda: _unauthorized(login_view))
+
+
+def _unauthorized(login_view: str) -> BaseResponse:
+    """Not signed in (or no longer): to the sign-in page. An htmx request gets HX-Redirect, so the whole page goes
+    there instead of the sign-in form being swapped into a piece of the page."""
+    target = url_for(login_view, next=request.path)
+    if request.headers.get("HX-Request"):
+        return Response(status=401, headers={"HX-Redirect": target})
+    return redirect(target)
 
 
 def signed_in() -> StaffUser:

@@ -112,5 +112,5 @@ def callback() -> BaseResponse | tuple[str, int]:
 
 def _refused(problem: str) -> tuple[str, int]:
     return render_template(
-        "console/login.html", form=SignInForm(), problem=problem, until="", expired=False
+        "console/login.html", form=SignInForm(), problem=problem, until="", needed=False
     ), 401
