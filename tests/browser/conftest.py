@@ -29,6 +29,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in item.nodeid:
             item.add_marker(pytest.mark.browser)
+            # Chromium is a real process with its own clock: HOTLINE_TEST_NOW cannot move it (a cookie dated
+            # by a moved clock could look expired to it), so these tests keep real time, as `slow` ones do.
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
