@@ -18,6 +18,7 @@ from routing.callbacks import Priority
 from tests.helpers import (
     ALWAYS_ON_CALL,
     RELATIVE,
+    STAFF_PASSWORD,
     TWILIO_ACCOUNT,
     AppFactory,
     TwilioSigner,
@@ -279,3 +280,29 @@ def test_htmx_refreshes_the_counts_and_is_sent_to_sign_in_when_the_session_ended
         401,
         "/console/login?next=/console/waiting",
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/console/accounts", "/console/accounts"),
+        ("https://evil.example/console/", "/console/"),
+        ("//evil.example/console/", "/console/"),
+        ("/console//evil.example", "/console/"),
+        ("/console/\\evil.example", "/console/"),
+    ],
+)
+def test_after_sign_in_only_a_console_page_is_a_way_back(staffed: Flask, target: str, expected: str) -> None:
+    client = staffed.test_client()
+    data = {"username": "carl", "password": STAFF_PASSWORD, "csrf_token": csrf_token(client)}
+    response = client.post("/console/login", query_string={"next": target}, data=data)
+    assert response.headers["Location"] == expected
+
+
+def test_an_empty_field_is_answered_like_a_wrong_password(staffed: Flask) -> None:
+    client = staffed.test_client()
+    response = client.post(
+        "/console/login", data={"username": "anna", "password": "", "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 400
+    assert "Forkert brugernavn eller adgangskode." in response.get_data(as_text=True)

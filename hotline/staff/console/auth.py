@@ -11,7 +11,13 @@ from hotline.db.models import utcnow
 from hotline.services import audit, staff_accounts
 from hotline.services.staff_accounts import Outcome
 from hotline.staff.console.forms import SignInForm
-from hotline.staff.console.identity import begin_session, end_session, login_required, signed_in
+from hotline.staff.console.identity import (
+    begin_session,
+    console_path,
+    end_session,
+    login_required,
+    signed_in,
+)
 from hotline.web import current_runtime
 from routing.wallclock import COPENHAGEN
 
@@ -23,10 +29,11 @@ bp = Blueprint("auth", __name__)
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> BaseResponse | tuple[str, int] | str:
     form = SignInForm()
-    if not form.validate_on_submit():
-        status = 400 if request.method == "POST" else 200
+    if request.method == "GET":
         needed = request.args.get("next") is not None
-        return render_template("console/login.html", form=form, problem=None, needed=needed), status
+        return render_template("console/login.html", form=form, problem=None, needed=needed)
+    if not form.validate_on_submit():  # a field left empty (the CSRF token was checked before)
+        return render_template("console/login.html", form=form, problem="wrong", needed=False), 400
     runtime = current_runtime()
     now = utcnow()
     username = str(form.username.data).strip().lower()
@@ -55,14 +62,7 @@ def login() -> BaseResponse | tuple[str, int] | str:
         ), 401
     begin_session(result.identity)
     log.info("console: signed in", extra={"account": result.identity.account_id})
-    return redirect(_next_page() or url_for("console.home.index"))
-
-
-def _next_page() -> str | None:
-    target = request.args.get("next", "")
-    if target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return redirect(console_path(request.args.get("next")) or url_for("console.home.index"))
 
 
 @bp.post("/logout")

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.staff.console import accounts, auth, home, oidc
 from hotline.staff.console.i18n import SESSION_KEY, chosen_language
+from hotline.staff.console.identity import console_path
 from hotline.web import current_runtime
 from routing.wording.catalogue import LANGUAGES
 
@@ -90,14 +91,7 @@ def language() -> BaseResponse:
     chosen = request.form.get("language", "")
     if chosen in LANGUAGES:
         session[SESSION_KEY] = chosen
-    return redirect(_same_site(request.form.get("next")) or url_for("console.home.index"))
-
-
-def _same_site(target: str | None) -> str | None:
-    """A path on this site to go back to; anything else (another host, `//evil`) is ignored."""
-    if target and target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return redirect(console_path(request.form.get("next")) or url_for("console.home.index"))
 
 
 def _error_page(kind: str, status: int) -> tuple[str, int]:

@@ -45,6 +45,14 @@ def load_user(user_id: str) -> StaffUser | None:
     return StaffUser(identity) if identity is not None else None
 
 
+def console_path(target: str | None) -> str | None:
+    """`target` when it is a console page on this site (where to go back to after signing in or switching
+    language); None for anything else, such as another host or `//evil.example` (no open redirect)."""
+    if target and target.startswith("/console/") and "\\" not in target and "//" not in target:
+        return target
+    return None
+
+
 def begin_session(identity: Identity) -> None:
     """Sign `identity` in on a new session: nothing carried over from before (session fixation) but the chosen
     language; it ends after `console.session_minutes` without a request."""
