@@ -141,3 +141,10 @@ def test_oidc_settings_are_checked_at_start(
     with pytest.raises(ConfigError) as raised:
         load_settings(environ=environ, overrides={"console": {"oidc": oidc}})
     assert expected in "\n".join(raised.value.problems)
+
+
+def test_a_provider_that_does_not_answer_is_said_plainly(oidc_app: Flask, provider: OidcProvider) -> None:
+    provider.stop()
+    response = oidc_app.test_client().get("/console/login/oidc")
+    assert response.status_code == 401
+    assert "Login med Aarhus Kommune lykkedes ikke. Prøv igen om lidt." in response.get_data(as_text=True)

@@ -47,7 +47,10 @@ def init_oidc(app: Flask, settings: Settings) -> None:
         client_id=config.client_id,
         client_secret=settings.oidc_client_secret,
         server_metadata_url=config.metadata_url,
-        client_kwargs={"scope": config.scopes, "timeout": 10},
+        client_kwargs={
+            "scope": config.scopes,
+            "default_timeout": 10,
+        },  # seconds, for every call to the provider
     )
     app.extensions[EXTENSION] = client
 
