@@ -55,6 +55,8 @@ def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: 
     expect(page).to_have_url(f"{server}/console/login?next=/console/")
     expect(page.locator("html")).to_have_attribute("lang", "da")
     assert axe_violations(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-login-360x740.png"), full_page=True)
     sign_in(page, server, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
     expect(page.locator("#role")).to_have_text("Du er logget ind som rådgiver.")
@@ -66,7 +68,6 @@ def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: 
     page.evaluate("() => htmx.trigger('#waiting-box', 'refresh')")
     expect(page.locator("#callbacks")).to_contain_text("1 åbent tilbagekald")
     expect(page.locator("#callbacks")).to_contain_text("1 akut")
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "console-home-360x740.png"), full_page=True)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 360, f"the page is {width} px wide on a 360 px phone"
