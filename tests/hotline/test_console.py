@@ -306,3 +306,11 @@ def test_an_empty_field_is_answered_like_a_wrong_password(staffed: Flask) -> Non
     )
     assert response.status_code == 400
     assert "Forkert brugernavn eller adgangskode." in response.get_data(as_text=True)
+
+
+def test_webhooks_and_health_checks_get_no_session_cookie(staffed: Flask, twilio: TwilioSigner) -> None:
+    """The console's session machinery stays out of what Twilio and the load balancer see."""
+    params = {"MessageSid": new_sid("SM"), "AccountSid": "AC" + "0" * 32, "From": RELATIVE}
+    params.update({"To": "+4568000000", "Body": "Hej", "NumMedia": "0"})
+    assert "Set-Cookie" not in twilio.post("/twilio/sms", params).headers
+    assert "Set-Cookie" not in staffed.test_client().get("/healthz").headers
