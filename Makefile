@@ -7,7 +7,11 @@ TEST_STAMP := $(VENV)/.installed-test
 HOTLINE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export HOTLINE_TEST_POSTGRES_URL
 
-.PHONY: run test test-fast lint typecheck pytest pytest-sqlite pytest-postgres bench bench-instructions clean
+HOTLINE_CHROMIUM ?= /usr/bin/chromium
+export HOTLINE_CHROMIUM
+CHROMIUM := $(HOTLINE_CHROMIUM)
+
+.PHONY: run test test-fast test-browser lint typecheck pytest pytest-sqlite pytest-postgres bench bench-instructions clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (found " + sys.version.split()[0] + ")")'
@@ -21,6 +25,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 $(TEST_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(STAMP)
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; `playwright install` is never run.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null 2>&1 || { echo "make: $(CHROMIUM) is missing and there is no apt-get here: install Chromium (Debian package 'chromium') so that $(CHROMIUM) exists, or set HOTLINE_CHROMIUM to another Chromium binary" >&2; exit 1; }
+	apt-get install -y chromium || { apt-get update && apt-get install -y chromium; } || { echo "make: could not install the Debian package 'chromium' (run as root, or: sudo apt-get install -y chromium)" >&2; exit 1; }
+	@test -x $(CHROMIUM) || { echo "make: the Debian package 'chromium' is installed but $(CHROMIUM) is not there; set HOTLINE_CHROMIUM to the Chromium binary" >&2; exit 1; }
 
 run: $(STAMP)
 	$(BIN)/hotline serve
@@ -40,11 +50,16 @@ typecheck: $(TEST_STAMP)
 
 pytest: pytest-sqlite pytest-postgres
 
-pytest-sqlite: $(TEST_STAMP)
+# The browser walks alone (about 30 s): sign in, lock-out, sign out, a disabled advisor; axe-core; a screenshot
+# in artifacts/.
+test-browser: $(TEST_STAMP) $(CHROMIUM)
+	$(BIN)/python -m pytest -q tests/browser
+
+pytest-sqlite: $(TEST_STAMP) $(CHROMIUM)
 	HOTLINE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
 
 # Runs when PostgreSQL answers; with HOTLINE_REQUIRE_POSTGRES=1 (set by .ci/run) its absence fails the run.
-pytest-postgres: $(TEST_STAMP)
+pytest-postgres: $(TEST_STAMP) $(CHROMIUM)
 	@$(BIN)/python -m tests.pgprobe; rc=$$?; \
 	if [ $$rc -eq 0 ]; then HOTLINE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q; \
 	elif [ $$rc -ne 3 ]; then exit 1; fi
@@ -57,4 +72,4 @@ bench-instructions: $(TEST_STAMP)
 	$(BIN)/python benchmarks/instructions.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,17 +29,27 @@ def create_app(
     `config_path`; None reads the real environment. Nothing connects to the database here."""
     settings = _settings_from(config)
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    runtime = build_runtime(settings, transport)
     app.config.update(
-        SECRET_KEY=settings.secret_key or "demo-only-not-secret",
+        SECRET_KEY=settings.secret_key or _demo_session_key(runtime),
         MAX_CONTENT_LENGTH=settings.file.web.max_request_bytes,
         JSON_AS_ASCII=False,
     )
     register_logging(settings)
-    register_runtime(app, build_runtime(settings, transport))
+    register_runtime(app, runtime)
     register_proxies(app, settings)
     register_blueprints(app)
+    register_console(app, settings)
+    register_csrf(app)
     register_error_handlers(app)
     return app
+
+
+def _demo_session_key(runtime: Runtime) -> str:
+    """Without HOTLINE_SECRET_KEY (the offline demo; live mode requires it): a key for the console's session
+    cookies derived from the demo's own random secret, so a session cannot be forged with a key anyone can read
+    here."""
+    return hmac.new(runtime.signing_secret.encode(), b"console sessions", hashlib.sha256).hexdigest()
 
 
 def _settings_from(config: Settings | Mapping[str, Any] | None) -> Settings:
@@ -75,6 +88,21 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
+
+
+def register_console(app: Flask, settings: Settings) -> None:
+    from hotline.staff.console.setup import init_console
+
+    init_console(app, settings)
+
+
+def register_csrf(app: Flask) -> None:
+    """CSRF tokens on every form and htmx request, except Twilio's webhooks: Twilio cannot send a token, and
+    each of its requests carries Twilio's signature, which the /twilio blueprint checks instead."""
+    csrf = CSRFProtect(app)
+    for name, blueprint in app.blueprints.items():
+        if name == "twilio" or name.startswith("twilio."):
+            csrf.exempt(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:

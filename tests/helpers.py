@@ -9,6 +9,7 @@ Phone numbers come only from the Danish reserve series, which the numbering plan
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,7 +29,7 @@ from hotline.cli.main import main
 from hotline.db.models import Call, CallbackAttempt, Message, OutboxText, Recording
 from hotline.devtools.phone import CallResult, CallSetup, HttpAnswer, Phone, Poster, ScriptedKeypad
 from hotline.runtime import Runtime
-from hotline.services import callback_queue, outbox, relatives, rosters
+from hotline.services import callback_queue, outbox, relatives, rosters, staff_accounts
 from hotline.transport.base import Transport
 from routing.callbacks import Priority
 from routing.wallclock import COPENHAGEN
@@ -332,3 +333,47 @@ def seed_personal_data(runtime: Runtime, now: datetime) -> None:
                     callback_id=callback_id, note=f"note {days}", started_at=now - timedelta(days=days)
                 )
             )
+
+
+# --- the staff console --------------------------------------------------------------------------------------
+
+STAFF_PASSWORD = "en lang sætning som adgangskode"
+
+
+def add_staff(
+    app: Flask,
+    username: str,
+    *,
+    role: str = "advisor",
+    advisor_id: str | None = None,
+    password: str = STAFF_PASSWORD,
+) -> int:
+    """A console account (an advisor's belongs to `advisor_id`, default: the username); its id."""
+    if role == "advisor" and advisor_id is None:
+        advisor_id = username
+    with app.extensions["hotline"].sessions.begin() as session:
+        account = staff_accounts.create(
+            session,
+            username=username,
+            name="",
+            role=staff_accounts.Role(role),
+            password=password,
+            advisor_id=advisor_id,
+        )
+        return account.id
+
+
+def csrf_token(client: FlaskClient, path: str = "/console/login") -> str:
+    """The CSRF token of the form on the console page at `path`, as a browser would submit it."""
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def console_login(client: FlaskClient, username: str, password: str = STAFF_PASSWORD) -> TestResponse:
+    """Sign in through the console's form, as a browser would."""
+    return client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+    )

@@ -13,6 +13,7 @@ from hotline.cli.phone import call
 from hotline.cli.roster import oncall, roster
 from hotline.cli.serve import serve, worker
 from hotline.cli.sms import outbox_command, sms_command
+from hotline.cli.staff import staff
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,5 +35,6 @@ for command in (
     sms_command,
     outbox_command,
     erasures_command,
+    staff,
 ):
     main.add_command(command)

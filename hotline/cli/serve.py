@@ -11,11 +11,14 @@ import click
 
 from hotline.app import create_app
 from hotline.cli.common import prepare_database, settings_or_exit
+from hotline.db.models import utcnow
 from hotline.jobs.scheduler import Worker
 from hotline.logs import configure_logging
 from hotline.runtime import build_runtime
 from hotline.server import run_embedded, run_gunicorn
 from hotline.services.rosters import ensure_demo_roster
+from hotline.services.staff_accounts import ensure_demo_login
+from routing.wording.catalogue import both
 
 
 @click.command()
@@ -28,9 +31,11 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
     port = port or settings.port
     prepare_database(settings)
     app = create_app(settings)
+    demo_login = None
     if settings.demo_mode:
         with app.extensions["hotline"].sessions.begin() as session:
             demo_roster = ensure_demo_roster(session)
+            demo_login = ensure_demo_login(session, utcnow())
         # No pooled connection may cross gunicorn's fork into its workers.
         app.extensions["hotline"].engine.dispose()
     base = settings.public_url or f"http://{host}:{port}"
@@ -43,6 +48,11 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
     click.echo(f"  health:        {base}/healthz   readiness: {base}/readyz")
     click.echo(f"  voice webhook: {base}/twilio/voice   fallback: {base}/twilio/voice/fallback")
     click.echo(f"  sms webhook:   {base}/twilio/sms")
+    if demo_login is not None:
+        username, password = demo_login
+        click.echo(
+            "  " + both("account.demo_login", url=f"{base}/console/", username=username, password=password)
+        )
     if workers:
         click.echo(f"  gunicorn with {workers} workers; run `hotline worker` for the scheduler")
         run_gunicorn(app, host, port, workers)

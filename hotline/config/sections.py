@@ -337,6 +337,52 @@ class RoutingSettings(BaseModel):
         return v
 
 
+class OidcSettings(BaseModel):
+    """Sign-in to the console with the municipality's identity provider (OpenID Connect, e.g. Entra ID).
+
+    On when both `metadata_url` and `client_id` are set; the client secret comes from the environment
+    (HOTLINE_OIDC_CLIENT_SECRET). The claim `username_claim` is matched, lower-cased, to a staff account's
+    username: an account must exist (`hotline staff add USER --no-password`), nobody is created on the fly."""
+
+    model_config = _STRICT
+    metadata_url: str | None
+    client_id: str | None
+    display_name: str
+    scopes: str
+    username_claim: str
+
+    @field_validator("metadata_url")
+    @classmethod
+    def _metadata(cls, v: str | None) -> str | None:
+        return _http_url(v, required=False)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> OidcSettings:
+        if bool(self.metadata_url) != bool(self.client_id):
+            missing = "client_id" if self.metadata_url else "metadata_url"
+            raise ValueError(
+                f"set both metadata_url and client_id to sign in with OpenID Connect, or neither; {missing} is "
+                "missing"
+            )
+        if "openid" not in self.scopes.split():
+            raise ValueError("scopes must include 'openid', e.g. 'openid profile email'")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.metadata_url and self.client_id)
+
+
+class ConsoleSettings(BaseModel):
+    """The staff console: how long a session lasts, when wrong passwords lock an account, and OpenID Connect."""
+
+    model_config = _STRICT
+    session_minutes: int = Field(ge=5, le=24 * 60)
+    lockout_attempts: int = Field(ge=3, le=20)
+    lockout_minutes: int = Field(ge=1, le=24 * 60)
+    oidc: OidcSettings
+
+
 class FileSettings(BaseModel):
     """Everything `config.yaml` may hold."""
 
@@ -353,6 +399,7 @@ class FileSettings(BaseModel):
     sms: SmsSettings
     jobs: JobSettings
     logging: LoggingSettings
+    console: ConsoleSettings
     instance_dir: str
     database_url: str | None
 

@@ -53,6 +53,7 @@ class Settings(BaseModel):
     twilio_auth_token: str | None
     twilio_api_url: str | None
     secret_key: str | None
+    oidc_client_secret: str | None
 
     @property
     def demo_mode(self) -> bool:
@@ -89,6 +90,7 @@ ENV_KEYS = (
     "HOTLINE_PUBLIC_URL",
     "HOTLINE_TWILIO_API_URL",
     "HOTLINE_SECRET_KEY",
+    "HOTLINE_OIDC_CLIENT_SECRET",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
 )
@@ -171,6 +173,7 @@ def load_settings(
 
     if file_settings is not None:
         problems.extend(_destination_problems(file_settings, sources))
+        problems.extend(_oidc_problems(file_settings, env, sources))
     problems.extend(_environment_problems(env))
     if problems:
         raise ConfigError(problems)
@@ -190,6 +193,7 @@ def load_settings(
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         twilio_api_url=(env.get("HOTLINE_TWILIO_API_URL") or "").rstrip("/") or None,
         secret_key=env.get("HOTLINE_SECRET_KEY") or None,
+        oidc_client_secret=env.get("HOTLINE_OIDC_CLIENT_SECRET") or None,
     )
 
 
@@ -323,6 +327,19 @@ __all__ = [
     "written_at",
     "yaml_line_of",
 ]
+
+
+def _oidc_problems(
+    file_settings: FileSettings, env: Mapping[str, str], sources: Sequence[ConfigSource]
+) -> list[str]:
+    """OpenID Connect sign-in needs its client secret, which only the environment may hold."""
+    if not file_settings.console.oidc.enabled or env.get("HOTLINE_OIDC_CLIENT_SECRET"):
+        return []
+    where = where_written(sources, ["console", "oidc", "client_id"])
+    return [
+        f"{where}: console.oidc is set up but HOTLINE_OIDC_CLIENT_SECRET is not set: give the client secret of "
+        "the app registration in the environment (never in config.yaml), or remove console.oidc.client_id"
+    ]
 
 
 def _destination_problems(file_settings: FileSettings, sources: Sequence[ConfigSource]) -> list[str]:

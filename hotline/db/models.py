@@ -433,3 +433,44 @@ class RemoteErasure(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffAccount(Base):
+    """Someone who signs in to the staff console: an advisor (tied to a roster advisor), a manager or an admin.
+
+    `password_hash` is argon2id (None: signs in through OpenID Connect only). `failed_logins` and `locked_until`
+    count wrong passwords in the database, so every gunicorn worker sees the same lock-out. `session_epoch` is
+    part of every session's id: raising it (new password, disabled) ends the sessions already handed out.
+    """
+
+    __tablename__ = "staff_accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    advisor_id: Mapped[str | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what in the staff console, and when: sign-ins (and failed ones), sign-outs, and every view or
+    change of a relative's data (`relative_id`). Kept apart from the data it describes, so it outlives it:
+    no foreign keys, the actor's username copied in."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    account_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    relative_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(String(300))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))

@@ -68,6 +68,7 @@ def test_serve_embedded_default_is_healthy_and_ready(tmp_path: Path) -> None:
         output, _ = process.communicate(timeout=15)
     assert "mode: DEMO" in output
     assert f"http://127.0.0.1:{port}/twilio/voice" in output
+    assert f"console: http://127.0.0.1:{port}/console/  sign in as demo / " in output  # the demo login
     assert process.returncode == 0
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, nodes
 
+from hotline.services.staff_accounts import Role
 from hotline.transport.base import ERASABLE_KINDS
 from routing.callback_states import State
 from routing.guard import EXPLANATION_PREFIX, Reason
@@ -21,7 +22,7 @@ from routing.wording.catalogue import default_catalogue
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("hotline", "routing", "sms", "ivr_flows")
-TEMPLATES = ROOT / "hotline" / "staff" / "templates"
+TEMPLATES = ROOT / "hotline" / "staff"  # the staff pages and the console, each with its templates/
 FUNCTIONS = {
     "text",
     "da",
@@ -29,6 +30,11 @@ FUNCTIONS = {
     "aside",
     "ref",
 }  # what wording.catalogue offers; `text` takes (id, language)
+# The console asks Flask-Babel for the same ids (hotline/staff/console/i18n.py): `_`/`gettext`, and `ngettext(id,
+# id, num)`, which passes `num` itself.
+BABEL = {"_", "gettext", "lazy_gettext", "ngettext"}
+# Exceptions that carry an id and its values to whoever words them (the command line, the console).
+CARRIERS = {"AccountError"}
 
 # Ids the code builds from data, and every value the data can take.
 FAMILIES: dict[str, set[str]] = {
@@ -38,7 +44,10 @@ FAMILIES: dict[str, set[str]] = {
     "callback.state.": {state.value for state in State},
     "erasure.kind.": set(ERASABLE_KINDS),
     "twilio.action.": {"sms", "call", "lookup", "erase"},
-    "language.": set(),  # any code; a missing name shows the code (the languages in use: test_catalogue)
+    "language.": set(),
+    "account.role.": {
+        role.value for role in Role
+    },  # any code; a missing name shows the code (the languages in use: test_catalogue)
 }
 
 # String literals with Danish letters that are not staff-facing words: input vocabulary a roster file may use and
@@ -56,10 +65,11 @@ def calls_in(path: Path) -> Iterator[tuple[int, str, set[str] | None]]:
     imported = {
         alias.asname or alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "routing.wording.catalogue"
+        if isinstance(node, ast.ImportFrom)
         for alias in node.names
-        if alias.name in FUNCTIONS
-    }
+        if (node.module == "routing.wording.catalogue" and alias.name in FUNCTIONS)
+        or (node.module == "flask_babel" and alias.name in BABEL)
+    } | CARRIERS
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in imported):
             continue
@@ -67,7 +77,9 @@ def calls_in(path: Path) -> Iterator[tuple[int, str, set[str] | None]]:
         choices = (
             [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
         )  # both("a" if x else "b")
-        names = {k.arg for k in node.keywords if k.arg is not None}
+        names = {k.arg for k in node.keywords if k.arg is not None} | (
+            {"num"} if node.func.id == "ngettext" else set()
+        )
         spread = any(k.arg is None for k in node.keywords)
         for choice in choices:
             if isinstance(choice, ast.Constant) and isinstance(choice.value, str):
@@ -78,10 +90,13 @@ def template_calls() -> Iterator[tuple[str, str, set[str]]]:
     env = Environment()
     for path in sorted(TEMPLATES.rglob("*.html")):
         for call in env.parse(path.read_text(encoding="utf-8")).find_all(nodes.Call):
-            if isinstance(call.node, nodes.Name) and call.node.name in FUNCTIONS and call.args:
+            if isinstance(call.node, nodes.Name) and call.node.name in FUNCTIONS | BABEL and call.args:
                 first = call.args[0]
                 if isinstance(first, nodes.Const) and isinstance(first.value, str):
-                    yield f"{path.relative_to(ROOT)}:{call.lineno}", first.value, {k.key for k in call.kwargs}
+                    names = {k.key for k in call.kwargs} | (
+                        {"num"} if call.node.name == "ngettext" else set()
+                    )
+                    yield f"{path.relative_to(ROOT)}:{call.lineno}", first.value, names
 
 
 def all_calls() -> list[tuple[str, str, set[str] | None]]:
@@ -100,6 +115,8 @@ def test_the_checker_finds_the_calls() -> None:
         "routing/chain.py",
         "hotline/cli/roster.py",
         "hotline/staff/templates/staff/handover.html",
+        "hotline/staff/console/templates/console/home.html",
+        "hotline/services/staff_accounts.py",
     } <= places
 
 

@@ -1,0 +1,1 @@
+"""The staff console (docs/console.md): sign-in, roles, and the pages advisors and managers work in."""
