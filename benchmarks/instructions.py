@@ -170,7 +170,7 @@ def inner(requests: int, warmup: int, work_dir: Path) -> None:
                 run()
 
         _collected(many)
-    runtime.engine.dispose()
+    runtime.dispose()
 
 
 def _totals(out_dir: Path) -> list[int]:

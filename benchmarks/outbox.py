@@ -183,7 +183,7 @@ def run(backend: str, url: str, instance: Path, args: argparse.Namespace) -> Fig
         figures.event_us, figures.event_text_us, figures.handling_us = writing(runtime, args.events)
         return figures
     finally:
-        runtime.engine.dispose()
+        runtime.dispose()
         fake.stop()
 
 

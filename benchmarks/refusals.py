@@ -123,7 +123,7 @@ def main() -> None:
     print(f"{'case':16} {'status':>6} {'median ms':>10} {'x normal':>9}")
     for name, (median, status) in results.items():
         print(f"{name:16} {status:>6} {median * 1000:>10.3f} {median / base:>9.2f}")
-    app.extensions["hotline"].engine.dispose()
+    app.extensions["hotline"].dispose()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config.settings import Settings
 from hotline.config.voices import languages_from_settings
-from hotline.db.session import SEND_CAPS, make_engine, make_session_factory
+from hotline.db.session import SEND_CAPS, Limits, make_engine, make_session_factory
 from hotline.transport.base import Transport
 from hotline.transport.guarded import GuardedTransport
 from ivr_flows.flow import Flow
@@ -34,6 +34,15 @@ class Runtime:
     signing_secret: str
     flow: Flow
     languages: Languages
+    # The staff console's own small pool, with a time limit on every statement: a slow or stuck console page
+    # cannot take the connections the webhooks answer calls with (config `console.database_*`).
+    console_engine: Engine
+    console_sessions: sessionmaker[Session]
+
+    def dispose(self) -> None:
+        """Close every pooled connection (both pools)."""
+        self.engine.dispose()
+        self.console_engine.dispose()
 
     @property
     def policy(self) -> DestinationPolicy:
@@ -67,6 +76,12 @@ def build_runtime(settings: Settings, transport: Transport | None = None) -> Run
     """Wire the parts together; opens no connection (engines connect lazily)."""
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine, info={SEND_CAPS: settings.file.send_caps()})
+    console = settings.file.console
+    console_engine = make_engine(
+        settings.database_url,
+        limits=Limits(console.database_connections, console.database_wait_seconds, console.statement_seconds),
+    )
+    console_sessions = make_session_factory(console_engine, info={SEND_CAPS: settings.file.send_caps()})
     prompts = PromptCatalogue.load(default_language=settings.file.languages.default)
     if transport is None:
         transport = make_transport(settings, sessions)
@@ -78,7 +93,18 @@ def build_runtime(settings: Settings, transport: Transport | None = None) -> Run
         secret = settings.twilio_auth_token
     languages = languages_from_settings(settings, prompts)
     flow = load_flow(MAIN_FLOW, languages)
-    return Runtime(settings, engine, sessions, prompts, transport, secret, flow, languages)
+    return Runtime(
+        settings,
+        engine,
+        sessions,
+        prompts,
+        transport,
+        secret,
+        flow,
+        languages,
+        console_engine,
+        console_sessions,
+    )
 
 
 def make_transport(settings: Settings, sessions: sessionmaker[Session]) -> Transport:

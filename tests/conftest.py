@@ -135,7 +135,7 @@ def settings_mapping(database_url: str, instance_dir: Path) -> dict[str, Any]:
 def app(settings_mapping: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(settings_mapping)
     yield application
-    application.extensions["hotline"].engine.dispose()
+    application.extensions["hotline"].dispose()
 
 
 @pytest.fixture
@@ -166,13 +166,13 @@ def empty_app(
     """
     path = tmp_path / "examples.db"
     application = create_app({**settings_mapping, "HOTLINE_DATABASE_URL": fresh_database(path)})
-    engine = application.extensions["hotline"].engine
+    runtime = application.extensions["hotline"]
 
     @contextmanager
     def fresh() -> Iterator[Flask]:
-        engine.dispose()  # closes the pooled connections to the database being replaced
+        runtime.dispose()  # closes the pooled connections to the database being replaced
         fresh_database(path)
         yield application
 
     yield fresh
-    engine.dispose()
+    runtime.dispose()

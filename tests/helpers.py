@@ -204,7 +204,7 @@ class AppFactory:
 
     def close(self) -> None:
         for application in self.built:
-            application.extensions["hotline"].engine.dispose()
+            application.extensions["hotline"].dispose()
 
 
 class HotlineRunner(CliRunner):

@@ -72,4 +72,4 @@ def open_runtime() -> Iterator[Runtime]:
     except SQLAlchemyError as exc:
         fail([f"database error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"], 1)
     finally:
-        runtime.engine.dispose()
+        runtime.dispose()

@@ -37,7 +37,7 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
             demo_roster = ensure_demo_roster(session)
             demo_login = ensure_demo_login(session, utcnow())
         # No pooled connection may cross gunicorn's fork into its workers.
-        app.extensions["hotline"].engine.dispose()
+        app.extensions["hotline"].dispose()
     base = settings.public_url or f"http://{host}:{port}"
     mode = "DEMO (offline: texts and calls are recorded, not sent)" if settings.demo_mode else "LIVE (Twilio)"
     click.echo(f"{settings.file.service.name} — mode: {mode}")

@@ -380,6 +380,9 @@ class ConsoleSettings(BaseModel):
     session_minutes: int = Field(ge=5, le=24 * 60)
     lockout_attempts: int = Field(ge=3, le=20)
     lockout_minutes: int = Field(ge=1, le=24 * 60)
+    database_connections: int = Field(ge=1, le=50)
+    database_wait_seconds: float = Field(gt=0, le=60)
+    statement_seconds: float = Field(gt=0, le=300)
     oidc: OidcSettings
 
 

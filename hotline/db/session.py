@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,18 +29,36 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def make_engine(url: str, *, connect_timeout: int = 5, pooled: bool = True) -> Engine:
+@dataclass(frozen=True)
+class Limits:
+    """A bounded engine, for a part of the hotline that must never hold up the rest (the staff console): at most
+    `connections` connections, a wait of at most `wait_seconds` for one, and statements stopped after
+    `statement_seconds` (PostgreSQL's statement_timeout; on SQLite a progress handler interrupts them)."""
+
+    connections: int
+    wait_seconds: float
+    statement_seconds: float
+
+
+def make_engine(
+    url: str, *, connect_timeout: int = 5, pooled: bool = True, limits: Limits | None = None
+) -> Engine:
     """An engine for `url`: SQLite runs with WAL, foreign keys on and a busy timeout; PostgreSQL pre-pings.
-    Without `pooled`, every use opens and closes its own connection (nothing is left open when its owner stops).
+    Without `pooled`, every use opens and closes its own connection (nothing is left open when its owner stops);
+    with `limits`, its own small pool and a time limit on every statement.
 
     Statement parameters are personal data (numbers, message bodies): `hide_parameters` keeps them out of every
     database error's text, and so out of the logs."""
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    if limits is not None:
+        pooling = {"pool_size": limits.connections, "max_overflow": 0, "pool_timeout": limits.wait_seconds}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooling
         )
+        if limits is not None:
+            _interrupt_slow_statements(engine, limits.statement_seconds)
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             path = Path(parsed.database)
             _private_file(path)
@@ -55,9 +75,26 @@ def make_engine(url: str, *, connect_timeout: int = 5, pooled: bool = True) -> E
 
         return engine
     sizes = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10} if pooled else pooling
-    return create_engine(
-        url, hide_parameters=True, connect_args={"connect_timeout": connect_timeout}, **sizes
-    )
+    connecting: dict[str, Any] = {"connect_timeout": connect_timeout}
+    if limits is not None:
+        sizes = {"pool_pre_ping": True, **pooling}
+        connecting["options"] = f"-c statement_timeout={int(limits.statement_seconds * 1000)}"
+    return create_engine(url, hide_parameters=True, connect_args=connecting, **sizes)
+
+
+def _interrupt_slow_statements(engine: Engine, seconds: float) -> None:
+    """SQLite has no statement timeout: a progress handler, called every few thousand steps of its virtual
+    machine, interrupts a statement (and the fetching of its rows) running longer than `seconds`."""
+
+    @event.listens_for(engine, "connect")
+    def _watch(dbapi_connection: Any, record: Any) -> None:
+        started: list[float] = [float("inf")]
+        record.info["statement_started"] = started
+        dbapi_connection.set_progress_handler(lambda: int(time.monotonic() - started[0] > seconds), 10_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(connection: Any, *_args: Any) -> None:
+        connection.info["statement_started"][0] = time.monotonic()
 
 
 def _private_file(path: Path) -> None:

@@ -21,7 +21,7 @@ def fast_app(settings_mapping: dict[str, Any]) -> Iterator[Flask]:
     }
     application = create_app({**settings_mapping, "config": config})
     yield application
-    application.extensions["hotline"].engine.dispose()
+    application.extensions["hotline"].dispose()
 
 
 @pytest.fixture

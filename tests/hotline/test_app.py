@@ -43,4 +43,4 @@ def test_a_second_app_parses_only_its_config(settings_mapping: dict[str, Any], p
     first, second = (app.extensions["hotline"] for app in apps)
     assert second.prompts is first.prompts and second.flow is first.flow
     for app in apps:
-        app.extensions["hotline"].engine.dispose()
+        app.extensions["hotline"].dispose()

@@ -191,7 +191,7 @@ def test_the_secret_key_signs_feeds_and_the_public_url_is_their_base(
         assert client.get(_path(url)).status_code == 200
         assert client.get(_path(demo_url)).status_code == 404  # a new key retires the old URLs
     finally:
-        live.extensions["hotline"].engine.dispose()
+        live.extensions["hotline"].dispose()
 
 
 def test_roster_feeds_prints_urls_the_app_serves(

@@ -66,7 +66,7 @@ def test_a_database_error_never_writes_the_message_body_to_the_log(
             {"MessageSid": new_sid("SM"), "From": "+4567123499", "To": "+4568000000", "Body": marker},
         )
     finally:
-        runtime.engine.dispose()  # the failed transaction's connection is not reused
+        runtime.dispose()  # the failed transaction's connection is not reused
         with runtime.engine.begin() as connection:
             connection.execute(text("ALTER TABLE messages_away RENAME TO messages"))
     assert response.status_code == 200

@@ -77,8 +77,8 @@ def test_a_worker_skips_the_texts_another_is_claiming_instead_of_waiting_or_taki
         assert waited < 2
         assert send_loop.claim(second.sessions, settings, now, 10) == []
     finally:
-        first.engine.dispose()
-        second.engine.dispose()
+        first.dispose()
+        second.dispose()
 
 
 @pytest.mark.slow
@@ -141,4 +141,4 @@ def test_two_workers_send_each_of_a_thousand_texts_exactly_once(settings_mapping
     finally:
         fake.stop()
         for runtime in workers:
-            runtime.engine.dispose()
+            runtime.dispose()

@@ -117,7 +117,7 @@ def revoiced(settings_mapping: dict[str, Any]) -> Iterator[TwilioSigner]:
     config = {**settings_mapping["config"], "languages": {"voices": voices}}
     application = create_app({**settings_mapping, "config": config})
     yield TwilioSigner(application.test_client(), application.extensions["hotline"].signing_secret)
-    application.extensions["hotline"].engine.dispose()
+    application.extensions["hotline"].dispose()
 
 
 @pytest.mark.parametrize("path", ["/twilio/voice", "/twilio/voice/fallback"])

@@ -149,4 +149,4 @@ def test_https_behind_proxy(
     response = application.test_client().post("/twilio/voice", data=params, headers=headers)
     assert response.status_code == expected
     assert _rows(application) == (1 if expected == 200 else 0)
-    application.extensions["hotline"].engine.dispose()
+    application.extensions["hotline"].dispose()

@@ -20,7 +20,7 @@ bp = Blueprint("accounts", __name__)
 @roles_required(Role.MANAGER, Role.ADMIN)
 def index() -> str:
     now = utcnow()
-    with current_runtime().sessions() as session:
+    with current_runtime().console_sessions() as session:
         rows = [
             {
                 "username": account.username,

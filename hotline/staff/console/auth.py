@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.db.models import utcnow
+from hotline.db.session import ping
 from hotline.services import audit, staff_accounts
 from hotline.services.staff_accounts import Outcome
 from hotline.staff.console.forms import SignInForm
@@ -31,13 +33,15 @@ def login() -> BaseResponse | tuple[str, int] | str:
     form = SignInForm()
     if request.method == "GET":
         needed = request.args.get("next") is not None
-        return render_template("console/login.html", form=form, problem=None, needed=needed)
+        return render_template(
+            "console/login.html", form=form, problem=None, needed=needed, database_down=_database_down()
+        )
     if not form.validate_on_submit():  # a field left empty (the CSRF token was checked before)
         return render_template("console/login.html", form=form, problem="wrong", needed=False), 400
     runtime = current_runtime()
     now = utcnow()
     username = str(form.username.data).strip().lower()
-    with runtime.sessions.begin() as db:
+    with runtime.console_sessions.begin() as db:
         result = staff_accounts.sign_in(
             db, username, str(form.password.data), now, runtime.settings.file.console
         )
@@ -65,11 +69,20 @@ def login() -> BaseResponse | tuple[str, int] | str:
     return redirect(console_path(request.args.get("next")) or url_for("console.home.index"))
 
 
+def _database_down() -> bool:
+    """The sign-in page needs no database to be shown, but signing in does: say so before someone tries."""
+    try:
+        ping(current_runtime().console_engine)
+    except SQLAlchemyError:
+        return True
+    return False
+
+
 @bp.post("/logout")
 @login_required
 def logout() -> BaseResponse:
     user = signed_in()
-    with current_runtime().sessions.begin() as db:
+    with current_runtime().console_sessions.begin() as db:
         audit.record(
             db,
             actor=user.identity.username,

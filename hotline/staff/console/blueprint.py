@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -107,6 +107,9 @@ def _csrf(error: CSRFError) -> tuple[str, int]:
 @bp.errorhandler(SQLAlchemyError)
 def _unavailable(error: SQLAlchemyError) -> tuple[str, int]:
     log.error("console: database unavailable (%s)", type(error).__name__, extra={"path": request.path})
+    # The page is shown as to someone not signed in: who is signed in cannot be looked up now, and asking the
+    # database again from the layout would turn this answer into a 500.
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     return _error_page("unavailable", 503)
 
 

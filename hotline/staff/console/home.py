@@ -17,7 +17,7 @@ bp = Blueprint("home", __name__)
 def _values() -> dict[str, object]:
     user = signed_in()
     now = utcnow()
-    with current_runtime().sessions() as session:
+    with current_runtime().console_sessions() as session:
         waiting = workload(session, user.identity.advisor_id, now)
     on_call = [
         {"layer": entry.layer.message_id, "until": entry.until.astimezone(COPENHAGEN).strftime("%H:%M")}

@@ -40,7 +40,7 @@ def load_user(user_id: str) -> StaffUser | None:
     account_id, _, epoch = user_id.partition(":")
     if not (account_id.isdigit() and epoch.isdigit()):
         return None
-    with current_runtime().sessions() as session:
+    with current_runtime().console_sessions() as session:
         identity = staff_accounts.load(session, int(account_id), int(epoch))
     return StaffUser(identity) if identity is not None else None
 

@@ -94,7 +94,7 @@ def callback() -> BaseResponse | tuple[str, int]:
     username = str(claims.get(claim) or "").strip().lower()
     runtime = current_runtime()
     now = utcnow()
-    with runtime.sessions.begin() as db:
+    with runtime.console_sessions.begin() as db:
         result = staff_accounts.sign_in_external(db, username, now)
         audit.record(
             db,
