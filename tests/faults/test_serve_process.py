@@ -6,7 +6,6 @@ during and after the fault are sent exactly once and /readyz is 200 again within
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -19,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -27,11 +25,11 @@ from sqlalchemy.exc import OperationalError
 from hotline.db.models import DemoOutbound, OutboxText, utcnow
 from hotline.db.session import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_session_factory
 from hotline.services import outbox
+from tests.faults.running import process_env, wait_for
 from tests.helpers import BACKEND
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 RELATIVE = "+4567000023"  # the Danish reserve series for tests (docs/testing.md)
 
 
@@ -44,16 +42,7 @@ def _free_port() -> int:
 class Served:
     def __init__(self, database_url: str, tmp_path: Path) -> None:
         self.port = _free_port()
-        config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")) or {}
-        config["scheduler"] = {"heartbeat_seconds": 1, "leader_poll_seconds": 0.5}
-        config["jobs"] = {"outbox_seconds": 1}
-        config["instance_dir"] = str(tmp_path / "instance")
-        config_path = tmp_path / "config.yaml"
-        config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
-        env.update(
-            HOTLINE_CONFIG=str(config_path), HOTLINE_DATABASE_URL=database_url, HOTLINE_PORT=str(self.port)
-        )
+        env = process_env(tmp_path, database_url, HOTLINE_PORT=str(self.port))
         self.engine = make_engine(database_url)
         self.sessions = make_session_factory(self.engine)
         self.log = (tmp_path / "serve.log").open("wb")
@@ -114,16 +103,6 @@ class Served:
         self.engine.dispose()
 
 
-def _wait_for(condition: object, seconds: float) -> bool:
-    assert callable(condition)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return bool(condition())
-
-
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
     running = Served(database_url, tmp_path)
@@ -158,9 +137,9 @@ def _break_the_database(served: Served, database_url: str) -> None:
 def test_a_running_serve_outlives_its_database_failing_and_sends_every_text_once(
     served: Served, database_url: str
 ) -> None:
-    assert _wait_for(served.ready, 30), "hotline serve is ready"
+    assert wait_for(served.ready, 30), "hotline serve is ready"
     before = served.queue("før")
-    assert _wait_for(lambda: served.state(before) == "sent", 30)
+    assert wait_for(lambda: served.state(before) == "sent", 30)
 
     during: list[int] = []
 
@@ -180,8 +159,8 @@ def test_a_running_serve_outlives_its_database_failing_and_sends_every_text_once
     writer.join(45)
     after = served.queue("efter")
     assert during, "the text queued during the fault was written once the database let it"
-    assert _wait_for(lambda: served.state(after) == "sent" and served.state(during[0]) == "sent", 60)
-    assert _wait_for(served.ready, 60), "/readyz is 200 again"
+    assert wait_for(lambda: served.state(after) == "sent" and served.state(during[0]) == "sent", 60)
+    assert wait_for(served.ready, 60), "/readyz is 200 again"
     print(
         f"{BACKEND}: texts sent and /readyz 200 within {time.monotonic() - released:.1f} s of the fault's end"
     )

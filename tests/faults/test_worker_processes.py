@@ -13,12 +13,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +25,7 @@ from hotline.db.models import SchedulerHeartbeat, utcnow
 from hotline.db.session import make_engine, make_session_factory
 from hotline.services import outbox
 from tests.fake_twilio import FakeTwilio
+from tests.faults.running import process_env, wait_for
 from tests.helpers import BACKEND, TWILIO_ACCOUNT
 
 pytestmark = [
@@ -33,18 +33,8 @@ pytestmark = [
     pytest.mark.skipif(BACKEND != "postgres", reason="two workers share a PostgreSQL database"),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
 RELATIVE = "+4567000022"  # the Danish reserve series for tests (docs/testing.md)
 FROZEN_SECONDS = 45  # as long as the freeze the review reproduced
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 class Line:
@@ -54,16 +44,9 @@ class Line:
         self.fake = fake
         self.engine: Engine = make_engine(database_url)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
-        config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")) or {}
-        config["scheduler"] = {"heartbeat_seconds": 1, "leader_poll_seconds": 0.5}
-        config["jobs"] = {"outbox_seconds": 1}
-        config["instance_dir"] = str(tmp_path / "instance")
-        config_path = tmp_path / "config.yaml"
-        config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
-        env.update(
-            HOTLINE_CONFIG=str(config_path),
-            HOTLINE_DATABASE_URL=database_url,
+        env = process_env(
+            tmp_path,
+            database_url,
             HOTLINE_PUBLIC_URL="https://hotline.example.org",
             HOTLINE_TWILIO_API_URL=fake.url,
             HOTLINE_SECRET_KEY="k3y-for-the-fault-suite-0123456789-abcdefghijkl",
@@ -109,7 +92,7 @@ class Line:
             found = self.leaders(since=since) - {other_than}
             return len(found) == 1
 
-        assert _wait_for(settled, within), f"expected one new leader within {within} s, saw {found}"
+        assert wait_for(settled, within), f"expected one new leader within {within} s, saw {found}"
         (pid,) = found
         return pid, time.monotonic() - started
 
@@ -135,7 +118,7 @@ class Line:
             return Counter(message["body"] for message in self.fake.messages)
 
     def all_sent(self, within: float = 60) -> None:
-        assert _wait_for(lambda: set(self.sent()) >= set(self.queued), within), (
+        assert wait_for(lambda: set(self.sent()) >= set(self.queued), within), (
             f"missing at Twilio: {sorted(set(self.queued) - set(self.sent()))}"
         )
 
