@@ -15,6 +15,7 @@ from hotline.db.models import utcnow
 from routing.callbacks import Priority
 from tests.helpers import (
     ALWAYS_ON_CALL,
+    BACKEND,
     REPO,
     STAFF_PASSWORD,
     AppFactory,
@@ -147,3 +148,32 @@ def test_axe_does_find_a_violation(page: Page, server: str) -> None:
     page.goto(f"{server}/console/login")
     page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')")
     assert "label" in [violation["id"] for violation in axe_violations(page)]
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the SQLite file is moved away")
+def test_the_database_goes_away_under_a_signed_in_advisor_and_comes_back(
+    page: Page, server: str, console_app: Flask
+) -> None:
+    """An operator moves the database file away (to restore a backup) while anna works: every page says the
+    database does not answer (and that calls and texts are still answered), the sign-in page too; when the file
+    is back, signing in works again without anyone restarting the hotline."""
+    page.goto(f"{server}/console/login")
+    sign_in(page, server, "anna")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
+    path = Path(str(console_app.extensions["hotline"].engine.url.database))
+    away = path.with_name("away.db")
+    path.rename(away)
+    try:
+        page.goto(f"{server}/console/")
+        expect(page.get_by_role("main")).to_contain_text("Databasen svarer ikke lige nu.")
+        expect(page.get_by_role("main")).to_contain_text("Opkald og sms'er besvares stadig")
+        assert axe_violations(page) == []
+        page.context.clear_cookies()  # a colleague about to sign in
+        page.goto(f"{server}/console/login")
+        expect(page.locator("#database-down")).to_contain_text("Databasen svarer ikke lige nu.")
+        assert axe_violations(page) == []
+    finally:
+        away.rename(path)
+    page.goto(f"{server}/console/login")
+    sign_in(page, server, "anna")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
