@@ -26,7 +26,7 @@ from hotline.services import callback_queue, opt_outs, outbox, relatives
 from hotline.services import timeline as timelines
 from hotline.services.pseudonyms import PREFIX
 from hotline.services.staff_accounts import Role
-from tests.fake_twilio import FakeTwilio
+from tests.fake_twilio import FakeTwilio, error
 from tests.helpers import (
     ALWAYS_ON_CALL,
     RELATIVE,
@@ -346,6 +346,19 @@ def test_a_voicemail_twilio_no_longer_has_is_a_plain_404(live_staffed: Flask, fa
     assert response.status_code == 404 and "Location" not in response.headers
     assert "Optagelsen findes ikke længere hos Twilio." in response.get_data(as_text=True)
     assert not [r for r in audit_rows(live_staffed) if r.subject == "recording"]
+
+
+def test_twilio_out_of_order_is_a_503_and_nothing_is_streamed(live_staffed: Flask, fake: FakeTwilio) -> None:
+    seed(live_staffed)
+    fake.recordings[RECORDING_SID] = SOUND
+    fake.script.append(error(500, 20500, "internal"))
+    client = signed_in(live_staffed, "anna")
+    with live_staffed.extensions["hotline"].sessions() as session:
+        recording_id = session.scalars(select(Recording.id)).one()
+    response = client.get(f"/console/recordings/{recording_id}")
+    assert response.status_code == 503 and "Location" not in response.headers
+    assert "Optagelsen kan ikke hentes fra Twilio lige nu." in response.get_data(as_text=True)
+    assert client.get(f"/console/recordings/{recording_id}").get_data() == SOUND  # the next try works
 
 
 def test_a_purged_voicemail_cannot_be_played(live_staffed: Flask, fake: FakeTwilio) -> None:
