@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.db.models import (
@@ -344,16 +344,25 @@ def timeline(session: Session, relative: Relative, *, limit: int = LIMIT) -> Tim
                 )
             )
 
+    # A voicemail belongs to the call it was left on or to the callback it made (one left while the database was
+    # down has no call row, but the clockwork files it as a callback): both by indexed columns.
     call_sids = [c.call_sid for c in calls]
     recording_sids = [c.recording_sid for c in callbacks.values() if c.recording_sid]
-    conditions = [Recording.from_number == relative.phone_number]
+    conditions: list[ColumnElement[bool]] = []
     if call_sids:
         conditions.append(Recording.call_sid.in_(call_sids))
     if recording_sids:
         conditions.append(Recording.recording_sid.in_(recording_sids))
-    for voicemail in session.scalars(
-        select(Recording).where(or_(*conditions)).order_by(Recording.received_at.desc()).limit(limit)
-    ):
+    voicemails: list[Recording] = (
+        list(
+            session.scalars(
+                select(Recording).where(or_(*conditions)).order_by(Recording.received_at.desc()).limit(limit)
+            )
+        )
+        if conditions
+        else []
+    )
+    for voicemail in voicemails:
         items.append(
             VoicemailItem(
                 at=voicemail.received_at,
