@@ -4,6 +4,9 @@ Scripted per request: `server.script.append(Reply(...))` makes the next request 
 left, messages and calls are accepted with a new SID, updates (a text's body redacted) answered, and deletions
 (recordings, call logs) done. Every request is kept in `server.requests`; every text taken (a 2xx answer, even
 one delayed past the client's timeout) is kept in `server.messages`, which `GET .../Messages.json` lists.
+A voicemail's sound (`server.recordings[sid] = b"..."`) is served as Twilio serves it: `GET
+.../Recordings/RE....mp3` answers with a redirect to its storage (`/storage/RE....mp3`, here on the same server),
+which gives the bytes; an unknown recording is a 404.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class FakeTwilio:
     # test that sets the hotline's time sets this one to match).
     messages: list[dict[str, Any]] = field(default_factory=list)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Voicemails' sounds by RecordingSid (MP3 bytes).
+    recordings: dict[str, bytes] = field(default_factory=dict)
 
     def keep(self, created: dict[str, Any], form: dict[str, list[str]], at: datetime | None = None) -> None:
         """Remember a text Twilio took (`at`: when it was created; now by default)."""
@@ -86,6 +91,9 @@ class FakeTwilio:
                 """The message log, newest first, filtered by To and From (what `messages.list` asks)."""
                 path, _, query = self.path.partition("?")
                 params = parse_qs(query)
+                if "/Recordings/" in path or path.startswith("/storage/"):
+                    self._recording(path)
+                    return
                 with fake.lock:
                     fake.requests.append(
                         Seen("GET", self.path, params, self.headers.get("Authorization", ""))
@@ -124,10 +132,30 @@ class FakeTwilio:
                     time.sleep(reply.delay)
                 self._write(reply.status, payload)
 
-            def _write(self, status: int, payload: bytes) -> None:
+            def _recording(self, path: str) -> None:
+                """A recording's media: the API redirects to the storage, the storage gives the bytes."""
+                with fake.lock:
+                    fake.requests.append(Seen("GET", path, {}, self.headers.get("Authorization", "")))
+                    reply = fake.script.popleft() if fake.script else None
+                name = path.rsplit("/", 1)[-1]
+                sid = name.rsplit(".", 1)[0]
+                if reply is not None:
+                    self._write(reply.status, json.dumps(reply.body or {}).encode())
+                elif sid not in fake.recordings:
+                    body = {"code": 20404, "message": "not found", "status": 404}
+                    self._write(HTTPStatus.NOT_FOUND, json.dumps(body).encode())
+                elif not path.startswith("/storage/"):
+                    self.send_response(HTTPStatus.FOUND)
+                    self.send_header("Location", f"{fake.url}/storage/{name}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self._write(HTTPStatus.OK, fake.recordings[sid], "audio/mpeg")
+
+            def _write(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)

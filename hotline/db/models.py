@@ -474,3 +474,16 @@ class AuditEntry(Base):
     subject: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(String(300))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class HandoverRead(Base):
+    """An advisor marked the handover of one of their shifts (by its start) read in the console. No foreign keys,
+    like the audit log: it says what was read, and outlives the account."""
+
+    __tablename__ = "handover_reads"
+    __table_args__ = (UniqueConstraint("advisor_id", "shift_start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    advisor_id: Mapped[str] = mapped_column(String(64))
+    shift_start: Mapped[datetime]
+    read_at: Mapped[datetime]
+    account_id: Mapped[int | None] = mapped_column(Integer)

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from hotline.jobs.runs import daily_due, once
 from hotline.runtime import Runtime
 from hotline.services import callback_queue, handover, rosters
-from hotline.services.links import current_staff_link
+from hotline.services.links import console_link, current_staff_link
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_texts import (
     HANDOVER_CASES,
-    HANDOVER_LINK_AFTER_SHIFT,
     ROSTER_LINK_FOR,
     SHIFT_LAYERS,
     managers,
@@ -70,9 +69,8 @@ def shift_starts(runtime: Runtime, now: datetime) -> int:
                 acute=acute,
                 notes=notes,
                 cases=cases,
-                url=current_staff_link(
-                    session, runtime, "handover", advisor_id, end + HANDOVER_LINK_AFTER_SHIFT
-                ),
+                # The console's handover page: the link is no credential, the console's login is.
+                url=console_link(settings, "handover"),
             )
         for gap in find_gaps(roster, since, now + timedelta(days=7), coverage_hours(settings)):
             if not since < gap.start <= now < gap.end:

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hotline.db.models import CallbackAttempt, CallbackRequest, Message, Relative
+from hotline.db.models import CallbackAttempt, CallbackRequest, HandoverRead, Message, Relative
+from hotline.db.session import insert_ignore
 from hotline.services import callback_queue
 from hotline.services.staff_texts import SHIFT_LAYERS
 from routing.oncall import oncall_at
@@ -53,6 +54,48 @@ def on_shift(roster: Roster | None, now: datetime) -> set[str]:
     if roster is None:
         return set()
     return {e.advisor.id for e in oncall_at(roster, now) if e.layer in SHIFT_LAYERS}
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One stretch an advisor is on shift (primary or backup), as the roster gives it."""
+
+    start: datetime
+    end: datetime
+
+
+def current_shift(roster: Roster | None, advisor_id: str, now: datetime) -> Shift | None:
+    """The shift `advisor_id` is on at `now` (the earliest-starting one, if they are in two layers); None when
+    they are not on shift."""
+    if roster is None:
+        return None
+    shifts = [
+        Shift(e.start, e.end)
+        for e in oncall_at(roster, now)
+        if e.layer in SHIFT_LAYERS and e.advisor.id == advisor_id
+    ]
+    return min(shifts, key=lambda s: s.start) if shifts else None
+
+
+def read_at(session: Session, advisor_id: str, shift_start: datetime) -> datetime | None:
+    """When `advisor_id` marked the handover of their shift starting at `shift_start` read; None: not yet."""
+    return session.scalars(
+        select(HandoverRead.read_at).where(
+            HandoverRead.advisor_id == advisor_id, HandoverRead.shift_start == shift_start
+        )
+    ).first()
+
+
+def mark_read(
+    session: Session, advisor_id: str, shift_start: datetime, now: datetime, account_id: int | None
+) -> bool:
+    """Mark the handover of this shift read (once: a second mark keeps the first time); True when it was not."""
+    return insert_ignore(
+        session,
+        HandoverRead,
+        {"advisor_id": advisor_id, "shift_start": shift_start, "read_at": now, "account_id": account_id},
+        ["advisor_id", "shift_start"],
+    )
 
 
 def _falls_to(advisor_id: str, holder: str | None, working: set[str]) -> bool:

@@ -7,7 +7,8 @@ HMAC-SHA256(key, "<kind>:<id>:v<N>"), so the URL changes and every older one sto
 `feed_versions` (no row: version 1, the URLs handed out before versions existed).
 
 Staff pages: texts to staff carry no names, numbers or words of relatives; the details are on a page behind the
-link. Until the staff console with logins exists, the link itself is the credential: the token is
+link. The handover text now links to the console (`console_link`), which has logins; the handover links texted
+before, and the roster page's links (until managers' screens are in the console), are their own credential: the token is
 `<advisor id>.<expiry, hex Unix seconds>.<mac>`, where `mac` is the first 32 hex digits of
 HMAC-SHA256(HOTLINE_SECRET_KEY, "staff:<page>:<advisor id>:<expiry>"), with ":v<N>" after it when the advisor's
 links are at version N > 1 (the same version as their feed, so revoking a person retires both). A link stops
@@ -33,6 +34,8 @@ from hotline.db.models import AdvisorRecord, FeedVersion
 from hotline.db.session import insert_ignore
 
 PAGES = ("handover", "roster")
+# The console's pages that staff texts link to (behind the console's login, so the link carries no token).
+CONSOLE_PAGES = {"handover": "/console/handover"}
 MAC_HEX_DIGITS = 32
 
 
@@ -143,6 +146,16 @@ def staff_link(runtime: Signer, page: str, advisor_id: str, expires: datetime, v
     if settings.file.sms.staff_url:
         return f"{settings.file.sms.staff_url.rstrip('/')}/{page}"
     return settings.url(f"/staff/{page}/{staff_token(runtime, page, advisor_id, expires, version)}")
+
+
+def console_link(settings: Settings, page: str) -> str:
+    """The URL a staff text gives for the console's `page`: no token, since the console asks who is signing in;
+    `sms.staff_url`'s page when the municipality's own staff system is set up."""
+    if page not in CONSOLE_PAGES:
+        raise ValueError(f"console page {page!r} must be one of {', '.join(CONSOLE_PAGES)}")
+    if settings.file.sms.staff_url:
+        return f"{settings.file.sms.staff_url.rstrip('/')}/{page}"
+    return settings.url(CONSOLE_PAGES[page])
 
 
 # --- versions in the database, and the checks made at every request --------------------------------------------

@@ -16,6 +16,12 @@ def is_opted_out(session: Session, number: str) -> bool:
     return session.get(SmsOptOut, number) is not None
 
 
+def opted_out_since(session: Session, number: str) -> datetime | None:
+    """When `number` opted out; None while it receives texts."""
+    row = session.get(SmsOptOut, number)
+    return row.opted_out_at if row is not None else None
+
+
 def opt_out(
     session: Session, number: str, *, source: str, now: datetime, message_sid: str | None = None
 ) -> bool:

@@ -46,9 +46,8 @@ def reference(callback: CallbackRequest) -> str:
     return f"PL-{callback.created_at.astimezone(COPENHAGEN):%Y}-{callback.id:04d}"
 
 
-# How long a staff page link works: the handover until well after the shift; the roster page for a week.
-HANDOVER_LINK_AFTER_SHIFT = timedelta(hours=12)
-
+# How long a roster page link works. (Handover texts link to the console, which needs no expiring link; those
+# texted before carry their expiry, 12 hours after the shift, in the token itself.)
 ROSTER_LINK_FOR = timedelta(days=8)
 
 

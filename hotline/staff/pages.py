@@ -1,9 +1,8 @@
-"""The staff pages behind the links in staff texts: an advisor's handover (the open callbacks that fall to them,
-acute first, the notes left on those, and the texts waiting; see hotline.services.handover) and the roster's
-gaps. Read-only; the link is the credential (see hotline.services.links).
+"""The staff pages behind the links in staff texts: the roster's gaps, and the handover links texted before the
+console, which now lead to the console's handover page (`hotline/staff/console/handover.py`). Read-only; the link
+is the credential (see hotline.services.links).
 
-The pages show case references, categories, times and advisors' notes, never a relative's phone number: the
-callback dialer rings the advisor first and puts the relative through. Every page is `no-store`, `noindex`,
+The roster page shows advisors' names and times, never a relative's phone number. Every page is `no-store`, `noindex`,
 sends no referrer, and loads nothing from elsewhere. A link is checked against the database at every request: a
 wrong, expired or revoked link, or one of an advisor who is inactive or gone from the roster, gets the same 404
 ("Linket virker ikke længere"), logged with its cause but without the advisor or the token.
@@ -15,23 +14,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, redirect, render_template, url_for
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response as BaseResponse
 
-from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
-from hotline.services import callback_queue, outbox, rosters
-from hotline.services import handover as handovers
+from hotline.db.models import utcnow
+from hotline.services import rosters
 from hotline.services.links import check_staff
 from hotline.services.oncall import coverage_hours
-from hotline.services.staff_texts import reason_name, reference
 from hotline.web import current_runtime
-from routing.callbacks import Priority
 from routing.gaps import find_gaps
 from routing.oncall import coverage
 from routing.wallclock import COPENHAGEN
-from routing.wording.catalogue import da, default_catalogue, known, language_name, ref
+from routing.wording.catalogue import da, default_catalogue, ref
 from sms.timephrase import window_phrase
 
 log = logging.getLogger(__name__)
@@ -47,29 +43,6 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
 }
-
-
-@dataclass(frozen=True)
-class Note:
-    at: str
-    author: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Case:
-    reference: str
-    category: str
-    acute: bool
-    state: str
-    due: str
-    window: str
-    language: str
-    assigned: str
-    attempts: int
-    notes: list[Note]
-    recording: str = ""  # the voicemail's reference, when the case came with one
-    dialable: bool = True  # False: a voicemail from a withheld number; listen, then close
 
 
 def _local(moment: datetime, pattern: str = "%d/%m %H:%M") -> str:
@@ -109,82 +82,22 @@ def _not_found(page: str, cause: str) -> Response:
     return _page("staff/gone.html", status=404)
 
 
-def _state_name(state: str) -> str:
-    """A callback's state as staff read it ("venter"); an unknown state as itself."""
-    return da(f"callback.state.{state}") if known(f"callback.state.{state}") else state
-
-
-def _cases(
-    callbacks: list[CallbackRequest], names: dict[str, str], notes: dict[int, list[Note]]
-) -> list[Case]:
-    return [
-        Case(
-            reference=reference(c),
-            category=reason_name(c.reason),
-            acute=c.priority == Priority.ACUTE.value,
-            state=_state_name(c.state),
-            due=_local(c.due_at),
-            window=f"{_local(c.window_start)}–{_local(c.window_end, '%H:%M')}",
-            language=language_name(c.language),
-            assigned=names.get(c.assigned_advisor_id or "", "-"),
-            attempts=c.attempts,
-            notes=notes.get(c.id, []),
-            recording=c.recording_sid or "",
-            dialable=c.phone_number is not None,
-        )
-        for c in callbacks
-    ]
-
-
-@dataclass(frozen=True)
-class Text:
-    at: str
-    language: str
-
-
 @bp.get("/staff/handover/<token>")
-def handover(token: str) -> Response:
+def handover(token: str) -> BaseResponse:
+    """A handover link texted before the console existed: still checked (a wrong, expired or revoked link, or an
+    inactive advisor's, is refused as before), then on to the console's handover page, after signing in."""
     runtime = current_runtime()
-    now = utcnow()
     try:
         with runtime.sessions() as session:
-            advisor = check_staff(session, runtime, "handover", token, now)
-            if advisor is None:
-                return _not_found("handover", "not a current link of an active advisor")
-            names: dict[str, str] = {
-                row.id: row.name for row in session.execute(select(AdvisorRecord.id, AdvisorRecord.name))
-            }
-            work = handovers.for_advisor(session, rosters.current_roster(session), advisor.id, now)
-            notes = {
-                callback_id: [
-                    Note(_local(a.started_at), names.get(a.advisor_id or "", "-"), a.note or "")
-                    for a in attempts
-                ]
-                for callback_id, attempts in work.notes.items()
-            }
-            cases = _cases(work.callbacks, names, notes)
-            default = runtime.settings.file.languages.default  # a relative who never chose one gets it
-            waiting = [Text(_local(t.received_at), language_name(t.language or default)) for t in work.texts]
-            advisor_name = advisor.name
-            day_ago = now - timedelta(days=1)
-            refused_texts = outbox.refused_since(session, day_ago)
-            refused_callbacks = len(callback_queue.refusals(session, day_ago))
+            advisor = check_staff(session, runtime, "handover", token, utcnow())
     except SQLAlchemyError:
-        log.exception("handover page: database unavailable")
+        log.exception("handover link: database unavailable")
         return _page("staff/unavailable.html", status=503)
-    log.info("handover page viewed", extra={"cases": len(cases), "texts": len(waiting)})
-    return _page(
-        "staff/handover.html",
-        advisor=advisor_name,
-        as_of=_local(now, "%d/%m/%Y %H:%M"),
-        cases=cases,
-        acute=sum(1 for c in cases if c.acute),
-        notes=sum(len(c.notes) for c in cases),
-        with_colleagues=work.with_colleagues,
-        texts=waiting,
-        refused_texts=refused_texts,
-        refused_callbacks=refused_callbacks,
-    )
+    if advisor is None:
+        return _not_found("handover", "not a current link of an active advisor")
+    response = redirect(url_for("console.handover.index"))
+    response.headers.update(HEADERS)
+    return response
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -27,6 +28,20 @@ class SentMessage:
 class PlacedCall:
     sid: str
     status: str
+
+
+@dataclass(frozen=True)
+class RecordingAudio:
+    """A voicemail's sound as the network hands it over: its media type and its bytes, in pieces as they come
+    (`chunks` must be read to the end or closed: it holds the connection)."""
+
+    content_type: str
+    chunks: Iterator[bytes]
+    length: int | None = None
+
+
+# The most a voicemail recording may weigh when it is fetched for staff (Twilio's limit is 3 hours of audio).
+MAX_RECORDING_BYTES = 50 * 1024 * 1024
 
 
 # What the network keeps for us that holds personal data: a voicemail recording (deleted), a text's body
@@ -58,4 +73,9 @@ class Transport(Protocol):
     def erase(self, *, kind: str, sid: str) -> str:
         """Erase the network's copy of `kind` (one of ERASABLE_KINDS) `sid`: "erased", or "gone" when it held
         nothing any more (or, in the demo, "demo"); raise TransportError on failure."""
+        ...
+
+    def fetch_recording(self, *, sid: str) -> RecordingAudio:
+        """The sound of the voicemail `sid`, fetched with the account's credentials (never a URL for a browser);
+        raise TransportError when the network cannot give it (permanent: it is not there, or never was)."""
         ...

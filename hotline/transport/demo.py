@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db.models import DemoOutbound
-from hotline.transport.base import PlacedCall, SentMessage
+from hotline.transport.base import PlacedCall, RecordingAudio, SentMessage, TransportError
 from routing.numbers import mask_number
 
 log = logging.getLogger(__name__)
@@ -58,3 +58,7 @@ class DemoTransport:
     def erase(self, *, kind: str, sid: str) -> str:
         # Nothing left the machine: the demo's own copies are purged with the rest of the database.
         return "demo"
+
+    def fetch_recording(self, *, sid: str) -> RecordingAudio:
+        # The terminal phone records nothing: a demo voicemail is a reference without a sound.
+        raise TransportError("no recording in the demo", permanent=True, code="demo")

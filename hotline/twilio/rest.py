@@ -6,6 +6,7 @@ Only this module knows twilio's exceptions; it raises TransportError with a mess
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -17,7 +18,14 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from hotline.transport.base import ERASABLE_KINDS, PlacedCall, SentMessage, TransportError
+from hotline.transport.base import (
+    ERASABLE_KINDS,
+    MAX_RECORDING_BYTES,
+    PlacedCall,
+    RecordingAudio,
+    SentMessage,
+    TransportError,
+)
 from routing.numbers import mask_number
 from routing.wording.catalogue import both, ref
 
@@ -52,11 +60,16 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
+        return super().request(
+            method, self.rewrite(url), params, data, headers, auth, timeout, allow_redirects
+        )
+
+    def rewrite(self, url: str) -> str:
+        """`url` (on api.twilio.com) as it is sent: on the base URL."""
         parts = urlsplit(url)
-        rewritten = urlunsplit(
+        return urlunsplit(
             (self._base.scheme, self._base.netloc, self._base.path.rstrip("/") + parts.path, parts.query, "")
         )
-        return super().request(method, rewritten, params, data, headers, auth, timeout, allow_redirects)
 
 
 def make_client(account_sid: str, auth_token: str, api_url: str | None, timeout: float = 10.0) -> Client:
@@ -162,3 +175,67 @@ class TwilioTransport:
         except (TwilioException, requests.RequestException) as exc:
             raise _translate(exc, "erase", f"{kind} {sid}") from exc
         return "erased"
+
+    def fetch_recording(self, *, sid: str) -> RecordingAudio:
+        """The voicemail's MP3, fetched with the account's credentials (twilio's own HTTP client keeps bodies as
+        text, so this one request is made with `requests`, streamed, on the same base URL and timeout). Twilio
+        may answer with a redirect to its storage: it is followed here, never handed to a browser."""
+        if not sid.startswith("RE") or not sid.isalnum():
+            raise TransportError(
+                both("twilio.failed", action=ref("twilio.action.recording"), error="sid"), permanent=True
+            )
+        client = self._client
+        url = f"https://api.twilio.com/2010-04-01/Accounts/{client.account_sid}/Recordings/{sid}.mp3"
+        http = client.http_client
+        if isinstance(http, BaseUrlHttpClient):
+            url = http.rewrite(url)
+        try:
+            response = requests.get(
+                url,
+                auth=(client.username, client.password),
+                timeout=getattr(http, "timeout", None) or 10.0,
+                stream=True,
+                allow_redirects=True,  # requests drops the credentials when the redirect leaves the host
+            )
+        except requests.RequestException as exc:
+            raise _translate(exc, "recording", sid) from exc
+        if response.status_code != HTTPStatus.OK:
+            response.close()
+            status = response.status_code
+            log.warning("recording fetch refused", extra={"recording_sid": sid, "status": status})
+            message = both(
+                "twilio.refused", action=ref("twilio.action.recording"), target=sid, code="-", status=status
+            )
+            permanent = status in (
+                HTTPStatus.NOT_FOUND,
+                HTTPStatus.GONE,
+                HTTPStatus.UNAUTHORIZED,
+                HTTPStatus.FORBIDDEN,
+            )
+            raise TransportError(message, permanent=permanent, code=str(status))
+        length = response.headers.get("Content-Length")
+        size = int(length) if length and length.isdigit() else None
+        if size is not None and size > MAX_RECORDING_BYTES:
+            response.close()
+            raise TransportError(
+                both("twilio.failed", action=ref("twilio.action.recording"), error="size"), permanent=True
+            )
+        return RecordingAudio(
+            content_type=response.headers.get("Content-Type", "audio/mpeg").split(";")[0].strip(),
+            chunks=_pieces(response),
+            length=size,
+        )
+
+
+def _pieces(response: requests.Response) -> Iterator[bytes]:
+    """The body in 64 KiB pieces, at most MAX_RECORDING_BYTES; the connection closed when done or dropped."""
+    read = 0
+    try:
+        for piece in response.iter_content(chunk_size=64 * 1024):
+            read += len(piece)
+            if read > MAX_RECORDING_BYTES:
+                log.warning("recording cut off at the size limit", extra={"bytes": read})
+                return
+            yield piece
+    finally:
+        response.close()

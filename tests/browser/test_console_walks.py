@@ -13,11 +13,10 @@ from playwright.sync_api import Page, expect
 
 from hotline.db.models import utcnow
 from routing.callbacks import Priority
+from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
 from tests.helpers import (
     ALWAYS_ON_CALL,
     BACKEND,
-    REPO,
-    STAFF_PASSWORD,
     AppFactory,
     HotlineRunner,
     add_staff,
@@ -25,30 +24,6 @@ from tests.helpers import (
     register_callback,
 )
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider
-
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-ARTIFACTS = REPO / "artifacts"  # screenshots to look at after a run; git-ignored
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def sign_in(page: Page, server: str, username: str, password: str = STAFF_PASSWORD) -> None:
-    page.get_by_label("Brugernavn").fill(username)
-    page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.1 A/AA violations on the page (evaluated through DevTools, which the page's CSP does
-    not govern: the page itself may run no script but its own)."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "tags => window.axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
 
 
 def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: Flask) -> None:

@@ -39,8 +39,8 @@ def test_the_wheel_carries_its_data_and_runs_without_the_checkout(tmp_path: Path
         "hotline/db/migrations/env.py",
         "hotline/db/migrations/script.py.mako",
         "hotline/db/migrations/versions/0001_foundation.py",
-        "hotline/staff/templates/staff/handover.html",
         "hotline/staff/templates/staff/roster.html",
+        "hotline/staff/console/templates/console/handover.html",
     ):
         assert needed in names, needed
     # Elsewhere, with no config.yaml: the built-in defaults, a database migrated from the shipped migrations.

@@ -9,7 +9,6 @@ staff and logged with the number masked; the caller is never told a text or a ca
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -18,7 +17,6 @@ from sqlalchemy import select
 from hotline.db.models import CallbackRefusal, CallbackRequest, OutboxText, utcnow
 from hotline.runtime import Runtime
 from hotline.services import callback_queue, outbox
-from hotline.services.links import staff_token
 from hotline.services.staff_texts import staff_text
 from hotline.twilio.actions import Caller, carry_out
 from ivr_flows.call_state import CallState
@@ -31,6 +29,8 @@ from tests.helpers import (
     AppFactory,
     HotlineRunner,
     TwilioSigner,
+    add_staff,
+    console_login,
     dial_in,
     import_roster,
     new_sid,
@@ -235,7 +235,8 @@ def test_staff_see_what_the_caps_refused(make_app: AppFactory, runner: HotlineRu
     assert "afvist af loftet for indtastede numre" in queue.output
     assert "+45 67 00 ** **" in queue.output and STRANGER_DIGITS not in queue.output
 
-    runtime: Runtime = app.extensions["hotline"]
-    token = staff_token(runtime, "handover", "bo", utcnow() + timedelta(hours=1))
-    page = app.test_client().get(f"/staff/handover/{token}").get_data(as_text=True)
+    add_staff(app, "bo")
+    client = app.test_client()
+    console_login(client, "bo")
+    page = client.get("/console/handover").get_data(as_text=True)
     assert "har det seneste døgn afvist 1 sms og 1 tilbagekald" in page

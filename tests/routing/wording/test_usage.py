@@ -43,7 +43,7 @@ FAMILIES: dict[str, set[str]] = {
     "reason.": {"acute", "question", "voicemail"},
     "callback.state.": {state.value for state in State},
     "erasure.kind.": set(ERASABLE_KINDS),
-    "twilio.action.": {"sms", "call", "lookup", "erase"},
+    "twilio.action.": {"sms", "call", "lookup", "erase", "recording"},
     "language.": set(),
     "account.role.": {
         role.value for role in Role
@@ -114,7 +114,8 @@ def test_the_checker_finds_the_calls() -> None:
     assert {
         "routing/chain.py",
         "hotline/cli/roster.py",
-        "hotline/staff/templates/staff/handover.html",
+        "hotline/staff/templates/staff/roster.html",
+        "hotline/staff/console/templates/console/handover.html",
         "hotline/staff/console/templates/console/home.html",
         "hotline/services/staff_accounts.py",
     } <= places
