@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from click.testing import CliRunner, Result
@@ -33,6 +33,9 @@ from hotline.services import callback_queue, outbox, relatives, rosters, staff_a
 from hotline.transport.base import Transport
 from routing.callbacks import Priority
 from routing.wallclock import COPENHAGEN
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 REPO = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
@@ -377,3 +380,31 @@ def console_login(client: FlaskClient, username: str, password: str = STAFF_PASS
         "/console/login",
         data={"username": username, "password": password, "csrf_token": csrf_token(client)},
     )
+
+
+# --- the console in a browser (tests/browser/) --------------------------------------------------------------
+
+AXE = REPO / "tests" / "browser" / "vendor" / "axe.min.js"
+ARTIFACTS = REPO / "artifacts"  # screenshots to look at after a run; git-ignored
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def sign_in(page: Page, username: str, password: str = STAFF_PASSWORD) -> None:
+    """Fill in the console's sign-in form on `page` and press the button."""
+    page.get_by_label("Brugernavn").fill(username)
+    page.get_by_label("Adgangskode").fill(password)
+    page.get_by_role("button", name="Log ind").click()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on the page (evaluated through DevTools, which the page's CSP does
+    not govern: the page itself may run no script but its own)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "tags => window.axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+    ]

@@ -4,7 +4,6 @@ sign out, and an advisor disabled while signed in. axe-core checks the pages aga
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,39 +14,16 @@ from hotline.db.models import utcnow
 from routing.callbacks import Priority
 from tests.helpers import (
     ALWAYS_ON_CALL,
-    REPO,
-    STAFF_PASSWORD,
+    ARTIFACTS,
     AppFactory,
     HotlineRunner,
     add_staff,
+    axe_violations,
     import_roster,
     register_callback,
+    sign_in,
 )
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider
-
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-ARTIFACTS = REPO / "artifacts"  # screenshots to look at after a run; git-ignored
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def sign_in(page: Page, server: str, username: str, password: str = STAFF_PASSWORD) -> None:
-    page.get_by_label("Brugernavn").fill(username)
-    page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.1 A/AA violations on the page (evaluated through DevTools, which the page's CSP does
-    not govern: the page itself may run no script but its own)."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "tags => window.axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
 
 
 def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: Flask) -> None:
@@ -57,7 +33,7 @@ def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: 
     assert axe_violations(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "console-login-360x740.png"), full_page=True)
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
     expect(page.locator("#role")).to_have_text("Du er logget ind som rådgiver.")
     expect(page.locator("#on-call")).to_contain_text("På vagt nu: primær")
@@ -81,12 +57,12 @@ def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: 
 def test_a_wrong_password_says_so_and_five_lock_the_account(page: Page, server: str) -> None:
     page.goto(f"{server}/console/login")
     for attempt in range(4):
-        sign_in(page, server, "anna", f"forkert {attempt}")
+        sign_in(page, "anna", f"forkert {attempt}")
         expect(page.get_by_role("alert")).to_have_text("Forkert brugernavn eller adgangskode.")
     assert axe_violations(page) == []
-    sign_in(page, server, "anna", "forkert igen")
+    sign_in(page, "anna", "forkert igen")
     expect(page.get_by_role("alert")).to_contain_text("For mange forkerte forsøg: kontoen er låst til kl.")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("alert")).to_contain_text("kontoen er låst")
 
 
@@ -95,7 +71,7 @@ def test_a_disabled_advisor_is_thrown_out_at_the_next_click(
     page: Page, server: str, console_app: Flask, runner: HotlineRunner, how: str
 ) -> None:
     page.goto(f"{server}/console/login")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
     if how == "roster":
         import_roster(
@@ -105,13 +81,13 @@ def test_a_disabled_advisor_is_thrown_out_at_the_next_click(
         assert runner.invoke(["staff", "disable", "anna"]).exit_code == 0
     page.get_by_role("link", name="Forside").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ind")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("alert")).to_have_text("Kontoen er spærret. Spørg en leder.")
 
 
 def test_the_manager_sees_the_accounts_in_english(page: Page, server: str) -> None:
     page.goto(f"{server}/console/login")
-    sign_in(page, server, "carl")
+    sign_in(page, "carl")
     page.get_by_role("button", name="English").click()
     page.get_by_role("link", name="Accounts").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
