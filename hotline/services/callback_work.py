@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest
@@ -217,31 +217,42 @@ class QueueRow:
 def listing(session: Session, *, advisor_id: str | None, mine: bool, now: datetime) -> list[QueueRow]:
     """The queue in working order (acute first, then due time): all open callbacks, or those `advisor_id`
     holds (`mine`), with their own callbacks closed in the last hour after them, to note how the call went."""
-    statement = select(CallbackRequest, AdvisorRecord.name).outerjoin(
-        AdvisorRecord, AdvisorRecord.id == CallbackRequest.assigned_advisor_id
-    )
+    condition: ColumnElement[bool]
     if mine:
-        statement = statement.where(
-            CallbackRequest.assigned_advisor_id == advisor_id,
-            or_(
-                CallbackRequest.state.in_(callback_queue.OPEN_STATES),
-                CallbackRequest.updated_at >= now - RECENT,
-            ),
+        condition = (CallbackRequest.assigned_advisor_id == advisor_id) & or_(
+            CallbackRequest.state.in_(callback_queue.OPEN_STATES),
+            CallbackRequest.updated_at >= now - RECENT,
         )
     else:
-        statement = statement.where(CallbackRequest.state.in_(callback_queue.OPEN_STATES))
-    found = session.execute(statement).all()
+        condition = CallbackRequest.state.in_(callback_queue.OPEN_STATES)
+    rows = _rows(session, condition)
+    return sorted(rows, key=lambda r: (not r.open, *queue_key(r.priority, r.due_at, r.created_at), r.id))
+
+
+def row(session: Session, callback_id: int) -> QueueRow | None:
+    """One callback, open or closed, as the queue shows it."""
+    found = _rows(session, CallbackRequest.id == callback_id)
+    return found[0] if found else None
+
+
+def _rows(session: Session, condition: ColumnElement[bool]) -> list[QueueRow]:
+    found = session.execute(
+        select(CallbackRequest, AdvisorRecord.name)
+        .outerjoin(AdvisorRecord, AdvisorRecord.id == CallbackRequest.assigned_advisor_id)
+        .where(condition)
+    ).all()
     ids = [callback.id for callback, _ in found]
     notes: dict[int, int] = {}
     if ids:
-        notes = dict(
-            session.execute(
+        notes = {
+            callback_id: count
+            for callback_id, count in session.execute(
                 select(CallbackAttempt.callback_id, func.count())
                 .where(CallbackAttempt.callback_id.in_(ids), CallbackAttempt.note.is_not(None))
                 .group_by(CallbackAttempt.callback_id)
-            ).all()
-        )
-    rows = [
+            )
+        }
+    return [
         QueueRow(
             id=c.id,
             relative_id=c.relative_id,
@@ -265,7 +276,6 @@ def listing(session: Session, *, advisor_id: str | None, mine: bool, now: dateti
         )
         for c, name in found
     ]
-    return sorted(rows, key=lambda r: (not r.open, *queue_key(r.priority, r.due_at, r.created_at), r.id))
 
 
 def history(session: Session, callback_id: int) -> list[CallbackAttempt]:

@@ -147,6 +147,8 @@ def test_a_withheld_voicemail_cannot_be_called_and_is_closed_after_listening(sta
     closed = post(anna, f"/console/queue/{task.id}/close")
     assert message(closed) == f"Sag {task.id} er lukket."
     assert state(staffed, task.id).state == "cancelled"
+    case = anna.get(f"/console/queue/{task.id}").get_data(as_text=True)  # a closed case can still be opened
+    assert "aflyst" in case and "Ring mig op" not in case and "Gem note" in case
 
 
 def test_an_advisor_hands_over_and_a_manager_reassigns(staffed: Flask) -> None:

@@ -104,16 +104,9 @@ def case(callback_id: int) -> str:
     now = utcnow()
     with current_runtime().sessions.begin() as session:
         callback = session.get(CallbackRequest, callback_id)
-        if callback is None:
+        row = callback_work.row(session, callback_id)
+        if callback is None or row is None:
             abort(404)
-        row = next(
-            (
-                r
-                for r in callback_work.listing(session, advisor_id=None, mine=False, now=now)
-                if r.id == callback_id
-            ),
-            None,
-        ) or _closed_row(session, callback)
         history = callback_work.history(session, callback_id)
         advisors = [(a.id, a.name) for a in callback_work.active_advisors(session)]
         _audit(session, callback, audit.Action.VIEWED, None)
@@ -128,20 +121,6 @@ def case(callback_id: int) -> str:
         now=now,
         clock=clock,
     )
-
-
-def _closed_row(session: Session, callback: CallbackRequest) -> callback_work.QueueRow:
-    """A closed callback's row (the open list does not hold it)."""
-    found = [
-        r
-        for r in callback_work.listing(
-            session, advisor_id=callback.assigned_advisor_id, mine=True, now=callback.updated_at
-        )
-        if r.id == callback.id
-    ]
-    if not found:
-        abort(404)
-    return found[0]
 
 
 def _audit(session: Session, callback: CallbackRequest, action: audit.Action, detail: str | None) -> None:
