@@ -136,4 +136,16 @@ def test_two_advisors_take_the_same_callback_and_one_wins(
     expect(anna.locator(f"#callback-{callback_id}")).to_be_visible()
     expect(anna.locator(f"#callback-{second}")).to_have_count(0)
     assert axe_violations(anna) == []
+
+    # Both press "Tag sagen" at the same moment (neither waits for its page to load): one wins, one is told.
+    third = register_callback(runtime, utcnow(), window="asap", number="+4567100008")
+    for advisor in (anna, dalia):
+        advisor.goto(f"{server}/console/queue")
+        expect(advisor.locator(f"#take-{third}")).to_be_visible()
+    dalia.locator(f"#take-{third}").click(no_wait_after=True)
+    anna.locator(f"#take-{third}").click(no_wait_after=True)
+    for advisor in (anna, dalia):
+        expect(advisor.locator("#queue-message")).to_be_visible()
+    said = sorted(advisor.locator("#queue-message").inner_text() for advisor in (anna, dalia))
+    assert said == [f"Du har taget sag {third}.", "En anden rådgiver har allerede taget denne sag."]
     assert anna.csp == [] and dalia.csp == []  # type: ignore[attr-defined]
