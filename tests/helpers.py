@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from click.testing import CliRunner, Result
@@ -33,6 +33,9 @@ from hotline.services import callback_queue, outbox, relatives, rosters, staff_a
 from hotline.transport.base import Transport
 from routing.callbacks import Priority
 from routing.wallclock import COPENHAGEN
+
+if TYPE_CHECKING:
+    pass
 
 REPO = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")

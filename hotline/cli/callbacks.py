@@ -1,9 +1,11 @@
-"""`hotline callbacks`: the callback queue from the command line (the web console comes later)."""
+"""`hotline callbacks`: the callback queue from the command line (the console's queue page is the same services:
+`services/callback_work.py`, `services/callback_calls.py`)."""
 
 from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from typing import NoReturn
 
 import click
 from sqlalchemy import select
@@ -116,25 +118,39 @@ def _list_queue(session: Session, rows: list[CallbackRequest], history: bool) ->
 @click.option("--advisor", "advisor_id", required=True, help="Who writes the note (the advisor's id).")
 def note(callback_id: int, text: str, advisor_id: str) -> None:
     """Leave a note on a callback for the next advisor (it is counted in the shift handover)."""
-    from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
-    from hotline.services.callback_queue import add_note
+    from hotline.services.callback_work import QueueError
+    from hotline.services.callback_work import note as add_note
 
     if not text.strip():
         raise click.BadParameter(
             "the note is empty; write what the next advisor should know", param_hint="TEXT"
         )
     with open_runtime() as runtime, runtime.sessions.begin() as session:
-        callback = session.get(CallbackRequest, callback_id)
-        if callback is None:
-            click.echo(
-                f"hotline: callback {callback_id} does not exist; see `hotline callbacks list`", err=True
-            )
-            sys.exit(1)
-        if session.get(AdvisorRecord, advisor_id) is None:
-            click.echo(f"hotline: advisor {advisor_id!r} is not in the roster", err=True)
-            sys.exit(1)
-        add_note(session, callback, advisor_id, text.strip()[:2000], utcnow())
+        _check_advisor(session, advisor_id)
+        try:
+            add_note(session, callback_id, advisor_id, text, utcnow())
+        except QueueError as error:
+            _fail(callback_id, error)
     click.echo(both("callbacks.note_saved", callback=callback_id))
+
+
+def _check_advisor(session: Session, advisor_id: str) -> None:
+    from hotline.db.models import AdvisorRecord
+
+    if session.get(AdvisorRecord, advisor_id) is None:
+        click.echo(f"hotline: advisor {advisor_id!r} is not in the roster", err=True)
+        sys.exit(1)
+
+
+def _fail(callback_id: int, error: Exception) -> NoReturn:
+    """Say why the queue refused, in the staff catalogue's words, and stop."""
+    from hotline.services.callback_work import QueueError
+
+    if isinstance(error, QueueError):
+        click.echo(f"hotline: callback {callback_id}: {both(error.message_id, **error.values)}", err=True)
+    else:
+        click.echo(f"hotline: callback {callback_id}: {error}", err=True)
+    sys.exit(1)
 
 
 @callbacks.command("call")
@@ -162,23 +178,13 @@ def call(callback_id: int, advisor_id: str) -> None:
 @click.option("--advisor", "advisor_id", required=True, help="Who closes it (the advisor's id).")
 def close(callback_id: int, advisor_id: str) -> None:
     """Close a callback that needs no call (a voicemail from a withheld number, once listened to)."""
-    from hotline.db.models import AdvisorRecord, CallbackRequest, utcnow
-    from hotline.services.callback_queue import move
-    from routing.callbacks import Event, IllegalTransition
+    from hotline.services.callback_work import QueueError
+    from hotline.services.callback_work import close as close_callback
 
     with open_runtime() as runtime, runtime.sessions.begin() as session:
-        callback = session.get(CallbackRequest, callback_id)
-        if callback is None:
-            click.echo(
-                f"hotline: callback {callback_id} does not exist; see `hotline callbacks list`", err=True
-            )
-            sys.exit(1)
-        if session.get(AdvisorRecord, advisor_id) is None:
-            click.echo(f"hotline: advisor {advisor_id!r} is not in the roster", err=True)
-            sys.exit(1)
+        _check_advisor(session, advisor_id)
         try:
-            move(session, callback, Event.CANCEL, f"cli:{advisor_id}", utcnow())
-        except IllegalTransition as error:
-            click.echo(f"hotline: callback {callback_id}: {error}", err=True)
-            sys.exit(1)
+            close_callback(session, callback_id, advisor_id, utcnow(), f"cli:{advisor_id}")
+        except QueueError as error:
+            _fail(callback_id, error)
     click.echo(both("callbacks.closed", callback=callback_id))

@@ -252,6 +252,9 @@ class CallbackRequest(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
     state: Mapped[str] = mapped_column(String(16))
     assigned_advisor_id: Mapped[str | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
+    # When a person took it (the console's "tag", an assignment, "ring mig op"); NULL while the assignee is only
+    # the hotline's suggestion (the relative's contact person), which any advisor may still take.
+    taken_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     recording_sid: Mapped[str | None] = mapped_column(String(64))

@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config.sections import CallbackSettings
 from hotline.config.settings import Settings
 from hotline.db.models import AdvisorRecord, CallbackAttempt, CallbackRequest, utcnow
-from hotline.services import callback_queue, outbox
+from hotline.services import callback_queue, callback_work, outbox
 from hotline.transport.base import Transport, TransportError
 from routing.callbacks import Event, State, after_no_answer
 
@@ -24,7 +26,13 @@ log = logging.getLogger(__name__)
 
 
 class CallbackError(Exception):
-    """The callback cannot be started; the message says why and what to do."""
+    """The callback cannot be started: `message_id` with `values` say why in the staff catalogue (for the
+    console), the message says why and what to do on the command line."""
+
+    def __init__(self, message_id: str, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.message_id = message_id
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -55,22 +63,21 @@ def callback_url(settings: Settings, path: str, **params: object) -> str:
 def start(runtime: Dialer, callback_id: int, advisor_id: str, actor: str) -> Started:
     """Take callback `callback_id` for `advisor_id` and ring the advisor's phone."""
     with runtime.sessions.begin() as session:
-        callback = session.get(CallbackRequest, callback_id)
         advisor = session.get(AdvisorRecord, advisor_id)
-        if callback is None:
-            raise CallbackError(f"callback {callback_id} does not exist; see `hotline callbacks list`")
         if advisor is None or not advisor.active:
-            raise CallbackError(f"advisor {advisor_id!r} is not in the roster; see `hotline roster export`")
-        if callback.phone_number is None:
             raise CallbackError(
-                f"callback {callback_id} is a voicemail from a withheld number and cannot be dialled; listen "
-                f"to recording {callback.recording_sid}, then close it: `hotline callbacks close {callback_id}`"
+                "console.queue.error.no_advisor",
+                f"advisor {advisor_id!r} is not in the roster; see `hotline roster export`",
+                advisor=advisor_id,
             )
-        if callback.state != State.SCHEDULED.value:
-            raise CallbackError(
-                f"callback {callback_id} is {callback.state}; only a scheduled callback can be started"
-            )
-        callback_queue.move(session, callback, Event.START, actor)
+        now = utcnow()
+        # One conditional UPDATE: of two starts at once (a double click, two advisors) only one rings a phone.
+        callback = callback_work.claim(
+            session, callback_id, advisor_id, now, states=(State.SCHEDULED.value,), dialable=True
+        )
+        if callback is None:
+            raise _not_started(session, callback_id, advisor_id)
+        callback_queue.move(session, callback, Event.START, actor, now)
         attempt = CallbackAttempt(callback_id=callback.id, advisor_id=advisor.id, started_at=utcnow())
         session.add(attempt)
         session.flush()
@@ -85,7 +92,9 @@ def start(runtime: Dialer, callback_id: int, advisor_id: str, actor: str) -> Sta
         )
     except TransportError as error:
         finish_unstarted(runtime, attempt_id, "call_failed", actor)
-        raise CallbackError(f"could not ring the advisor: {error.message}") from error
+        raise CallbackError(
+            "console.queue.error.transport", f"could not ring the advisor: {error.message}"
+        ) from error
     with runtime.sessions.begin() as session:
         row = session.get(CallbackAttempt, attempt_id)
         assert row is not None
@@ -96,13 +105,37 @@ def start(runtime: Dialer, callback_id: int, advisor_id: str, actor: str) -> Sta
     return Started(attempt_id, placed.sid)
 
 
+def _not_started(session: Session, callback_id: int, advisor_id: str) -> CallbackError:
+    callback = session.get(CallbackRequest, callback_id, populate_existing=True)
+    if callback is None:
+        return CallbackError(
+            "console.queue.error.missing",
+            f"callback {callback_id} does not exist; see `hotline callbacks list`",
+            callback=callback_id,
+        )
+    if callback.phone_number is None:
+        return CallbackError(
+            "console.queue.error.withheld",
+            f"callback {callback_id} is a voicemail from a withheld number and cannot be dialled; listen "
+            f"to recording {callback.recording_sid}, then close it: `hotline callbacks close {callback_id}`",
+        )
+    why = callback_work.refusal(session, callback_id, advisor_id)
+    if callback.state != State.SCHEDULED.value:
+        text = f"callback {callback_id} is {callback.state}; only a scheduled callback can be started"
+    else:
+        text = (
+            f"callback {callback_id} is taken by {callback.assigned_advisor_id}; they can release it, or a "
+            "manager can assign it in the console"
+        )
+    return CallbackError(why.message_id, text, **why.values)
+
+
 def finish_unstarted(runtime: Dialer, attempt_id: int, outcome: str, actor: str) -> None:
     """The advisor never took the callback: the attempt ends and the callback goes back to the queue."""
     with runtime.sessions.begin() as session:
         attempt = session.get(CallbackAttempt, attempt_id)
-        if attempt is None or attempt.outcome is not None:
+        if attempt is None or not _settle(session, attempt, outcome, utcnow()):
             return
-        attempt.outcome, attempt.ended_at = outcome, utcnow()
         callback = session.get(CallbackRequest, attempt.callback_id)
         if callback is not None and callback.state == State.IN_PROGRESS.value:
             callback_queue.move(session, callback, Event.RELEASE, actor)
@@ -118,9 +151,8 @@ def record_outcome(
     settings: CallbackSettings,
 ) -> None:
     """Reached → done; not reached → the retry policy decides the next attempt or the end."""
-    if attempt.outcome is not None:
-        return  # a retried webhook: already recorded
-    attempt.outcome, attempt.ended_at = ("reached" if reached else "not_reached"), now
+    if not _settle(session, attempt, "reached" if reached else "not_reached", now):
+        return  # a retried webhook, or the advisor recorded it by hand: already recorded
     callback = session.get(CallbackRequest, attempt.callback_id)
     if callback is None or callback.state != State.IN_PROGRESS.value:
         return
@@ -151,3 +183,67 @@ def record_outcome(
             callback_id=callback.id,
             dedup_key=outbox.callback_text_key(callback.id, "given_up"),
         )
+
+
+def _settle(session: Session, attempt: CallbackAttempt, outcome: str, now: datetime) -> bool:
+    """Record `outcome` on the attempt unless it has one: one conditional UPDATE, so the call's webhook and the
+    advisor's own report cannot both count the same attempt. False when it was recorded before."""
+    settled = session.execute(
+        update(CallbackAttempt)
+        .where(CallbackAttempt.id == attempt.id, CallbackAttempt.outcome.is_(None))
+        .values(outcome=outcome, ended_at=now)
+        .returning(CallbackAttempt.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    session.refresh(attempt)
+    return settled is not None
+
+
+class Outcome(StrEnum):
+    """What an advisor reports about a call in progress."""
+
+    REACHED = "reached"  # they talked with the relative
+    NOT_REACHED = "not_reached"  # the relative did not answer: the retry policy decides what follows
+    NO_CALL = (
+        "no_call"  # no call came about (the advisor's phone did not ring): back to the queue, no attempt used
+    )
+
+
+def record_by_hand(
+    session: Session,
+    callback_id: int,
+    advisor_id: str,
+    outcome: Outcome,
+    *,
+    now: datetime,
+    actor: str,
+    settings: CallbackSettings,
+) -> bool:
+    """The advisor's report on the callback they are calling; False when the call's own webhooks recorded its
+    outcome first (nothing changes then). Raises QueueError when it is not theirs or not being called."""
+    callback = session.get(CallbackRequest, callback_id)
+    if callback is None:
+        raise callback_work.QueueError("console.queue.error.missing", callback=callback_id)
+    if callback.state != State.IN_PROGRESS.value:
+        return False
+    if callback.assigned_advisor_id != advisor_id:
+        raise callback_work.QueueError("console.queue.error.taken")
+    attempt = session.scalars(
+        select(CallbackAttempt)
+        .where(CallbackAttempt.callback_id == callback_id, CallbackAttempt.outcome.is_(None))
+        .order_by(CallbackAttempt.id.desc())
+    ).first()
+    if attempt is None:
+        return False
+    if outcome is Outcome.NO_CALL:
+        if not _settle(session, attempt, "no_call", now):
+            return False
+        session.refresh(callback)
+        if callback.state == State.IN_PROGRESS.value:
+            callback_queue.move(session, callback, Event.RELEASE, actor, now)
+        return True
+    before = attempt.outcome
+    record_outcome(
+        session, attempt, reached=outcome is Outcome.REACHED, now=now, actor=actor, settings=settings
+    )
+    return before is None and attempt.outcome == outcome.value

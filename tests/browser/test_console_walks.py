@@ -33,7 +33,7 @@ def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: 
     assert axe_violations(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "console-login-360x740.png"), full_page=True)
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
     expect(page.locator("#role")).to_have_text("Du er logget ind som rådgiver.")
     expect(page.locator("#on-call")).to_contain_text("På vagt nu: primær")
@@ -57,12 +57,12 @@ def test_sign_in_look_around_and_sign_out(page: Page, server: str, console_app: 
 def test_a_wrong_password_says_so_and_five_lock_the_account(page: Page, server: str) -> None:
     page.goto(f"{server}/console/login")
     for attempt in range(4):
-        sign_in(page, server, "anna", f"forkert {attempt}")
+        sign_in(page, "anna", f"forkert {attempt}")
         expect(page.get_by_role("alert")).to_have_text("Forkert brugernavn eller adgangskode.")
     assert axe_violations(page) == []
-    sign_in(page, server, "anna", "forkert igen")
+    sign_in(page, "anna", "forkert igen")
     expect(page.get_by_role("alert")).to_contain_text("For mange forkerte forsøg: kontoen er låst til kl.")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("alert")).to_contain_text("kontoen er låst")
 
 
@@ -71,7 +71,7 @@ def test_a_disabled_advisor_is_thrown_out_at_the_next_click(
     page: Page, server: str, console_app: Flask, runner: HotlineRunner, how: str
 ) -> None:
     page.goto(f"{server}/console/login")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
     if how == "roster":
         import_roster(
@@ -81,13 +81,13 @@ def test_a_disabled_advisor_is_thrown_out_at_the_next_click(
         assert runner.invoke(["staff", "disable", "anna"]).exit_code == 0
     page.get_by_role("link", name="Forside").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ind")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("alert")).to_have_text("Kontoen er spærret. Spørg en leder.")
 
 
 def test_the_manager_sees_the_accounts_in_english(page: Page, server: str) -> None:
     page.goto(f"{server}/console/login")
-    sign_in(page, server, "carl")
+    sign_in(page, "carl")
     page.get_by_role("button", name="English").click()
     page.get_by_role("link", name="Accounts").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -133,7 +133,7 @@ def test_the_database_goes_away_under_a_signed_in_advisor_and_comes_back(
     database does not answer (and that calls and texts are still answered), the sign-in page too; when the file
     is back, signing in works again without anyone restarting the hotline."""
     page.goto(f"{server}/console/login")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
     path = Path(str(console_app.extensions["hotline"].engine.url.database))
     away = path.with_name("away.db")
@@ -150,5 +150,5 @@ def test_the_database_goes_away_under_a_signed_in_advisor_and_comes_back(
     finally:
         away.rename(path)
     page.goto(f"{server}/console/login")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")

@@ -60,7 +60,7 @@ def test_the_handover_text_s_link_to_the_page_marked_read(
     page.goto(f"{server}{path}")
     expect(page).to_have_url(f"{server}/console/login?next=/console/handover")
     expect(page.get_by_role("status")).to_be_visible()  # "log in to see the page"
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page).to_have_url(f"{server}/console/handover")
     expect(page.get_by_role("heading", level=1)).to_have_text("Overlevering til Anna Prøve")
     expect(page.locator("#summary")).to_contain_text("2 åbne sager, heraf 1 akut, og 1 note.")
@@ -90,7 +90,7 @@ def test_a_token_link_from_before_the_console_leads_to_the_handover(
     token = staff_token(runtime, "handover", "anna", utcnow() + timedelta(hours=12))
     page.goto(f"{server}/staff/handover/{token}")
     expect(page).to_have_url(f"{server}/console/login?next=/console/handover")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Overlevering til Anna Prøve")
     page.goto(f"{server}/staff/handover/{token[:-1]}{'0' if token[-1] != '0' else '1'}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Linket virker ikke længere")

@@ -109,7 +109,7 @@ def test_search_a_number_read_the_timeline_and_set_the_contact_person(
 ) -> None:
     seed(console_app)
     page.goto(f"{server}/console/login")
-    sign_in(page, server, "anna")
+    sign_in(page, "anna")
     page.get_by_role("link", name="Pårørende").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find en pårørende")
     assert axe_violations(page) == []
@@ -163,7 +163,7 @@ def test_a_voicemail_plays_from_the_hotline_under_the_csp(
         seed(app)
         server = serve(app)
         page.goto(f"{server}/console/login")
-        sign_in(page, server, "carl")
+        sign_in(page, "carl")
         page.get_by_role("link", name="Pårørende").click()
         page.get_by_label("Telefonnummer").fill("+45 67 12 34 56")
         page.get_by_role("button", name="Søg").click()

@@ -15,7 +15,8 @@ ARTIFACTS = REPO / "artifacts"  # screenshots to look at after a run; git-ignore
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def sign_in(page: Page, server: str, username: str, password: str = STAFF_PASSWORD) -> None:
+def sign_in(page: Page, username: str, password: str = STAFF_PASSWORD) -> None:
+    """Fill in the console's sign-in form on `page` and press the button."""
     page.get_by_label("Brugernavn").fill(username)
     page.get_by_label("Adgangskode").fill(password)
     page.get_by_role("button", name="Log ind").click()

@@ -226,4 +226,4 @@ def test_a_voicemail_from_a_withheld_number_is_listed_refused_for_dialling_and_c
     assert _state(app, task.id).state == "cancelled"
     assert "ingen åbne tilbagekald" in runner.invoke(["callbacks", "list"]).output
     again = runner.invoke(["callbacks", "close", str(task.id), "--advisor", "anna"])
-    assert again.exit_code == 1 and "cannot cancel a callback that is cancelled" in again.output
+    assert again.exit_code == 1 and "is already finished" in again.output

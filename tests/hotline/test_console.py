@@ -69,8 +69,7 @@ def console_routes(app: Flask) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("console.") and rule.endpoint not in PUBLIC:
-            path = re.sub(r"<int:[^>]+>", "1", rule.rule)  # an int converter needs a number to match
-            path = path.replace("<", "").replace(">", "")  # any value will do
+            path = re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)  # any value will do; 1 suits int converters too
             found += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return found
 

@@ -34,7 +34,7 @@ FUNCTIONS = {
 # id, num)`, which passes `num` itself.
 BABEL = {"_", "gettext", "lazy_gettext", "ngettext"}
 # Exceptions that carry an id and its values to whoever words them (the command line, the console).
-CARRIERS = {"AccountError"}
+CARRIERS = {"AccountError", "QueueError", "CallbackError", "Notice"}
 
 # Ids the code builds from data, and every value the data can take.
 FAMILIES: dict[str, set[str]] = {
@@ -45,6 +45,8 @@ FAMILIES: dict[str, set[str]] = {
     "erasure.kind.": set(ERASABLE_KINDS),
     "twilio.action.": {"sms", "call", "lookup", "erase", "recording"},
     "language.": set(),
+    "console.queue.outcome.": {"reached", "not_reached", "no_call"},
+    "console.queue.view.": {"all", "mine"},
     "account.role.": {
         role.value for role in Role
     },  # any code; a missing name shows the code (the languages in use: test_catalogue)
