@@ -85,15 +85,19 @@ def inbox(session: Session, *, recent: int = RECENT_THREADS) -> list[ThreadSumma
     ids = list(waiting) + [row[0] for row in answered_rows]
     people = {r.id: r for r in session.scalars(select(Relative).where(Relative.id.in_(ids)))} if ids else {}
     callbacks = set(
-        session.scalars(select(CallbackRequest.open_for_relative).where(CallbackRequest.open_for_relative.in_(ids)))
+        session.scalars(
+            select(CallbackRequest.open_for_relative).where(CallbackRequest.open_for_relative.in_(ids))
+        )
     )
 
-    def summary(relative_id: int, last: datetime) -> ThreadSummary | None:
-        person = people.get(relative_id)
-        if person is None:
+    def summary(relative_id: int | None, last: datetime) -> ThreadSummary | None:
+        person = people.get(relative_id) if relative_id is not None else None
+        if person is None or relative_id is None:
             return None
         masked = mask_number(person.phone_number)
-        return ThreadSummary(relative_id, masked, person.language, last, open_callback=relative_id in callbacks)
+        return ThreadSummary(
+            relative_id, masked, person.language, last, open_callback=relative_id in callbacks
+        )
 
     unanswered = []
     for rid, count, since, due, last in waiting_rows:
@@ -101,7 +105,12 @@ def inbox(session: Session, *, recent: int = RECENT_THREADS) -> list[ThreadSumma
         if found is not None:
             unanswered.append(replace(found, waiting=count, waiting_since=since, promised_by=due))
     unanswered.sort(
-        key=lambda s: (s.promised_by is None, s.promised_by or s.waiting_since, s.waiting_since, s.relative_id)
+        key=lambda s: (
+            s.promised_by is None,
+            s.promised_by or s.waiting_since,
+            s.waiting_since,
+            s.relative_id,
+        )
     )
     rest = [summary(rid, last) for rid, last in answered_rows]
     return unanswered + [s for s in rest if s is not None]
@@ -314,6 +323,10 @@ def to_callback(
         message.callback_id = registration.callback.id
     log.info(
         "thread turned into a callback",
-        extra={"relative": relative.id, "callback": registration.callback.id, "created": registration.created},
+        extra={
+            "relative": relative.id,
+            "callback": registration.callback.id,
+            "new": registration.created,
+        },
     )
     return registration

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, Subquery, func, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -67,7 +68,7 @@ def answered_through() -> Subquery:
     )
 
 
-def waiting_texts() -> Select[tuple[Message]]:
+def waiting_texts() -> Select[Any]:
     """The relatives' texts that wait for an answer: inbound, in a thread, after `answered_through`."""
     answered = answered_through()
     return (

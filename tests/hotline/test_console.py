@@ -3,6 +3,7 @@ Twilio's webhooks, roles, the session's end, secure cookies and the strict CSP, 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def console_routes(app: Flask) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("console.") and rule.endpoint not in PUBLIC:
-            path = rule.rule.replace("<int:", "<").replace("<", "").replace(">", "")  # any value will do
+            path = re.sub(r"<int:\w+>", "1", rule.rule)  # any value will do, of the converter's kind
+            path = path.replace("<", "").replace(">", "")
             found += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return found
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from hotline.staff.console import accounts, auth, home, oidc
+from hotline.staff.console import accounts, auth, home, oidc, texts
 from hotline.staff.console.i18n import SESSION_KEY, chosen_language
 from hotline.staff.console.identity import console_path
 from hotline.web import current_runtime
@@ -37,6 +37,7 @@ bp.register_blueprint(auth.bp)
 bp.register_blueprint(oidc.bp)
 bp.register_blueprint(home.bp)
 bp.register_blueprint(accounts.bp)
+bp.register_blueprint(texts.bp)
 
 CSP = "; ".join(
     [
