@@ -59,29 +59,30 @@ class ThreadSummary:
         return self.waiting > 0
 
 
-def inbox(session: Session, *, recent: int = RECENT_THREADS) -> list[ThreadSummary]:
+def inbox(session: Session, *, recent: int = RECENT_THREADS, only: int | None = None) -> list[ThreadSummary]:
     """Unanswered threads first, the earliest promise first (then the longest waiting); then the `recent` other
-    threads with the newest texts."""
+    threads with the newest texts. `only`: one relative's thread alone."""
+    waiting_query = waiting_texts() if only is None else waiting_texts().where(Message.relative_id == only)
     waiting_rows = session.execute(
-        waiting_texts()
-        .with_only_columns(
+        waiting_query.with_only_columns(
             Message.relative_id,
             func.count(),
             func.min(Message.created_at),
             func.min(Message.answer_due_at),
             func.max(Message.created_at),
-        )
-        .group_by(Message.relative_id)
+        ).group_by(Message.relative_id)
     ).all()
     waiting = {row[0]: row for row in waiting_rows}
-    answered_rows = session.execute(
+    answered_query = (
         select(Message.relative_id, func.max(Message.created_at).label("at"))
         .where(Message.relative_id.is_not(None))
-        .where(Message.relative_id.not_in(list(waiting)) if waiting else Message.relative_id.is_not(None))
         .group_by(Message.relative_id)
         .order_by(func.max(Message.created_at).desc())
         .limit(recent)
-    ).all()
+    )
+    if waiting:
+        answered_query = answered_query.where(Message.relative_id.not_in(list(waiting)))
+    answered_rows = session.execute(answered_query).all() if recent > 0 else []
     ids = list(waiting) + [row[0] for row in answered_rows]
     people = {r.id: r for r in session.scalars(select(Relative).where(Relative.id.in_(ids)))} if ids else {}
     callbacks = set(
@@ -118,14 +119,15 @@ def inbox(session: Session, *, recent: int = RECENT_THREADS) -> list[ThreadSumma
 
 @dataclass(frozen=True)
 class ThreadItem:
-    """A text in a thread, in or out. `status`: Twilio's for a sent or received text (delivered, failed...),
-    else the outbox's state (pending, refused, cancelled...). `kind`: relative, advisor (a reply from the
-    console) or auto (receipts, keyword replies, callback texts)."""
+    """A text in a thread, in or out. `status`: Twilio's for a text Twilio has (`with_twilio`: queued, sent,
+    delivered, undelivered...), else the outbox's state (pending, sending, refused, cancelled, failed). `kind`:
+    relative, advisor (a reply from the console) or auto (receipts, keyword replies, callback texts)."""
 
     at: datetime
     kind: str
     body: str | None
     status: str
+    with_twilio: bool
     purpose: str | None = None
     failure_code: str | None = None
 
@@ -148,35 +150,41 @@ def thread(session: Session, settings: Settings, relative_id: int) -> Thread | N
     if relative is None:
         return None
     messages = session.execute(
-        select(Message, OutboxText.purpose, OutboxText.auto_reply)
+        select(Message, OutboxText.purpose, OutboxText.created_at, OutboxText.id)
         .outerjoin(OutboxText, OutboxText.message_id == Message.id)
         .where(Message.relative_id == relative_id)
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(THREAD_LENGTH)
     ).all()
-    items = [
-        ThreadItem(
-            message.created_at,
-            "relative" if message.direction == "inbound" else _kind(purpose),
+    # In the order the conversation happened: a text we sent stands where it was written (a receipt right after
+    # the question), not where the send job sent it; at the same instant, the relative's text comes first.
+    ordered: list[tuple[tuple[datetime, int, int], ThreadItem]] = []
+    for message, purpose, written_at, outbox_id in messages:
+        inbound = message.direction == "inbound"
+        item = ThreadItem(
+            written_at or message.created_at,
+            "relative" if inbound else _kind(purpose),
             message.body,
             message.status,
+            True,
             purpose,
             message.error_code,
         )
-        for message, purpose, _ in messages
-    ]
+        ordered.append(((item.at, 0 if inbound else 1, outbox_id or message.id), item))
     unsent = session.scalars(
         select(OutboxText)
         .where(OutboxText.relative_id == relative_id, OutboxText.message_id.is_(None))
         .order_by(OutboxText.created_at.desc())
         .limit(THREAD_LENGTH)
     ).all()
-    items += [
-        ThreadItem(row.created_at, _kind(row.purpose), row.body, row.state, row.purpose, row.failure_code)
-        for row in unsent
-    ]
-    items.sort(key=lambda item: item.at)
-    summaries = [s for s in inbox(session, recent=0) if s.relative_id == relative_id]
+    for row in unsent:
+        item = ThreadItem(
+            row.created_at, _kind(row.purpose), row.body, row.state, False, row.purpose, row.failure_code
+        )
+        ordered.append(((row.created_at, 1, row.id), item))
+    ordered.sort(key=lambda pair: pair[0])
+    items = [item for _, item in ordered]
+    summaries = inbox(session, recent=0, only=relative_id)
     return Thread(
         relative,
         mask_number(relative.phone_number),

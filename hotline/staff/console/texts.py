@@ -27,21 +27,26 @@ from routing.wallclock import COPENHAGEN
 
 bp = Blueprint("texts", __name__, url_prefix="/texts")
 
-# How a text's state reads in the thread: Twilio's statuses and the outbox's states, in five words.
-DELIVERY = {
+# How a text's state reads in the thread, in a few words: the outbox's states while we hold it, Twilio's once it
+# has it (accepted or queued there is already "sent" for the advisor: it left the hotline).
+OUTBOX_STATE = {
     "pending": "queued",
     "sending": "queued",
-    "accepted": "queued",
-    "scheduled": "queued",
-    "queued": "queued",
+    "failed": "failed",
+    "refused": "refused",
+    "cancelled": "cancelled",
+}
+TWILIO_STATUS = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
     "sent": "sent",
     "delivered": "delivered",
     "read": "delivered",
     "undelivered": "failed",
     "failed": "failed",
     "canceled": "failed",
-    "refused": "refused",
-    "cancelled": "cancelled",
 }
 
 
@@ -158,7 +163,11 @@ def _render_thread(
                 "kind": item.kind,
                 "body": item.body,
                 "at": _clock(item.at, now),
-                "delivery": DELIVERY.get(item.status) if item.kind != "relative" else None,
+                "delivery": (
+                    None
+                    if item.kind == "relative"
+                    else (TWILIO_STATUS if item.with_twilio else OUTBOX_STATE).get(item.status)
+                ),
                 "code": item.failure_code,
             }
             for item in found.items
