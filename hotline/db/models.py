@@ -118,6 +118,10 @@ class Message(Base):
     )
     # Inbound: when keywords and the automatic reply were dealt with (NULL: not yet, e.g. imported from the spool).
     handled_at: Mapped[datetime | None]
+    # Inbound question: the answer its receipt promised ("En rådgiver svarer dig i aften" is before this instant).
+    answer_due_at: Mapped[datetime | None]
+    # Inbound: the callback it was handed to (RING, or an advisor turned the thread into one); the queue answers it.
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id", ondelete="SET NULL"))
 
 
 class Recording(Base):

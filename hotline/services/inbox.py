@@ -66,7 +66,9 @@ def handle(session: Session, settings: Settings, message: Message, now: datetime
     language = relative.language or (keyword.language if keyword else None) or settings.file.languages.default
     reply = _Replier(session, settings, message, relative, language, now)
     if keyword is None:
-        return reply.send("question", "received", {"when": answer_expected(session, settings, now, language)})
+        promise = answer_promise(session, settings, now)
+        message.answer_due_at = promise.end  # what the console measures the wait against
+        return reply.send("question", "received", {"when": promise.phrase(now, language)})
     return _keyword(session, settings, keyword, reply, relative, now)
 
 
@@ -93,6 +95,8 @@ def _keyword(
         )
     open_request = callback_queue.open_request(session, relative.id)
     if open_request is not None:
+        if action is KeywordAction.CALLBACK:
+            reply.message.callback_id = open_request.id  # RING again: the open callback answers it
         return reply.send(
             action.value, "status_open", {"window": promised_window(open_request, now, reply.language)}
         )
@@ -128,6 +132,7 @@ def _order_callback(
         log.warning("callback by text refused by the toll-fraud guard", extra={"reason": reason})
         return Handled("callback", skipped=f"guard:{reason}")
     callback, text = registration.callback, registration.text
+    reply.message.callback_id = callback.id  # the queue answers this text now (the console's inbox)
     log.info(
         "callback ordered by text",
         extra={"callback": callback.id, "from": mask_number(relative.phone_number)},
@@ -252,19 +257,37 @@ def promised_window(callback: CallbackRequest, now: datetime, language: str) -> 
     return window_phrase(min(callback.window_start, end), end, now, language)
 
 
-def answer_expected(session: Session, settings: Settings, now: datetime, language: str) -> str:
-    """When an advisor will answer a text sent now, from the roster: "i dag inden kl. 18" while someone is on
-    shift, "i morgen tidlig kl. 7" when the next shift starts then."""
+@dataclass(frozen=True)
+class Promise:
+    """When the receipt says an advisor will answer: from `start` to `end` (a moment when they are equal, the
+    next shift's start); `end` is the deadline the console measures the wait against."""
+
+    start: datetime
+    end: datetime
+
+    def phrase(self, now: datetime, language: str) -> str:
+        return window_phrase(self.start, self.end, now, language)
+
+
+def answer_promise(session: Session, settings: Settings, now: datetime) -> Promise:
+    """When an advisor will answer a text sent now, from the roster: before the next whole hour after the
+    response time while someone is on shift (no later than the shift's end), else when the next shift starts."""
     roster = rosters.current_roster(session)
     horizon = now + ROSTER_HORIZON
     response = timedelta(minutes=settings.file.callbacks.response_minutes_question)
     gaps = find_gaps(roster, now, horizon) if roster is not None else []
     if gaps and gaps[0].start < now + MIN_TIME_TO_ANSWER and gaps[0].end < horizon:
         opens = gaps[0].end
-        return window_phrase(opens, opens, now, language)
+        return Promise(opens, opens)
     limit = gaps[0].start if gaps and gaps[0].start > now else horizon
     deadline = min(_next_whole_hour(now + response), limit)
-    return window_phrase(now - timedelta(seconds=1), deadline, now, language)
+    return Promise(now - timedelta(seconds=1), deadline)
+
+
+def answer_expected(session: Session, settings: Settings, now: datetime, language: str) -> str:
+    """When an advisor will answer a text sent now, as the receipt says it: "i dag inden kl. 18" while someone
+    is on shift, "i morgen tidlig kl. 7" when the next shift starts then."""
+    return answer_promise(session, settings, now).phrase(now, language)
 
 
 def _next_whole_hour(moment: datetime) -> datetime:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Subquery, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from hotline.db.models import CallbackRequest, Message, OutboxText
@@ -16,8 +17,8 @@ from routing.callbacks import Priority
 from routing.oncall import oncall_at
 from routing.roster import Layer
 
-# The outbox purpose of a text an advisor writes to a relative from the console (issue 10, texts): a relative's
-# thread counts as answered once such a text was written after their newest one.
+# The outbox purpose of a text an advisor writes to a relative from the console (services/threads.py): a
+# relative's thread counts as answered once such a text was written after their newest one.
 ADVISOR_REPLY = "advisor_reply"
 
 
@@ -49,28 +50,39 @@ def open_callback_counts(session: Session, advisor_id: str | None) -> tuple[int,
     return total, acute, mine
 
 
-def unanswered_threads(session: Session) -> int:
-    """Relatives whose newest text to the hotline has no advisor's reply after it (automatic receipts do not
-    answer a question)."""
-    last_in = (
-        select(Message.relative_id, func.max(Message.created_at).label("at"))
+def answered_through() -> Subquery:
+    """Per relative, the moment up to which their texts are answered: their newest advisor's reply, or the
+    newest of their texts handed to a callback (RING, or turned into one in the console: the queue answers it).
+    Automatic receipts do not answer a question."""
+    replies = select(OutboxText.relative_id.label("relative_id"), OutboxText.created_at.label("at")).where(
+        OutboxText.purpose == ADVISOR_REPLY, OutboxText.relative_id.is_not(None)
+    )
+    handed = select(Message.relative_id.label("relative_id"), Message.created_at.label("at")).where(
+        Message.direction == "inbound", Message.callback_id.is_not(None), Message.relative_id.is_not(None)
+    )
+    either = union_all(replies, handed).subquery()
+    return (
+        select(either.c.relative_id, func.max(either.c.at).label("at"))
+        .group_by(either.c.relative_id)
+        .subquery()
+    )
+
+
+def waiting_texts() -> Select[Any]:
+    """The relatives' texts that wait for an answer: inbound, in a thread, after `answered_through`."""
+    answered = answered_through()
+    return (
+        select(Message)
+        .outerjoin(answered, answered.c.relative_id == Message.relative_id)
         .where(Message.direction == "inbound", Message.relative_id.is_not(None))
-        .group_by(Message.relative_id)
-        .subquery()
+        .where(or_(answered.c.at.is_(None), Message.created_at > answered.c.at))
     )
-    last_reply = (
-        select(OutboxText.relative_id, func.max(OutboxText.created_at).label("at"))
-        .where(OutboxText.purpose == ADVISOR_REPLY, OutboxText.relative_id.is_not(None))
-        .group_by(OutboxText.relative_id)
-        .subquery()
-    )
-    statement = (
-        select(func.count())
-        .select_from(last_in)
-        .outerjoin(last_reply, last_reply.c.relative_id == last_in.c.relative_id)
-        .where((last_reply.c.at.is_(None)) | (last_reply.c.at < last_in.c.at))
-    )
-    return int(session.execute(statement).scalar_one())
+
+
+def unanswered_threads(session: Session) -> int:
+    """Relatives whose newest text to the hotline is not answered yet (see `answered_through`)."""
+    waiting = waiting_texts().with_only_columns(Message.relative_id).distinct().subquery()
+    return int(session.execute(select(func.count()).select_from(waiting)).scalar_one())
 
 
 def on_call_now(session: Session, advisor_id: str | None, now: datetime) -> tuple[OnCallNow, ...]:

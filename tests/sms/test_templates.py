@@ -26,6 +26,10 @@ RELATIVE_KEYS = [
     "info_handbook",
     "info_network",
     "info_mentor",
+    # the quick replies an advisor starts from in the console (hotline/services/threads.py QUICK_REPLIES)
+    "quick_call_us",
+    "quick_we_call",
+    "quick_thanks",
 ]
 STAFF_KEYS = ["advisor_window_open", "escalation_overdue", "handover", "roster_gap"]
 LANGUAGES = ["da", "en", "ar", "tr", "uk", "pl", "so"]
