@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, literal, text
+from sqlalchemy import Engine, Executable, Table, create_engine, event, literal, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -207,6 +207,11 @@ def ping(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
+# Statements built once per (dialect, table, conflict columns): building and cache-keying an INSERT costs more
+# than SQLite running it, and the webhooks insert-or-ignore on every request.
+_insert_ignore_statements: dict[tuple[str, str, tuple[str, ...]], Executable] = {}
+
+
 def insert_ignore(
     session: Session, model: type[Base], values: Mapping[str, Any], conflict: list[str]
 ) -> bool:
@@ -216,12 +221,16 @@ def insert_ignore(
     decides which delivery wins.
     """
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict).returning(literal(1))
-    )
-    # RETURNING, not rowcount: psycopg reports -1 rows for ON CONFLICT DO NOTHING.
-    return session.execute(statement).first() is not None
+    table: Table = model.__table__  # type: ignore[assignment]
+    key = (dialect, table.name, tuple(conflict))
+    statement = _insert_ignore_statements.get(key)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        # The columns come from the parameters at execution. RETURNING, not rowcount: psycopg reports -1 rows
+        # for ON CONFLICT DO NOTHING.
+        statement = insert(table).on_conflict_do_nothing(index_elements=conflict).returning(literal(1))
+        _insert_ignore_statements[key] = statement
+    return session.execute(statement, dict(values)).first() is not None
 
 
 __all__ = [

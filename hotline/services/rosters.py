@@ -76,11 +76,14 @@ def current_version(session: Session) -> RosterVersion | None:
     return session.scalars(select(RosterVersion).order_by(RosterVersion.id.desc()).limit(1)).first()
 
 
+# The version check every request that needs the roster makes: one row of the primary key index, built once.
+_NEWEST = select(RosterVersion.id, RosterVersion.checksum).order_by(RosterVersion.id.desc()).limit(1)
+
+
 def current_roster(session: Session) -> Roster | None:
-    """The roster in force, parsed once per process per version."""
-    newest = session.execute(
-        select(RosterVersion.id, RosterVersion.checksum).order_by(RosterVersion.id.desc()).limit(1)
-    ).first()
+    """The roster in force, parsed once per process per version: each call costs one small statement (the
+    newest version's id and checksum), so an import by any process is seen by every process on its next call."""
+    newest = session.execute(_NEWEST).first()
     if newest is None:
         return None
     key = (newest.id, newest.checksum)

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.services import spool
-from hotline.services.calls import InboundCall, record_call
+from hotline.services.calls import InboundCall, insert_call
 from hotline.twilio import answers
 from hotline.twilio.fallback import after_dial_response, recording_saved_response
 from hotline.twilio.flow import start_call
@@ -39,12 +39,14 @@ def voice() -> Response:
     )
     try:
         with runtime.sessions.begin() as session:
-            call, created = record_call(session, incoming)
+            # Two statements: the call row (insert-or-ignore) and the caller's remembered language. The roster,
+            # coverage and callbacks are read later, by the steps that need them.
+            created = insert_call(session, incoming)
             log.info(
                 "incoming call" if created else "incoming call retried by Twilio",
-                extra={"call_sid": call_sid, "from": mask_number(incoming.from_raw)},
+                extra={"call_sid": call_sid, "from": incoming.masked_from},
             )
-            return start_call(session, runtime, call)
+            return start_call(session, runtime, incoming)
     except SQLAlchemyError:
         log.exception(
             "database failed while answering a call; fallback answer given", extra={"call_sid": call_sid}
