@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Executable, Table, create_engine, event, literal, text
+from sqlalchemy import Connection, Engine, Executable, Table, create_engine, event, literal, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -228,14 +228,14 @@ _insert_ignore_statements: dict[tuple[str, str, tuple[str, ...]], Executable] = 
 
 
 def insert_ignore(
-    session: Session, model: type[Base], values: Mapping[str, Any], conflict: list[str]
+    session: Session | Connection, model: type[Base], values: Mapping[str, Any], conflict: list[str]
 ) -> bool:
     """INSERT a row unless one with the same `conflict` columns exists; True when this call inserted it.
 
     Used for everything Twilio may deliver twice (a retried webhook): the database, not a read-then-write race,
-    decides which delivery wins.
+    decides which delivery wins. Given a Connection (not a Session), it runs there, without the ORM.
     """
-    dialect = session.get_bind().dialect.name
+    dialect = (session.dialect if isinstance(session, Connection) else session.get_bind().dialect).name
     table: Table = model.__table__  # type: ignore[assignment]
     key = (dialect, table.name, tuple(conflict))
     statement = _insert_ignore_statements.get(key)

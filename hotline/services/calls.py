@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from hotline.db.models import Call, CallEvent, utcnow
@@ -26,6 +26,11 @@ CALL_STATUS_RANK = {
     "canceled": 4,
 }
 FINAL_STATUSES = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank == 4)
+
+
+# The number an inbound call was made to is the hotline's own (a handful per installation, no personal data):
+# normalised once per process.
+_hotline_number = lru_cache(maxsize=16)(normalize_number)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class InboundCall:
         return self.caller.masked if self.caller is not None else "***"
 
 
-def insert_call(session: Session, call: InboundCall) -> bool:
+def insert_call(session: Session | Connection, call: InboundCall) -> bool:
     """Insert the call unless Twilio already told us about it (one statement); True when this inserted it."""
     now = utcnow()
     return insert_ignore(
@@ -78,7 +83,9 @@ def insert_call(session: Session, call: InboundCall) -> bool:
             "direction": call.direction[:24],
             "from_number": call.from_number,
             "caller_withheld": call.withheld,
-            "to_number": normalize_number(call.to_raw),
+            "to_number": _hotline_number(call.to_raw)
+            if call.direction == "inbound"
+            else normalize_number(call.to_raw),
             "status": call.status if call.status in CALL_STATUS_RANK else "ringing",
             "created_at": now,
             "updated_at": now,

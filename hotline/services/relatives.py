@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Executable, Table, bindparam, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -13,9 +13,10 @@ from hotline.db.models import Call, Relative, utcnow
 from hotline.db.session import insert_ignore
 
 # Built once: the greeting asks for the language on every call, and a chosen language is kept in two statements.
-_LANGUAGE_OF = select(Relative.language).where(Relative.phone_number == bindparam("number"))
+# Core statements on the tables (not the ORM entities): the session runs them without the ORM's compile step.
 _CALLS = cast(Table, Call.__table__)
 _RELATIVES = cast(Table, Relative.__table__)
+_LANGUAGE_OF = select(_RELATIVES.c.language).where(_RELATIVES.c.phone_number == bindparam("number"))
 _LINK_CALL = update(_CALLS).where(_CALLS.c.call_sid == bindparam("sid")).values(relative_id=bindparam("rid"))
 
 
@@ -51,7 +52,7 @@ def find(session: Session, phone_number: str | None) -> Relative | None:
     return session.scalars(select(Relative).where(Relative.phone_number == phone_number)).one_or_none()
 
 
-def remembered_language(session: Session, phone_number: str | None) -> str | None:
+def remembered_language(session: Session | Connection, phone_number: str | None) -> str | None:
     """The language the relative with this number chose on an earlier call (one small statement), if any."""
     if not phone_number:
         return None

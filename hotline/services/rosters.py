@@ -10,8 +10,9 @@ import hashlib
 import threading
 from datetime import datetime
 from importlib.resources import files
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from hotline.db.models import AdvisorRecord, RosterVersion, utcnow
@@ -77,7 +78,8 @@ def current_version(session: Session) -> RosterVersion | None:
 
 
 # The version check every request that needs the roster makes: one row of the primary key index, built once.
-_NEWEST = select(RosterVersion.id, RosterVersion.checksum).order_by(RosterVersion.id.desc()).limit(1)
+_VERSIONS = cast(Table, RosterVersion.__table__).c
+_NEWEST = select(_VERSIONS.id, _VERSIONS.checksum).order_by(_VERSIONS.id.desc()).limit(1)
 
 
 def current_roster(session: Session) -> Roster | None:

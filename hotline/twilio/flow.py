@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime
+from typing import cast
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -23,12 +24,12 @@ from hotline.services import relatives, rosters
 from hotline.services.calls import InboundCall
 from hotline.twilio import answers
 from hotline.twilio.actions import Caller, Voicemail, carry_out, store_voicemail, voicemail_twiml
-from hotline.twilio.render import placeholder_values, placeholders_in, render
+from hotline.twilio.render import CALL_VALUES, placeholder_values, placeholders_in, render
 from hotline.web import current_runtime, twiml
 from ivr_flows.call_state import CallState
 from ivr_flows.engine import step
 from ivr_flows.events import ActionResult, Digits, Event, Start, Timeout
-from ivr_flows.outcome import Action, Outcome
+from ivr_flows.outcome import Action, Hangup, Outcome
 from routing.numbers import normalize_number
 from routing.oncall import oncall_at
 from routing.roster import Roster
@@ -39,12 +40,17 @@ bp.register_error_handler(Exception, answers.voice_error)
 
 # Synchronous actions in a row before we give up and hand the caller to a person (a flow bug, not a caller's).
 MAX_ACTIONS_PER_REQUEST = 5
+# Rendered answers kept per process (Runtime.answers): states differ by node, language, flags and counters, so a
+# few hundred cover a busy day; past this the store starts again.
+MAX_KEPT_ANSWERS = 2048
 
-# Built once: the callback a call registered or was linked to, for "we call you back before 18.30".
+# Built once, on the tables: the callback a call registered or was linked to, for "we call you back before 18.30".
+_REQUESTS = cast(Table, CallbackRequest.__table__).c
+_LINKS = cast(Table, CallbackCall.__table__).c
 _CALLBACK_DUE = (
-    select(CallbackRequest.window_start, CallbackRequest.due_at)
-    .join(CallbackCall, CallbackCall.callback_id == CallbackRequest.id)
-    .where(CallbackCall.call_sid == bindparam("sid"))
+    select(_REQUESTS.window_start, _REQUESTS.due_at)
+    .join_from(CallbackRequest.__table__, CallbackCall.__table__, _LINKS.callback_id == _REQUESTS.id)
+    .where(_LINKS.call_sid == bindparam("sid"))
     .limit(1)
 )
 
@@ -81,25 +87,34 @@ def _step(runtime: Runtime, now: _Now, state: CallState, event: Event) -> Outcom
     return outcome
 
 
-def start_call(session: Session, runtime: Runtime, call: InboundCall) -> Response:
-    """The first answer to a new call: the flow's start, in the caller's remembered language."""
-    remembered = relatives.remembered_language(session, call.from_number) or ""
+def start_call(runtime: Runtime, call: InboundCall, remembered: str | None) -> Response:
+    """The first answer to a new call (already recorded): the flow's start, in the caller's remembered language.
+    A greeting every caller in the same state hears alike is answered from memory, without a session."""
     if remembered and not runtime.languages.is_enabled(remembered):
         remembered = ""
     state = CallState(
-        language=remembered,
+        language=remembered or "",
         returning_caller=bool(remembered),
         withheld=call.withheld or not (call.from_number or "").startswith("+"),
     )
-    caller = Caller(call.call_sid, call.caller_number)
-    return _respond(session, runtime, caller, state, Start())
+    known = runtime.answers.get((state, Start()))
+    if known is not None:
+        return twiml(known)
+    with runtime.sessions.begin() as session:
+        return _respond(session, runtime, Caller(call.call_sid, call.caller_number), state, Start())
 
 
-def _respond(session: Session, runtime: Runtime, caller: Caller, state: CallState, event: Event) -> Response:
+def _respond(
+    session: Session, runtime: Runtime, caller: Caller, state: CallState, event: Event, *, keep: bool = True
+) -> Response:
+    """Step the flow from `state` with `event`, carry out its actions and render the answer. An answer that is
+    the same for every call in this state (no action, no roster, no time or callback in its words, no digits a
+    caller keyed in) is kept in `runtime.answers` when `keep`, for the views to answer from memory."""
     call_sid = caller.call_sid
     now = _Now(session)
     outcome = _step(runtime, now, state, event)
     chosen_language = outcome.chosen_language
+    acted = False
     for _ in range(MAX_ACTIONS_PER_REQUEST):
         if not isinstance(outcome.next, Action):
             break
@@ -107,6 +122,7 @@ def _respond(session: Session, runtime: Runtime, caller: Caller, state: CallStat
         if action.kind in ("connect", "voicemail"):
             return twiml(_hand_over(session, runtime, now, call_sid, outcome, action))
         result = carry_out(session, runtime, caller, action)
+        acted = True
         log.info("ivr action", extra={"call_sid": call_sid, "action": action.kind, "result": result})
         outcome = _prepend(outcome, _step(runtime, now, action.state, ActionResult(action.kind, result)))
     else:
@@ -119,10 +135,30 @@ def _respond(session: Session, runtime: Runtime, caller: Caller, state: CallStat
     if chosen_language and caller.number:
         # A caller who chose a language is greeted in it next time (by phone number).
         relatives.keep_language(session, caller.number, chosen_language, call_sid)
-    return twiml(_render(session, runtime, now, call_sid, outcome))
+    names = placeholders_in(outcome, runtime.prompts)
+    document = str(_render(session, runtime, now, call_sid, outcome, names))
+    if not (
+        acted or chosen_language or outcome.asked_on_call or names & CALL_VALUES or _personal(state, outcome)
+    ):
+        if len(runtime.answers) >= MAX_KEPT_ANSWERS:
+            runtime.answers.clear()
+        runtime.answers[(state, event)] = document
+    return twiml(document)
 
 
-def _render(session: Session, runtime: Runtime, now: _Now, call_sid: str, outcome: Outcome) -> VoiceResponse:
+def _personal(state: CallState, outcome: Outcome) -> bool:
+    """True when the state holds digits a withheld caller keyed in (their number): such answers are not kept."""
+    return bool(state.digits) or (not isinstance(outcome.next, Hangup) and bool(outcome.next.state.digits))
+
+
+def _render(
+    session: Session,
+    runtime: Runtime,
+    now: _Now,
+    call_sid: str,
+    outcome: Outcome,
+    names: frozenset[str] | None = None,
+) -> VoiceResponse:
     """The outcome as TwiML, with the placeholder values its prompts name, as of now (the next time someone is
     on call, the call's callback time: each computed only when a prompt says it)."""
     values = placeholder_values(
@@ -132,7 +168,7 @@ def _render(session: Session, runtime: Runtime, now: _Now, call_sid: str, outcom
         now.at,
         _language_of(outcome, runtime),
         callback_due=lambda: _callback_due(session, call_sid),
-        names=placeholders_in(outcome, runtime.prompts),
+        names=placeholders_in(outcome, runtime.prompts) if names is None else names,
     )
     return render(
         outcome,
@@ -181,22 +217,27 @@ def _hand_over(
 @bp.post("/step")
 def flow_step() -> Response:
     runtime = current_runtime()
+    # Whether anyone is on call is asked afresh (the roster may have changed since the last step), but only by a
+    # step whose walk depends on it (see _step).
+    state = CallState.from_params(request.args)
+    recorded = request.args.get("rec") == "1"
+    event: Event
+    if request.args.get("result"):
+        event = ActionResult("connect", request.args["result"])
+    else:
+        digits = request.form.get("Digits", "")
+        event = Digits(digits) if digits else Timeout()
+    if not recorded:
+        known = runtime.answers.get((state, event))
+        if known is not None:  # an answer every call in this state hears alike: no database, no rendering
+            return twiml(known)
     caller = Caller(request.form.get("CallSid", ""), normalize_number(request.form.get("From")))
     with runtime.sessions.begin() as session:
-        # Whether anyone is on call is asked afresh (the roster may have changed since the last step), but only
-        # by a step whose walk depends on it (see _step).
-        state = CallState.from_params(request.args)
-        event: Event
-        if request.args.get("rec") == "1":
+        if recorded:
             recording = Voicemail(
                 request.form.get("RecordingSid", ""),
                 request.form.get("RecordingUrl"),
                 request.form.get("RecordingDuration", "0"),
             )
             event = ActionResult("voicemail", store_voicemail(session, runtime, caller, state, recording))
-        elif request.args.get("result"):
-            event = ActionResult("connect", request.args["result"])
-        else:
-            digits = request.form.get("Digits", "")
-            event = Digits(digits) if digits else Timeout()
-        return _respond(session, runtime, caller, state, event)
+        return _respond(session, runtime, caller, state, event, keep=not recorded)

@@ -26,6 +26,10 @@ def _hours(value: object) -> str:
     return text.lstrip("0") or "0"
 
 
+# Values that change with the moment or the call; an answer naming none of them is the same for every call in
+# the same state of the flow.
+CALL_VALUES = frozenset({"next_open", "callback_by"})
+
 RosterSource = Roster | None | Callable[[], Roster | None]
 DueSource = tuple[datetime, datetime] | None | Callable[[], tuple[datetime, datetime] | None]
 
