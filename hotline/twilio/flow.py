@@ -137,9 +137,8 @@ def _respond(
         relatives.keep_language(session, caller.number, chosen_language, call_sid)
     names = placeholders_in(outcome, runtime.prompts)
     document = str(_render(session, runtime, now, call_sid, outcome, names))
-    if not (
-        acted or chosen_language or outcome.asked_on_call or names & CALL_VALUES or _personal(state, outcome)
-    ):
+    same_for_all = not (acted or chosen_language or outcome.asked_on_call or names & CALL_VALUES)
+    if keep and same_for_all and not _personal(state, outcome):
         if len(runtime.answers) >= MAX_KEPT_ANSWERS:
             runtime.answers.clear()
         runtime.answers[(state, event)] = document

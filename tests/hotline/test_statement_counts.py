@@ -15,10 +15,11 @@ import pytest
 import time_machine
 import yaml
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from hotline.db.models import Relative
 from hotline.services import rosters
-from tests.helpers import AppFactory, call_params, import_roster, signer
+from tests.helpers import AppFactory, call_params, dial_in, import_roster, signer
 
 # The greeting path and the flow steps walked in tests/hotline/test_ivr.py, on a Monday morning.
 MONDAY_MORNING = "2026-11-23T09:00:00+00:00"
@@ -237,3 +238,28 @@ def test_a_roster_import_is_seen_by_another_app_on_its_next_request(make_app: Ap
         after = _post(other, MAIN_MENU, put_through)
     assert "/twilio/voice/connect" not in before  # nobody rostered: the caller is told when we open
     assert "/twilio/voice/connect" in after
+
+
+def test_answers_kept_in_memory_still_remember_each_callers_language(roster_app: Flask) -> None:
+    """Menus every caller hears alike are answered from memory; choosing a language never is, so each caller's
+    choice is stored."""
+    callers = [_number(0) for _ in range(3)]
+    for caller in callers:
+        first = call_params(from_=caller)
+        _post(roster_app, "/twilio/voice", first)
+        _post(roster_app, LANGUAGE_MENU, {**first, "Digits": "2"})
+    assert roster_app.extensions["hotline"].answers  # the greeting, at least, was kept
+    with roster_app.extensions["hotline"].sessions() as session:
+        remembered = session.execute(
+            select(Relative.phone_number, Relative.language).where(Relative.phone_number.in_(callers))
+        ).all()
+    assert sorted(remembered) == sorted((caller, "en") for caller in callers)
+
+
+def test_no_kept_answer_holds_a_number_a_caller_keyed_in(roster_app: Flask) -> None:
+    dial_in(roster_app, ["1", "3", "67000003", "1", "2"], caller="anonymous")
+    dial_in(roster_app, ["1", "3", "67000003", "1", "2"], caller="anonymous")
+    kept = roster_app.extensions["hotline"].answers
+    assert kept
+    forms = ("67000003", "6 7 0 0 0 0 0 3")  # as keyed in, and as read back
+    assert not [key for key, text in kept.items() for form in forms if form in repr(key) or form in text]
