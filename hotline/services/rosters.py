@@ -26,6 +26,8 @@ _cache_lock = threading.Lock()
 # Parsed rosters by (version id, checksum): a rolled-back import can free an id for another file, so the id
 # alone does not name a roster; the cache is filled only from committed rows read back.
 _cache: dict[tuple[int, str], Roster] = {}
+# A few, not one: processes (and tests) may hold apps on different databases.
+_KEPT_VERSIONS = 8
 
 
 def import_roster(session: Session, text: str, *, source_name: str, actor: str) -> Roster:
@@ -98,6 +100,8 @@ def current_roster(session: Session) -> Roster | None:
     roster = load_roster(version.content, version.source_name)
     with _cache_lock:
         _cache[key] = roster
+        for old in sorted(_cache)[:-_KEPT_VERSIONS]:  # older versions are no longer read
+            del _cache[old]
     return roster
 
 
