@@ -7,7 +7,8 @@ Four cases, in one process, through Flask's test client on one fresh SQLite file
   floor     the unavoidable work of a new call: the form parsed, the signature checked with twilio's
             RequestValidator, the call row inserted-or-ignored (one Core statement), the same TwiML answered
   greeting  the real app: a signed new call, POST /twilio/voice
-  step      the real app: one step of the call flow, a caller at the main menu pressing 9
+  step      the real app: one step of the call flow, a caller at the main menu pressing 9 (an answer every
+            caller in that state hears alike: after the first, it comes from Runtime.answers, with no session)
 Each case is warmed up first (caches filled, statements compiled), then run `--requests` times with callgrind
 collecting only inside that run: the run goes through `sys.call_tracing`, whose C function (sys_call_tracing) is
 called by nothing else, and callgrind collects inside it and dumps when it returns (`--toggle-collect`,

@@ -1,4 +1,5 @@
-"""Throughput and latency of signed `POST /twilio/voice` through gunicorn, against a bare-Flask baseline.
+"""Throughput and latency of signed `POST /twilio/voice` through gunicorn, against a bare-Flask baseline and the
+floor (the unavoidable work of the same webhook).
 
     .venv/bin/python benchmarks/webhooks.py [--seconds 8] [--concurrency 8] [--skip-postgres] [--log-level INFO]
 
@@ -8,8 +9,12 @@ hotline.server.run_gunicorn (2 workers x 4 gthread threads for every target):
   postgres  the real app on a fresh database bench_<pid>, dropped at the end; skipped if PostgreSQL
             (HOTLINE_BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test) is not reachable
   baseline  a bare Flask app answering the same TwiML verbatim: no signature check, no database
+  floor     the unavoidable work of a new call, a Flask app in the same gunicorn: the form parsed, the signature
+            checked with twilio's RequestValidator, the call row inserted-or-ignored (one Core statement) on the
+            SQLite file; the same TwiML answered verbatim. floor-pg: the same on the PostgreSQL database
   flow-step one step of the call flow (POST /twilio/voice/step: a caller at the main menu presses 9), real
-            app on SQLite, beside baseline2: the bare app answering that step's TwiML verbatim
+            app on SQLite, beside baseline2 (the bare app answering that step's TwiML verbatim) and floor2 (the
+            form parsed and its signature checked, that TwiML answered: a step writes no row)
 Both databases are migrated and hold the demo roster, as `hotline serve` sets them up in demo mode.
 Each request has a new CallSid, so it inserts a row as a real call does; signatures are computed before the timed
 loop. OK means 200 with exactly the greeting TwiML (on a database failure the app answers 200 with the fallback
@@ -17,7 +22,8 @@ TwiML; each real target's own first answer is the reference, the baseline serves
 rows in `calls` must equal the OK answers. App logging is WARNING unless --log-level.
 
 The table: `requests` completed in the timed window, `errors` among them, `rps` OK answers per second, client-side
-p50/p99, both compared with the baseline (`/base`); `load cpu` is the load generator's own CPU use in cores and
+p50/p99, both compared with the baseline (`/base`), throughput compared with the floor (`rps/floor`: the
+goal is 0.5 or more for a new call and for a step); `load cpu` is the load generator's own CPU use in cores and
 `cpu ms/req` the server's (gunicorn master and workers) CPU time per request. Client and server share the CPUs,
 so trust the ratios and the CPU per request more than the absolute rps.
 """
@@ -58,7 +64,20 @@ Request = tuple[str, bytes, dict[str, str]]
 VOICE = "/twilio/voice"
 # One step of the call flow: a returning caller at the main menu presses 9 ("hear the menu again").
 STEP = "/twilio/voice/step?v=1&n=main_menu&f=o&l=da&g=1"
-COLUMNS = ("requests", "errors", "rps", "p50 ms", "p99 ms", "rps/base", "p50/base", "load cpu", "cpu ms/req")
+COLUMNS = (
+    "requests",
+    "errors",
+    "rps",
+    "p50 ms",
+    "p99 ms",
+    "rps/base",
+    "p50/base",
+    "rps/floor",
+    "load cpu",
+    "cpu ms/req",
+)
+# Each real target's floor: the same webhook's unavoidable work, on the same database.
+FLOORS = {"sqlite": "floor", "postgres": "floor-pg", "flow-step": "floor2"}
 
 
 @dataclass
@@ -180,12 +199,16 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, path: str = VOICE) -> Result:
     """Migrate, start a server for `name`, capture its answer (real app), warm up, measure, stop."""
-    kind, log = "baseline" if name.startswith("baseline") else "hotline", work / f"{name}.log"
-    engine = make_engine(env["HOTLINE_DATABASE_URL"]) if kind == "hotline" else None
+    kind = next((k for k in ("baseline", "floor") if name.startswith(k)), "hotline")
+    log = work / f"{name}.log"
+    engine = make_engine(env["HOTLINE_DATABASE_URL"]) if kind != "baseline" else None
+    rows_before = 0
     if engine is not None:  # migrated, with the demo roster `hotline serve` imports in demo mode
         upgrade(engine)
         with make_session_factory(engine).begin() as session:
             ensure_demo_roster(session)
+        with engine.connect() as conn:
+            rows_before = conn.execute(text("SELECT count(*) FROM calls")).scalar_one()
         engine.dispose()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -199,7 +222,7 @@ def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, 
     try:
         wait_ready(process, port, log)
         secret_file = Path(env.get("BENCH_INSTANCE_DIR", "-")) / "demo_signing_secret"
-        secret = secret_file.read_text().strip() if kind == "hotline" else "unchecked"
+        secret = secret_file.read_text().strip() if kind != "baseline" else "unchecked"
         warmup = args.concurrency * 100
         pool = make_requests(f"http://127.0.0.1:{port}", path, secret, args.max_requests + warmup + 1)
         if kind == "hotline":  # one extra call; its answer is what every timed answer must equal
@@ -218,13 +241,13 @@ def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, 
         result.server_cpu = server_cpu(process.pid) - cpu
     finally:
         stop_server(process)
-    result.target, answered = name, result.ok + warm.ok + 1
+    result.target, answered = name, result.ok + warm.ok + (1 if kind == "hotline" else 0)
     result.notes += notes + ([f"{warm.errors} errors during warm-up"] if warm.errors else [])
     if errors := [line for line in log.read_text().splitlines() if '"error"' in line or "[ERROR]" in line]:
         result.notes.append(f"{len(errors)} error lines in the server log, first: {errors[0][:300]}")
     if engine is not None and path == VOICE:  # a flow step writes no call row; a new call writes one
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT count(*) FROM calls")).scalar_one()
+            rows = conn.execute(text("SELECT count(*) FROM calls")).scalar_one() - rows_before
         engine.dispose()
         if rows != answered:
             result.notes.append(f"`calls` has {rows} rows, but {answered} calls were answered OK")
@@ -266,13 +289,23 @@ def main() -> int:
             url = normalize_database_url(f"{PG_ADMIN.rpartition('/')[0]}/{pg_name}")
             env = common | {"HOTLINE_DATABASE_URL": url, "BENCH_INSTANCE_DIR": str(work / "postgres")}
             results.append(bench("postgres", env, work, args))
-        results.append(bench("baseline", {"BENCH_BASELINE_BODY": str(work / "greeting.xml")}, work, args))
-        env = common | {
+        greeting, step = (
+            {"BENCH_BASELINE_BODY": str(work / "greeting.xml")},
+            {"BENCH_BASELINE_BODY": str(work / "step.xml")},
+        )
+        results.append(bench("baseline", greeting, work, args))
+        sqlite = common | {
             "HOTLINE_DATABASE_URL": f"sqlite:///{work / 'sqlite' / 'hotline.db'}",
             "BENCH_INSTANCE_DIR": str(work / "sqlite"),
         }
-        results.append(bench("flow-step", env, work, args, STEP))
-        results.append(bench("baseline2", {"BENCH_BASELINE_BODY": str(work / "step.xml")}, work, args, STEP))
+        results.append(bench("floor", sqlite | greeting, work, args))
+        if pg_ready:
+            results.append(
+                bench("floor-pg", env | greeting | {"BENCH_INSTANCE_DIR": str(work / "sqlite")}, work, args)
+            )
+        results.append(bench("flow-step", sqlite, work, args, STEP))
+        results.append(bench("baseline2", step, work, args, STEP))
+        results.append(bench("floor2", sqlite | step, work, args, STEP))
     finally:
         try:  # also when CREATE DATABASE itself was interrupted
             if not args.skip_postgres:
@@ -291,16 +324,15 @@ def print_table(results: list[Result], skipped: list[str], args: argparse.Namesp
     print(f"{args.concurrency} keep-alive clients; client and server share {os.cpu_count()} CPUs; app log")
     print(f"level {args.log_level}; {args.seconds:g} s per target after up to {WARMUP_SECONDS:g} s warm-up\n")
     print(f"{'target':<10}" + "".join(f"{c:>11}" for c in COLUMNS))
-    bases: dict[str, Result | None] = {"baseline": None, "baseline2": None}
+    by_name = {r.target: r for r in results}
     for r in results:
-        if r.target in bases:
-            bases[r.target] = r
-    for r in results:
-        base = bases["baseline2"] if r.target.startswith("flow-step") else bases["baseline"]
-        is_base = r.target in bases
+        base = by_name.get("baseline2" if r.target in ("flow-step", "floor2") else "baseline")
+        is_base = r.target.startswith("baseline")
         ratios = [r.rps / base.rps, r.ms(0.5) / base.ms(0.5)] if base is not None and not is_base else []
+        floor = by_name.get(FLOORS.get(r.target, ""))
         cells = [r.ok + r.errors, r.errors, f"{r.rps:.0f}", f"{r.ms(0.5):.2f}", f"{r.ms(0.99):.2f}"]
         cells += [f"{x:.2f}" for x in ratios] or ["", ""]
+        cells += [f"{r.rps / floor.rps:.2f}" if floor is not None and floor.rps else ""]
         cells += [f"{r.client_cpu:.2f}", f"{r.server_cpu * 1000 / max(1, r.ok + r.errors):.2f}"]
         print(f"{r.target:<10}" + "".join(f"{c:>11}" for c in cells))
     for line in skipped + [f"{r.target}: {note}" for r in results for note in r.notes]:

@@ -37,6 +37,7 @@ def create_app(
     )
     register_logging(settings)
     register_runtime(app, runtime)
+    register_sessions(app)
     register_proxies(app, settings)
     register_blueprints(app)
     register_console(app, settings)
@@ -69,6 +70,12 @@ def register_logging(settings: Settings) -> None:
 
 def register_runtime(app: Flask, runtime: Runtime) -> None:
     app.extensions["hotline"] = runtime
+
+
+def register_sessions(app: Flask) -> None:
+    from hotline.web import StaffSessions
+
+    app.session_interface = StaffSessions()
 
 
 def register_proxies(app: Flask, settings: Settings) -> None:

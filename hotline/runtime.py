@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -38,6 +38,9 @@ class Runtime:
     # cannot take the connections the webhooks answer calls with (config `console.database_*`).
     console_engine: Engine
     console_sessions: sessionmaker[Session]
+    # Answers of the call flow that are the same for every call in the same state (a menu, the greeting), as
+    # TwiML text, rendered once (hotline.twilio.flow); keyed by (CallState, event).
+    answers: dict[tuple[object, object], str] = field(default_factory=dict)
 
     def dispose(self) -> None:
         """Close every pooled connection (both pools)."""

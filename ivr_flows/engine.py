@@ -63,6 +63,7 @@ class _Turn:
         self.mark = 0  # speech before this index was spoken by nodes already passed
         self.overflowing = False
         self.chosen_language: str | None = None
+        self.asked_on_call = False
 
     def go(self, target: str | None) -> Outcome:
         """Leave the current node for `target` and walk on until the caller or the adapter must act."""
@@ -96,6 +97,7 @@ class _Turn:
         if node.kind == "branch":
             return node.exit("then" if getattr(state, node.params["condition"]) else "else")
         if node.kind == "check_hours":
+            self.asked_on_call = True
             return node.exit("on_call" if state.has_on_call else "closed")
         if node.kind == "menu":
             return self.gather(1, node.timeout_s)
@@ -233,7 +235,7 @@ class _Turn:
         return self.finish(Gather(num_digits, timeout_s, self.state))
 
     def finish(self, next_: Next) -> Outcome:
-        return Outcome(tuple(self.speech), next_, self.chosen_language)
+        return Outcome(tuple(self.speech), next_, self.chosen_language, self.asked_on_call)
 
     def say(self, refs: tuple[PromptRef, ...]) -> None:
         for ref in refs:

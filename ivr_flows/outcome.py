@@ -10,7 +10,8 @@ The adapter renders it with twilio's VoiceResponse (see docs/flows.md, "For the 
 - `Action(kind, params, state)`: carry out `kind` and report `ActionResult(kind, result)` with URL(state).
 - `Hangup()`: `<Hangup/>`.
 
-`chosen_language` says the caller picked a language in this step, so the adapter can remember it.
+`chosen_language` says the caller picked a language in this step, so the adapter can remember it;
+`asked_on_call` that the step depended on whether anyone is on call (`CallState.has_on_call`).
 """
 
 from __future__ import annotations
@@ -77,3 +78,6 @@ class Outcome:
     # The language the caller chose with a key in this step (a menu key leading to a set_language node), for the
     # adapter to remember for their next call; None when no language was chosen.
     chosen_language: str | None = None
+    # True when the walk went through a `check_hours` node, i.e. it depended on `CallState.has_on_call`: an adapter
+    # that stepped with a guess (to spare itself reading the roster) must step again with the real answer.
+    asked_on_call: bool = False

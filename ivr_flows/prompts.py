@@ -9,6 +9,8 @@ twice for one language is an error. Text may name placeholders such as `{service
 from __future__ import annotations
 
 import functools
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +74,14 @@ class PromptCatalogue:
         """True when `language` has its own text for `key` (no fallback)."""
         return key in self.texts.get(language, {})
 
+    def placeholders(self, language: str, key: str) -> frozenset[str]:
+        """The placeholder names the text of `key` in `language` (or the default language) has."""
+        for lang in (language, self.default_language):
+            template = self.texts.get(lang, {}).get(key)
+            if template is not None:
+                return _placeholder_names(template)
+        return frozenset()
+
     def text(self, language: str, key: str, /, **values: object) -> str:
         """The text of `key` in `language`, falling back to the default language; placeholders filled in."""
         for lang in (language, self.default_language):
@@ -81,6 +91,13 @@ class PromptCatalogue:
         raise PromptError(
             f"prompt {key!r} is missing for language {language!r} and {self.default_language!r}"
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _placeholder_names(template: str) -> frozenset[str]:
+    """`{name}` fields of a prompt's text, by name (`{name.attr}` and `{name[0]}` name `name`)."""
+    fields = (field for _, field, _, _ in string.Formatter().parse(template) if field)
+    return frozenset(re.split(r"[.\[]", field, maxsplit=1)[0] for field in fields)
 
 
 @functools.lru_cache(maxsize=16)

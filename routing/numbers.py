@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import phonenumbers
 
@@ -38,8 +39,26 @@ def is_withheld(raw: str | None) -> bool:
     return _SEPARATORS.sub("", raw.strip()).lower() in WITHHELD_FORMS
 
 
-def normalize_number(raw: str | None, default_region: str = "DK") -> str | None:
-    """Return `raw` as E.164 (`+4567123456`), or None when it is withheld or not a phone number at all.
+@dataclass(frozen=True)
+class ParsedNumber:
+    """A number parsed once at the edge: its E.164 form and its parts, for storing and for masking in logs."""
+
+    e164: str
+    country_code: int
+    national: str
+
+    @property
+    def masked(self) -> str:
+        """`+45 67 12 ** **`: the last four digits hidden."""
+        keep = max(0, len(self.national) - 4)
+        shown = self.national[:keep]
+        pairs = " ".join(shown[i : i + 2] for i in range(0, len(shown), 2))
+        hidden = "** **" if len(self.national) - keep == 4 else "*" * (len(self.national) - keep)
+        return f"+{self.country_code} {pairs} {hidden}".replace("  ", " ")
+
+
+def parse_number(raw: str | None, default_region: str = "DK") -> ParsedNumber | None:
+    """`raw` parsed (one call of phonenumbers.parse), or None when it is withheld or not a phone number at all.
 
     A national number without a country code is read in `default_region` (Denmark by default), so
     "67 12 34 56" and "0045 67123456" both become "+4567123456". Validity against the numbering plan is
@@ -57,26 +76,26 @@ def normalize_number(raw: str | None, default_region: str = "DK") -> str | None:
         return None
     if not phonenumbers.is_possible_number(parsed):
         return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return ParsedNumber(
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        int(parsed.country_code or 0),
+        str(parsed.national_number),
+    )
+
+
+def normalize_number(raw: str | None, default_region: str = "DK") -> str | None:
+    """Return `raw` as E.164 (`+4567123456`), or None when it is withheld or not a phone number at all
+    (see `parse_number`)."""
+    parsed = parse_number(raw, default_region)
+    return parsed.e164 if parsed is not None else None
 
 
 def mask_number(number: str | None) -> str:
     """Mask a phone number for logs: `+4567123456` becomes `+45 67 12 ** **`; anything else keeps no digits."""
     if number is None or is_withheld(number):
         return "withheld"
-    e164 = normalize_number(number)
-    if e164 is None:
-        return "***"
-    try:
-        parsed = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:  # pragma: no cover - normalize_number already parsed it
-        return "***"
-    national = str(parsed.national_number)
-    keep = max(0, len(national) - 4)
-    shown = national[:keep]
-    pairs = " ".join(shown[i : i + 2] for i in range(0, len(shown), 2))
-    hidden = "** **" if len(national) - keep == 4 else "*" * (len(national) - keep)
-    return f"+{parsed.country_code} {pairs} {hidden}".replace("  ", " ")
+    parsed = parse_number(number)
+    return parsed.masked if parsed is not None else "***"
 
 
 def display_number(number: str) -> str:

@@ -10,8 +10,9 @@ import hashlib
 import threading
 from datetime import datetime
 from importlib.resources import files
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from hotline.db.models import AdvisorRecord, RosterVersion, utcnow
@@ -25,6 +26,8 @@ _cache_lock = threading.Lock()
 # Parsed rosters by (version id, checksum): a rolled-back import can free an id for another file, so the id
 # alone does not name a roster; the cache is filled only from committed rows read back.
 _cache: dict[tuple[int, str], Roster] = {}
+# A few, not one: processes (and tests) may hold apps on different databases.
+_KEPT_VERSIONS = 8
 
 
 def import_roster(session: Session, text: str, *, source_name: str, actor: str) -> Roster:
@@ -76,11 +79,15 @@ def current_version(session: Session) -> RosterVersion | None:
     return session.scalars(select(RosterVersion).order_by(RosterVersion.id.desc()).limit(1)).first()
 
 
+# The version check every request that needs the roster makes: one row of the primary key index, built once.
+_VERSIONS = cast(Table, RosterVersion.__table__).c
+_NEWEST = select(_VERSIONS.id, _VERSIONS.checksum).order_by(_VERSIONS.id.desc()).limit(1)
+
+
 def current_roster(session: Session) -> Roster | None:
-    """The roster in force, parsed once per process per version."""
-    newest = session.execute(
-        select(RosterVersion.id, RosterVersion.checksum).order_by(RosterVersion.id.desc()).limit(1)
-    ).first()
+    """The roster in force, parsed once per process per version: each call costs one small statement (the
+    newest version's id and checksum), so an import by any process is seen by every process on its next call."""
+    newest = session.execute(_NEWEST).first()
     if newest is None:
         return None
     key = (newest.id, newest.checksum)
@@ -93,6 +100,8 @@ def current_roster(session: Session) -> Roster | None:
     roster = load_roster(version.content, version.source_name)
     with _cache_lock:
         _cache[key] = roster
+        for old in sorted(_cache)[:-_KEPT_VERSIONS]:  # older versions are no longer read
+            del _cache[old]
     return roster
 
 

@@ -4,7 +4,7 @@ from config.yaml (`hotline.config.voices`). No other module writes a `<Say>` or 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 from twilio.twiml.voice_response import Gather as TwimlGather
@@ -26,27 +26,57 @@ def _hours(value: object) -> str:
     return text.lstrip("0") or "0"
 
 
+# Values that change with the moment or the call; an answer naming none of them is the same for every call in
+# the same state of the flow.
+CALL_VALUES = frozenset({"next_open", "callback_by"})
+
+RosterSource = Roster | None | Callable[[], Roster | None]
+DueSource = tuple[datetime, datetime] | None | Callable[[], tuple[datetime, datetime] | None]
+
+
 def placeholder_values(
     settings: Settings,
     prompts: PromptCatalogue,
-    roster: Roster | None,
+    roster: RosterSource,
     now: datetime,
     language: str,
-    callback_due: tuple[datetime, datetime] | None = None,
+    callback_due: DueSource = None,
+    *,
+    names: Collection[str] | None = None,
 ) -> dict[str, str]:
     """The values the flow's prompts name (hotline.config.prompt_values lists them): the service, the next time
     someone is on call, and each callback window's hours as `<key>_start`/`<key>_end`. `callback_due` is the
-    registered callback's (window start, due time), spoken as "i dag inden kl. 18.30"."""
-    values = {
-        "service_name": settings.file.service.name,
-        "next_open": next_open_phrase(roster, now, language, prompts),
-    }
-    if callback_due is not None:
-        start, due = callback_due
-        values["callback_by"] = window_phrase(max(start, now), max(due, now), now, language)
+    registered callback's (window start, due time), spoken as "i dag inden kl. 18.30".
+
+    With `names`, only those values are made; the roster and the callback may then be given as functions,
+    called only when a value needs them (a greeting names neither)."""
+
+    def wanted(name: str) -> bool:
+        return names is None or name in names
+
+    values = {"service_name": settings.file.service.name}
+    if wanted("next_open"):
+        values["next_open"] = next_open_phrase(
+            roster() if callable(roster) else roster, now, language, prompts
+        )
+    if wanted("callback_by"):
+        due = callback_due() if callable(callback_due) else callback_due
+        if due is not None:
+            start, end = due
+            values["callback_by"] = window_phrase(max(start, now), max(end, now), now, language)
     for name, hours in window_values(settings.file.callbacks.windows).items():
-        values[name] = _hours(hours)
+        if wanted(name):
+            values[name] = _hours(hours)
     return values
+
+
+def placeholders_in(outcome: Outcome, prompts: PromptCatalogue) -> frozenset[str]:
+    """The placeholder values the outcome's prompts name, besides the values the engine gives them itself."""
+    names: set[str] = set()
+    for item in outcome.speech:
+        if isinstance(item, Say):
+            names.update(prompts.placeholders(item.language, item.prompt).difference(item.values))
+    return frozenset(names)
 
 
 def next_open_phrase(roster: Roster | None, now: datetime, language: str, prompts: PromptCatalogue) -> str:

@@ -9,8 +9,8 @@ import logging
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from hotline.services import spool
-from hotline.services.calls import InboundCall, record_call
+from hotline.services import relatives, spool
+from hotline.services.calls import InboundCall, insert_call
 from hotline.twilio import answers
 from hotline.twilio.fallback import after_dial_response, recording_saved_response
 from hotline.twilio.flow import start_call
@@ -38,13 +38,17 @@ def voice() -> Response:
         direction=request.form.get("Direction", "inbound"),
     )
     try:
-        with runtime.sessions.begin() as session:
-            call, created = record_call(session, incoming)
-            log.info(
-                "incoming call" if created else "incoming call retried by Twilio",
-                extra={"call_sid": call_sid, "from": mask_number(incoming.from_raw)},
-            )
-            return start_call(session, runtime, call)
+        # One short transaction of two statements on a plain connection (nothing here needs the ORM): the call
+        # row (insert-or-ignore), then the caller's remembered language. The roster, coverage and callbacks are
+        # read later, by the steps that need them.
+        with runtime.engine.begin() as connection:
+            created = insert_call(connection, incoming)
+            remembered = relatives.remembered_language(connection, incoming.from_number)
+        log.info(
+            "incoming call" if created else "incoming call retried by Twilio",
+            extra={"call_sid": call_sid, "from": incoming.masked_from},
+        )
+        return start_call(runtime, incoming, remembered)
     except SQLAlchemyError:
         log.exception(
             "database failed while answering a call; fallback answer given", extra={"call_sid": call_sid}

@@ -76,6 +76,9 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(database_url: str) -
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -16 * 1024  # KiB: 16 MiB
+        assert conn.execute(text("PRAGMA mmap_size")).scalar() == 256 * 1024 * 1024
     engine.dispose()
 
 

@@ -81,6 +81,43 @@ def test_any_tampered_url_still_gets_a_working_answer(flow, params, event):
     assert isinstance(outcome.next, Hangup) or outcome.next.state.node in flow.nodes
 
 
+def _without_on_call(outcome):
+    """The outcome with the on-call flag its next state carries left out."""
+    if isinstance(outcome.next, Hangup):
+        return outcome.speech, outcome.next
+    return outcome.speech, replace(outcome.next, state=replace(outcome.next.state, has_on_call=True))
+
+
+nodes_and_states = st.builds(
+    lambda caller, node: replace(caller, node=node),
+    callers,
+    st.sampled_from(
+        ["", "main_menu", "language_menu", "callback_menu", "acute", "question", "overflow", "x"]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(state=nodes_and_states, event=st.one_of(events, st.just(Start())))
+def test_a_step_that_did_not_ask_who_is_on_call_is_the_same_whoever_is(flow, state, event):
+    """The web adapter steps with a guess of `has_on_call` and reads the roster only when the outcome says the
+    walk asked (`asked_on_call`): an outcome that did not ask must not depend on the answer."""
+    on = step(flow, replace(state, has_on_call=True), event)
+    off = step(flow, replace(state, has_on_call=False), event)
+
+    assert on.asked_on_call == off.asked_on_call
+    if not on.asked_on_call:
+        assert _without_on_call(on) == _without_on_call(off)
+
+
+def test_putting_a_caller_through_asks_who_is_on_call(flow):
+    greeting = step(flow, CallState(language="da", returning_caller=True), Start())
+    menu_again = step(flow, greeting.next.state, Digits("9"))
+    question = step(flow, greeting.next.state, Digits("2"))
+
+    assert (greeting.asked_on_call, menu_again.asked_on_call, question.asked_on_call) == (False, False, True)
+
+
 @pytest.mark.parametrize(
     ("caller", "first"),
     [
