@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -38,9 +39,23 @@ class Runtime:
     # cannot take the connections the webhooks answer calls with (config `console.database_*`).
     console_engine: Engine
     console_sessions: sessionmaker[Session]
+    # The outbox's send threads (sms.send_threads), started at the first batch and kept, so each keeps its
+    # connection to Twilio alive between batches.
+    _send_pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def send_pool(self) -> ThreadPoolExecutor:
+        """The threads a batch of texts is sent with (they touch the transport only, never the database)."""
+        if self._send_pool is None:
+            self._send_pool = ThreadPoolExecutor(
+                max_workers=self.settings.file.sms.send_threads, thread_name_prefix="outbox-send"
+            )
+        return self._send_pool
 
     def dispose(self) -> None:
-        """Close every pooled connection (both pools)."""
+        """Close every pooled connection (both pools) and stop the send threads."""
+        if self._send_pool is not None:
+            self._send_pool.shutdown(wait=True)
+            self._send_pool = None
         self.engine.dispose()
         self.console_engine.dispose()
 

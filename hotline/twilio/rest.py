@@ -6,6 +6,8 @@ Only this module knows twilio's exceptions; it raises TransportError with a mess
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -13,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -59,12 +62,30 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships
         return super().request(method, rewritten, params, data, headers, auth, timeout, allow_redirects)
 
 
+class PerThreadHttpClient(HttpClient):  # type: ignore[misc]  # twilio ships no type information
+    """One TwilioHttpClient, so one requests.Session with its connections kept alive, per thread: the outbox
+    sends a batch from several threads, and neither a requests.Session nor TwilioHttpClient (which keeps the last
+    request and response on itself) is safe to share between threads."""
+
+    def __init__(self, make: Callable[[], TwilioHttpClient], timeout: float) -> None:
+        super().__init__(logger=log, is_async=False, timeout=timeout)
+        self._make = make
+        self._local = threading.local()
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._make()
+        return client.request(*args, **kwargs)
+
+
 def make_client(account_sid: str, auth_token: str, api_url: str | None, timeout: float = 10.0) -> Client:
-    """A real twilio Client; with `api_url`, its HTTP goes to that base URL."""
-    http_client = (
-        BaseUrlHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
-    )
-    return Client(account_sid, auth_token, http_client=http_client)
+    """A real twilio Client, safe to use from several threads; with `api_url`, its HTTP goes to that base URL."""
+
+    def make() -> TwilioHttpClient:
+        return BaseUrlHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
+
+    return Client(account_sid, auth_token, http_client=PerThreadHttpClient(make, timeout))
 
 
 def _translate(exc: Exception, action: str, shown: str) -> TransportError:
