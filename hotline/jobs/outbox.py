@@ -10,6 +10,8 @@ the database.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,6 +74,22 @@ def send_due(runtime: Runtime, now: datetime, *, limit: int | None = None) -> Se
                 },
             )
     return report
+
+
+def send_while_due(
+    runtime: Runtime, clock: Callable[[], datetime], seconds: float, leading: Callable[[], bool]
+) -> SendReport:
+    """Send batch after batch while full batches come back, for up to about `seconds` (the job's interval, so
+    the next run is not skipped) and while this process still leads: a burst of texts is sent at the batch
+    rate, not at one batch per run."""
+    started = time.monotonic()
+    batch = runtime.settings.file.sms.batch_size
+    total = SendReport()
+    while True:
+        report = send_due(runtime, clock())
+        total.add(report)
+        if report.handled < batch or time.monotonic() - started >= seconds or not leading():
+            return total
 
 
 def _attempt(runtime: Runtime, text: Claimed) -> Outcome:

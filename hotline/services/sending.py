@@ -54,6 +54,13 @@ class SendReport:
     def handled(self) -> int:
         return self.sent + self.retrying + self.failed + self.cancelled
 
+    def add(self, other: SendReport) -> None:
+        """Count `other`'s run in this one."""
+        for outcome in ("sent", "retrying", "failed", "cancelled", "interrupted"):
+            setattr(self, outcome, getattr(self, outcome) + getattr(other, outcome))
+        for code, count in other.codes.items():
+            self.codes[code] = self.codes.get(code, 0) + count
+
     def count(self, outcome: str, code: str | None = None) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
         if code:

@@ -697,3 +697,22 @@ def test_a_send_that_times_out_inside_a_batch_is_looked_up_before_it_is_sent_aga
         message = session.get(Message, row(app, ids[taken]).message_id)
     assert message is not None
     assert message.message_sid == next(m["sid"] for m in fake.messages if m["to"] == taken)
+
+
+def test_the_job_sends_batch_after_batch_while_texts_are_due_and_it_leads(
+    make_app: AppFactory, fake: FakeTwilio
+) -> None:
+    app = make_app(
+        {"sms": {"batch_size": 2}},
+        transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=1.0)),
+    )
+    runtime = app.extensions["hotline"]
+    for n in range(5):
+        put(app, to=f"+45675000{n:02d}", body=f"tekst {n}")
+    report = send_loop.send_while_due(runtime, lambda: NOW, 60, lambda: True)
+    assert (report.sent, report.handled) == (5, 5)  # three batches in one run, not one batch per run
+    for n in range(5, 10):
+        put(app, to=f"+45675000{n:02d}", body=f"tekst {n}")
+    # A process that no longer leads stops after the batch in hand.
+    assert send_loop.send_while_due(runtime, lambda: NOW, 60, lambda: False).sent == 2
+    assert len(sent_bodies(fake)) == 7
