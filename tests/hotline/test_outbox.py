@@ -716,3 +716,23 @@ def test_the_job_sends_batch_after_batch_while_texts_are_due_and_it_leads(
     # A process that no longer leads stops after the batch in hand.
     assert send_loop.send_while_due(runtime, lambda: NOW, 60, lambda: False).sent == 2
     assert len(sent_bodies(fake)) == 7
+
+
+def test_a_batch_left_sending_by_a_dead_worker_is_looked_up_text_by_text_and_sent_exactly_once(
+    make_app: AppFactory, fake: FakeTwilio
+) -> None:
+    app = batch_app(make_app, fake, threads=4)
+    runtime = app.extensions["hotline"]
+    numbers = [f"+45676000{n:02d}" for n in range(4)]
+    ids = [put(app, to=to, body=f"til {to}") for to in numbers]
+    claimed = send_loop.claim(runtime.sessions, runtime.settings, NOW, 10)  # claimed, then the worker died
+    assert sorted(c.id for c in claimed) == sorted(ids)
+    reached = claimed[:2]  # it had handed two of them to Twilio before it died
+    for text in reached:
+        fake.keep({"sid": "SM" + uuid.uuid4().hex}, {"To": [text.to], "From": [HOTLINE], "Body": [text.body]})
+    report = send(app, timedelta(minutes=31))
+    assert (report.interrupted, report.sent) == (4, 4)
+    assert sorted(r.form["To"][0] for r in fake.requests if r.method == "GET") == sorted(numbers)
+    posted = sorted(r.form["To"][0] for r in fake.requests if r.method == "POST")
+    assert posted == sorted(c.to for c in claimed[2:])  # only the two Twilio did not have
+    assert Counter(m["to"] for m in fake.messages) == Counter(numbers)  # each text once at Twilio
