@@ -129,8 +129,8 @@ def claim_in(
     session: Session, settings: Settings, now: datetime, limit: int, report: SendReport
 ) -> list[Claimed]:
     """`claim` inside the caller's transaction: up to `limit` due texts move to `sending` in one statement
-    (`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING`; on SQLite its one writer
-    does the same). Rows another worker is claiming are skipped, not waited for. A text that must not go out
+    (`WITH due AS MATERIALIZED (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) UPDATE ... WHERE id IN due
+    RETURNING`; on SQLite its one writer does the same). Rows another worker is claiming are skipped, not waited for. A text that must not go out
     (opted out, expired, no longer true) is then cancelled with the reason; the statements for the checks and
     the cancellations are one each per batch, whatever its size."""
     due = (
@@ -172,14 +172,9 @@ def claim_in(
             reason = "expired"
         elif body is None:
             body = _word(session, settings, row, now)
-            reason = (
-                "no_body"
-                if body is None and row["callback_id"] is None
-                else "stale"
-                if body is None
-                else None
-            )
-            if body is not None:
+            if body is None:
+                reason = "stale" if row["callback_id"] is not None else "no_body"
+            else:
                 worded.append({"outbox_id": row["id"], "body": body})
         if reason is not None and (row["uncertain_since"] is None or not body):
             cancelled.append(
