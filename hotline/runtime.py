@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +42,23 @@ class Runtime:
     # Answers of the call flow that are the same for every call in the same state (a menu, the greeting), as
     # TwiML text, rendered once (hotline.twilio.flow); keyed by (CallState, event).
     answers: dict[tuple[object, object], str] = field(default_factory=dict)
+    # The outbox's send threads (sms.send_threads), started at the first batch and kept, so each keeps its
+    # connection to Twilio alive between batches.
+    _send_pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def send_pool(self) -> ThreadPoolExecutor:
+        """The threads a batch of texts is sent with (they touch the transport only, never the database)."""
+        if self._send_pool is None:
+            self._send_pool = ThreadPoolExecutor(
+                max_workers=self.settings.file.sms.send_threads, thread_name_prefix="outbox-send"
+            )
+        return self._send_pool
 
     def dispose(self) -> None:
-        """Close every pooled connection (both pools)."""
+        """Close every pooled connection (both pools) and stop the send threads."""
+        if self._send_pool is not None:
+            self._send_pool.shutdown(wait=True)
+            self._send_pool = None
         self.engine.dispose()
         self.console_engine.dispose()
 

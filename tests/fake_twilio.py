@@ -1,12 +1,17 @@
 """A fake Twilio REST API on loopback: the real twilio Client talks HTTP to it, so only the network edge is fake.
 
-Scripted per request: `server.script.append(Reply(...))` makes the next request get that reply; with no script
+Scripted per request: `server.script.append(Reply(...))` makes the next request get that reply, and
+`server.script_to[number]` the next text to that number (a batch's texts arrive in no set order); with no script
 left, messages and calls are accepted with a new SID, updates (a text's body redacted) answered, and deletions
 (recordings, call logs) done. Every request is kept in `server.requests`; every text taken (a 2xx answer, even
 one delayed past the client's timeout) is kept in `server.messages`, which `GET .../Messages.json` lists.
 A voicemail's sound (`server.recordings[sid] = b"..."`) is served as Twilio serves it: `GET
 .../Recordings/RE....mp3` answers with a redirect to its storage (`/storage/RE....mp3`, here on the same server),
 which gives the bytes; an unknown recording is a 404.
+
+It speaks HTTP/1.1 and keeps connections alive, as Twilio does (`Seen.peer` tells the connections apart).
+`latency` delays every text's answer, as the network and Twilio would; `barrier`, when set, holds each text's
+answer until that many requests are in flight at once (a test of concurrent sends).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class Seen:
     path: str
     form: dict[str, list[str]]
     authorization: str
+    peer: tuple[str, int] = ("", 0)  # the client's address and port: one per connection
 
 
 @dataclass
@@ -53,6 +59,10 @@ class FakeTwilio:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Voicemails' sounds by RecordingSid (MP3 bytes).
     recordings: dict[str, bytes] = field(default_factory=dict)
+    latency: float = 0.0  # seconds before every text (POST .../Messages.json) is answered
+    # Replies for the texts to one number, before `script`: texts of a batch go out at once, in no set order.
+    script_to: dict[str, deque[Reply]] = field(default_factory=dict)
+    barrier: threading.Barrier | None = None
 
     def keep(self, created: dict[str, Any], form: dict[str, list[str]], at: datetime | None = None) -> None:
         """Remember a text Twilio took (`at`: when it was created; now by default)."""
@@ -78,6 +88,11 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections kept alive, as Twilio's are
+            # The headers and the body are two writes: with Nagle's algorithm the body waits for the client's
+            # delayed ACK (40 ms on Linux), a cost of this server, not of Twilio's.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -96,7 +111,13 @@ class FakeTwilio:
                     return
                 with fake.lock:
                     fake.requests.append(
-                        Seen("GET", self.path, params, self.headers.get("Authorization", ""))
+                        Seen(
+                            "GET",
+                            self.path,
+                            params,
+                            self.headers.get("Authorization", ""),
+                            self.client_address,
+                        )
                     )
                     reply = fake.script.popleft() if fake.script else Reply(status=HTTPStatus.OK)
                     wanted = {key: params[key][0] for key in ("To", "From") if key in params}
@@ -119,8 +140,22 @@ class FakeTwilio:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode("utf-8"), keep_blank_values=True)
                 with fake.lock:
-                    fake.requests.append(Seen(method, self.path, form, self.headers.get("Authorization", "")))
-                    reply = fake.script.popleft() if fake.script else fake.default_reply(method, self.path)
+                    fake.requests.append(
+                        Seen(
+                            method,
+                            self.path,
+                            form,
+                            self.headers.get("Authorization", ""),
+                            self.client_address,
+                        )
+                    )
+                    mine = fake.script_to.get(form.get("To", [""])[0])
+                    if mine:
+                        reply = mine.popleft()
+                    else:
+                        reply = (
+                            fake.script.popleft() if fake.script else fake.default_reply(method, self.path)
+                        )
                 if reply.status == HTTPStatus.NO_CONTENT:
                     payload = b""
                 else:
@@ -128,6 +163,11 @@ class FakeTwilio:
                     payload = json.dumps(body).encode()
                     if self.path.endswith("/Messages.json") and reply.status < HTTPStatus.BAD_REQUEST:
                         fake.keep(body, form)  # taken at once, even if the answer is late (a timeout test)
+                if self.path.endswith("/Messages.json"):
+                    if fake.barrier is not None:
+                        fake.barrier.wait()
+                    if fake.latency:
+                        time.sleep(fake.latency)
                 if reply.delay:
                     time.sleep(reply.delay)
                 self._write(reply.status, payload)

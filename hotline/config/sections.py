@@ -264,6 +264,7 @@ class SmsSettings(BaseModel):
     retry_seconds: int = Field(ge=0, le=3600)
     retry_max_seconds: int = Field(ge=0, le=24 * 3600)
     batch_size: int = Field(ge=1, le=1000)
+    send_threads: int = Field(ge=1, le=64)
     sending_timeout_minutes: int = Field(ge=5, le=24 * 60)
     staff_url: str | None
     info: SmsInfoSettings

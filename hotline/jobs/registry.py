@@ -108,8 +108,10 @@ def import_spool() -> None:
 
 @only_while_leading
 def send_outbox() -> None:
-    """Send the texts that are due (every `jobs.outbox_seconds`)."""
-    report = send_loop.send_due(context().runtime, utcnow())
+    """Send the texts that are due (every `jobs.outbox_seconds`): batch after batch while there are more."""
+    ctx = context()
+    seconds = ctx.runtime.settings.file.jobs.outbox_seconds
+    report = send_loop.send_while_due(ctx.runtime, utcnow, seconds, ctx.leading)
     if report.handled or report.interrupted:
         log.info(
             "outbox sent",

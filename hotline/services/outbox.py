@@ -1,14 +1,7 @@
 """The outbox: every text the hotline sends is written here in the transaction of the event that causes it, and
 sent by a scheduler job (hotline.jobs.outbox) through the transport (toll-fraud guard included) exactly once.
 
-A text is claimed (`sending`) and committed before it is handed to Twilio: with several workers on PostgreSQL the
-claim takes rows with `FOR UPDATE SKIP LOCKED`, so no two workers take the same text. Transient failures go back
-to `pending` with a backoff; permanent ones, and the last allowed attempt, end as `failed` with the reason. When
-an attempt may have reached Twilio without our knowing (a timeout, a dropped connection, a worker that died
-mid-send), the text is marked uncertain and every later attempt first asks Twilio for it (`find_sent`): found,
-it is recorded as sent with Twilio's SID; not found, it is sent. So a timeout neither doubles a text nor loses it.
-The opt-out registry is checked when a text is sent, so it is honoured by every kind of text, including those
-written before the relative texted STOP.
+How the texts are claimed, sent a batch at a time and recorded is hotline.services.sending.
 
 Status texts about a callback are written without a body and worded when they are sent, from the callback as it
 stands then: a text that would be stale (the window is over, the relative was already reached) is cancelled.
@@ -25,19 +18,16 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.config.settings import Settings
-from hotline.db.models import CallbackRequest, Message, OutboxText, SmsStatusEvent
+from hotline.db.models import CallbackRequest, OutboxText, SmsStatusEvent
 from hotline.db.session import SEND_CAPS, insert_ignore
-from hotline.services.opt_outs import is_opted_out, opt_out
 from hotline.services.texts import MESSAGE_STATUS_RANK, apply_message_status
-from hotline.transport.base import SentMessage, TransportError
 from routing.callbacks import Event, State
 from routing.numbers import display_number, mask_number
 from sms.ratelimit import Decision, DecisionReason, SendCaps, auto_reply_allowed, keyed_in_allowed
@@ -51,10 +41,6 @@ REFUSED = "refused"  # a cap refused it when it was written; never sent
 # Texts that went out or will: what the caps count.
 _NOT_SENT = (CANCELLED, REFUSED)
 
-# Twilio's code for "the recipient has unsubscribed": the number goes into our own registry too.
-TWILIO_UNSUBSCRIBED = "21610"
-# Clocks differ: a text Twilio dates a little before our attempt began is still ours.
-LOOKUP_SLACK = timedelta(minutes=2)
 
 # The relative's status text for each step of a callback's life (docs/sms.md), and what makes it unique.
 CALLBACK_TEXTS = {
@@ -258,131 +244,6 @@ def record_status(
     return apply_message_status(session, message_sid, status, code)
 
 
-def _apply_early_statuses(session: Session, message_sid: str) -> None:
-    events = session.scalars(select(SmsStatusEvent).where(SmsStatusEvent.message_sid == message_sid)).all()
-    for event in sorted(events, key=lambda e: MESSAGE_STATUS_RANK.get(e.status, 0)):
-        apply_message_status(session, message_sid, event.status, event.error_code)
-
-
-# --- sending ----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SendReport:
-    """What one run of the send job did."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    interrupted: int = 0
-    codes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.retrying + self.failed + self.cancelled
-
-    def count(self, outcome: str, code: str | None = None) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        if code:
-            self.codes[code] = self.codes.get(code, 0) + 1
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A text this worker holds (`sending`), checked and worded, ready to hand to Twilio."""
-
-    id: int
-    to: str
-    body: str
-    purpose: str
-    # When an earlier attempt may have reached Twilio (see OutboxText.uncertain_since): look it up first.
-    uncertain_since: datetime | None = None
-    # Why it must not go out now (expired, opted out); claimed only to look up whether it already went out.
-    cancel_unless_found: str | None = None
-
-
-def claim_in(
-    session: Session, settings: Settings, now: datetime, limit: int, report: SendReport
-) -> list[Claimed]:
-    """`claim` inside the caller's transaction. Rows another worker is claiming are skipped, not waited for; a
-    text that must not go out (opted out, expired, no longer true) is cancelled here with the reason."""
-    due = (
-        select(OutboxText)
-        .where(OutboxText.state == PENDING)
-        .where(or_(OutboxText.next_attempt_at.is_(None), OutboxText.next_attempt_at <= now))
-        .order_by(OutboxText.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer at a time anyway
-    )
-    claimed = []
-    for row in session.scalars(due):
-        reason = _reason_not_to_send(session, settings, row, now)
-        if reason is not None and (row.uncertain_since is None or not row.body):
-            cancel(row, reason, now, report)
-            continue
-        row.state, row.claimed_at, row.updated_at = SENDING, now, now
-        claimed.append(
-            Claimed(row.id, row.to_number, row.body or "", row.purpose, row.uncertain_since, reason)
-        )
-    return claimed
-
-
-def cancel(row: OutboxText, reason: str, now: datetime, report: SendReport) -> None:
-    """The text will not go out: recorded with the reason."""
-    _finish(row, CANCELLED, reason, _CANCEL_DETAIL[reason], now)
-    report.count("cancelled", reason)
-    log.info("sms cancelled", extra={"outbox": row.id, "purpose": row.purpose, "reason": reason})
-
-
-def mark_interrupted(session: Session, settings: Settings, now: datetime) -> int:
-    """Texts left `sending` by a worker that stopped mid-send: unknown whether Twilio got them, so they go back
-    to the queue as uncertain, and the next attempt asks Twilio before sending (never blindly twice)."""
-    cutoff = now - timedelta(minutes=settings.file.sms.sending_timeout_minutes)
-    rows = session.scalars(
-        select(OutboxText)
-        .where(OutboxText.state == SENDING, OutboxText.claimed_at < cutoff)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for row in rows:
-        row.uncertain_since = row.uncertain_since or row.claimed_at
-        row.attempts += 1
-        row.next_attempt_at, row.claimed_at = now, None
-        _finish(row, PENDING, "interrupted", _INTERRUPTED, now)
-    if rows:
-        log.warning("texts interrupted mid-send: to be looked up at twilio", extra={"count": len(rows)})
-    return len(rows)
-
-
-_INTERRUPTED = (
-    "the worker stopped while sending; Twilio is asked whether it took the text before it is resent"
-)
-# Failures after which Twilio may have taken the text anyway: the request went out, the answer never came.
-AMBIGUOUS_CODES = frozenset({"timeout", "network"})
-
-
-_CANCEL_DETAIL = {
-    "opted_out": "the number has opted out (STOP); nothing is sent until it texts START",
-    "expired": "not sent in time; the text would no longer be true",
-    "stale": "the callback moved on before the text went out",
-    "no_body": "nothing to send (the text was purged)",
-}
-
-
-def _reason_not_to_send(session: Session, settings: Settings, row: OutboxText, now: datetime) -> str | None:
-    if not row.ignores_opt_out and is_opted_out(session, row.to_number):
-        return "opted_out"
-    if row.expires_at is not None and row.expires_at <= now:
-        return "expired"
-    if row.body is None:
-        if row.callback_id is None:
-            return "no_body"
-        row.body = word_callback_text(session, settings, row, now)
-        if row.body is None:
-            return "stale"
-    return None
-
-
 def word_callback_text(session: Session, settings: Settings, row: OutboxText, now: datetime) -> str | None:
     """The body of a callback status text as of `now`; None when it is no longer true."""
     callback = session.get(CallbackRequest, row.callback_id) if row.callback_id else None
@@ -404,73 +265,3 @@ def word_callback_text(session: Session, settings: Settings, row: OutboxText, no
     elif row.purpose == "callback_given_up" and callback.state != State.NOT_REACHED.value:
         return None  # the relative called or texted meanwhile and the callback moved on
     return render(row.purpose, row.language, **values)
-
-
-def _finish(row: OutboxText, state: str, code: str | None, detail: str | None, now: datetime) -> None:
-    row.state, row.failure_code, row.updated_at = state, code, now
-    row.failure_detail = detail[:300] if detail else None
-
-
-def record_sent(
-    session: Session, settings: Settings, outbox_id: int, sent: SentMessage, now: datetime
-) -> None:
-    """Twilio took the text: it joins the relative's thread as a Message; its body lives on there only."""
-    row = session.get(OutboxText, outbox_id)
-    assert row is not None
-    message = Message(
-        message_sid=sent.sid[:64],
-        direction="outbound",
-        from_number=settings.file.service.hotline_number,
-        to_number=row.to_number,
-        body=row.body,
-        status=sent.status if sent.status in MESSAGE_STATUS_RANK else "queued",
-        relative_id=row.relative_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(message)
-    session.flush()
-    _apply_early_statuses(session, message.message_sid or "")
-    row.message_id, row.body, row.sent_at = message.id, None, now
-    _finish(row, SENT, None, None, now)
-
-
-def record_failed_attempt(
-    session: Session,
-    settings: Settings,
-    outbox_id: int,
-    error: TransportError,
-    now: datetime,
-    report: SendReport,
-) -> None:
-    """An attempt failed: retried with backoff, or failed for good (a permanent refusal, or the last attempt)."""
-    sms = settings.file.sms
-    code = error.code or "error"
-    row = session.get(OutboxText, outbox_id)
-    assert row is not None
-    row.attempts += 1
-    if code in AMBIGUOUS_CODES and row.uncertain_since is None:
-        row.uncertain_since = row.claimed_at or now
-    if error.permanent or row.attempts >= sms.send_attempts:
-        detail = (
-            error.message if error.permanent else f"gave up after {row.attempts} attempts: {error.message}"
-        )
-        _finish(row, FAILED, code, detail, now)
-        if code == TWILIO_UNSUBSCRIBED:
-            opt_out(session, row.to_number, source=f"twilio:{code}", now=now)
-        report.count("failed", code)
-        log.warning("sms failed", extra={"outbox": outbox_id, "code": code, "attempts": row.attempts})
-        return
-    delay = min(sms.retry_seconds * 2 ** (row.attempts - 1), sms.retry_max_seconds)
-    row.next_attempt_at = now + timedelta(seconds=delay)
-    _finish(row, PENDING, code, error.message, now)
-    row.claimed_at = None
-    report.count("retrying", code)
-    log.info("sms will be retried", extra={"outbox": outbox_id, "code": code, "in_seconds": delay})
-
-
-def record_unexpected_failure(session: Session, outbox_id: int, error: Exception, now: datetime) -> None:
-    """Not a known failure (a bug): whether Twilio took the text is unknown, so it is not tried again."""
-    row = session.get(OutboxText, outbox_id)
-    if row is not None and row.state == SENDING:
-        _finish(row, FAILED, "unexpected", f"{type(error).__name__}; not retried", now)

@@ -6,7 +6,8 @@ Only this module knows twilio's exceptions; it raises TransportError with a mess
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -72,12 +74,38 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships
         )
 
 
+class PerThreadHttpClient(HttpClient):  # type: ignore[misc]  # twilio ships no type information
+    """One TwilioHttpClient, so one requests.Session with its connections kept alive, per thread: the outbox
+    sends a batch from several threads, and neither a requests.Session nor TwilioHttpClient (which keeps the last
+    request and response on itself) is safe to share between threads."""
+
+    def __init__(self, make: Callable[[], TwilioHttpClient], timeout: float) -> None:
+        super().__init__(logger=log, is_async=False, timeout=timeout)
+        self._make = make
+        self._local = threading.local()
+
+    def _client(self) -> TwilioHttpClient:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._make()
+        return client
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:
+        return self._client().request(*args, **kwargs)
+
+    def rewrite(self, url: str) -> str:
+        """`url` as this thread's client sends it (on HOTLINE_TWILIO_API_URL when one is set)."""
+        client = self._client()
+        return client.rewrite(url) if isinstance(client, BaseUrlHttpClient) else url
+
+
 def make_client(account_sid: str, auth_token: str, api_url: str | None, timeout: float = 10.0) -> Client:
-    """A real twilio Client; with `api_url`, its HTTP goes to that base URL."""
-    http_client = (
-        BaseUrlHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
-    )
-    return Client(account_sid, auth_token, http_client=http_client)
+    """A real twilio Client, safe to use from several threads; with `api_url`, its HTTP goes to that base URL."""
+
+    def make() -> TwilioHttpClient:
+        return BaseUrlHttpClient(api_url, timeout=timeout) if api_url else TwilioHttpClient(timeout=timeout)
+
+    return Client(account_sid, auth_token, http_client=PerThreadHttpClient(make, timeout))
 
 
 def _translate(exc: Exception, action: str, shown: str) -> TransportError:
@@ -187,7 +215,7 @@ class TwilioTransport:
         client = self._client
         url = f"https://api.twilio.com/2010-04-01/Accounts/{client.account_sid}/Recordings/{sid}.mp3"
         http = client.http_client
-        if isinstance(http, BaseUrlHttpClient):
+        if isinstance(http, BaseUrlHttpClient | PerThreadHttpClient):
             url = http.rewrite(url)
         try:
             response = requests.get(

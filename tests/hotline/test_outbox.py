@@ -4,14 +4,17 @@ callbacks in and out of order, and never a text twice."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hotline.db.models import CallbackAttempt, CallbackRequest, Message, OutboxText, SmsOptOut
 from hotline.jobs import outbox as send_loop
@@ -534,7 +537,7 @@ def test_an_unexpected_error_fails_that_text_only_and_it_is_never_retried(make_a
     assert (row(app, boom).state, row(app, boom).failure_code) == ("failed", "unexpected")
     assert row(app, fine).state == "sent"
     assert send(app, timedelta(hours=1)).handled == 0
-    assert transport.bodies == ["boom", "fine"]
+    assert sorted(transport.bodies) == ["boom", "fine"]
 
 
 def test_hotline_outbox_lists_states_and_never_prints_a_body_raw(
@@ -542,7 +545,7 @@ def test_hotline_outbox_lists_states_and_never_prints_a_body_raw(
 ) -> None:
     put(live, body="Farlig \x1b[2J tekst \u202e")
     put(live, to="+4567200002", body="til en fastnettelefon")
-    fake.script.extend([Reply(), error(400, 21614)])
+    fake.script_to["+4567200002"] = deque([error(400, 21614)])
     send(live)
     result = runner.invoke(["outbox", "--bodies"])
     assert result.exit_code == 0, result.output
@@ -553,3 +556,183 @@ def test_hotline_outbox_lists_states_and_never_prints_a_body_raw(
     assert "\x1b" not in result.output and "\u202e" not in result.output
     failed = runner.invoke(["outbox", "--state", "failed", "--no-bodies"])
     assert failed.output.count("\n") == 2 and "til en fastnettelefon" not in failed.output
+
+
+# --- batches: one claim, concurrent sends, one recording -------------------------------------------------------
+
+
+def batch_app(make_app: AppFactory, fake: FakeTwilio, threads: int = 4, timeout: float = 1.0) -> Flask:
+    return make_app(
+        {"sms": {"send_threads": threads}},
+        transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=timeout)),
+    )
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs meanwhile (an executemany is one)."""
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = app.extensions["hotline"].engine
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def outbox_updates(seen: list[str]) -> list[str]:
+    return [s for s in seen if "UPDATE sms_outbox" in s]
+
+
+def test_a_batch_is_sent_at_once_by_the_send_threads_over_kept_alive_connections(
+    make_app: AppFactory, fake: FakeTwilio
+) -> None:
+    app = batch_app(make_app, fake, threads=4, timeout=5.0)
+    # Twilio answers none of the four texts until all four are in flight: one at a time, the first would time out.
+    fake.barrier = threading.Barrier(4, timeout=10)
+    for n in range(4):
+        put(app, to=f"+45672000{n:02d}", body=f"tekst {n}")
+    assert send(app).sent == 4
+    for n in range(4, 8):
+        put(app, to=f"+45672000{n:02d}", body=f"tekst {n}")
+    assert send(app).sent == 4
+    assert sorted(sent_bodies(fake)) == [f"tekst {n}" for n in range(8)]
+    # Four threads, each keeping its connection between texts and between batches: not a connection per text.
+    assert len({r.peer for r in fake.requests}) == 4
+
+
+def test_a_batch_is_claimed_with_one_statement_whatever_its_size(live: Flask, fake: FakeTwilio) -> None:
+    runtime = live.extensions["hotline"]
+
+    def claim_batch(first: int, size: int) -> tuple[list[str], int]:
+        with runtime.sessions.begin() as session:
+            opt_outs.opt_out(session, f"+45672100{first:02d}", source="sms", now=NOW)
+        for n in range(first, first + size):
+            put(live, to=f"+45672200{n:02d}", body=f"tekst {n}")
+        put(live, to=f"+45672100{first:02d}")  # opted out: cancelled at the claim
+        put(live, to=f"+45672300{first:02d}", expires_at=NOW)  # expired: cancelled at the claim
+        with statements(live) as seen:
+            claimed = send_loop.claim(runtime.sessions, runtime.settings, NOW, size + 2)
+        assert len(claimed) == size
+        return seen, len(claimed)
+
+    small, _ = claim_batch(0, 1)
+    large, _ = claim_batch(10, 20)
+    assert len(large) == len(small)  # no statement per text
+    (claim, cancel) = outbox_updates(large)
+    assert "SET state=" in claim and "RETURNING" in claim and "LIMIT" in claim
+    if runtime.engine.dialect.name == "postgresql":
+        assert "FOR UPDATE SKIP LOCKED" in claim
+    assert "cancelled" not in claim and cancel.count("state=") == 1  # the cancellations: one executemany
+    with runtime.sessions() as session:
+        states = Counter(session.scalars(select(OutboxText.state)))
+    assert states == Counter({"sending": 21, "cancelled": 4})
+
+
+def test_a_batch_is_recorded_with_one_statement_and_failures_retry_with_backoff(
+    live: Flask, fake: FakeTwilio
+) -> None:
+    runtime = live.extensions["hotline"]
+
+    def run(first: int, fine: int) -> tuple[list[str], outbox.SendReport, dict[str, int]]:
+        numbers = {kind: f"+456730{first:02d}{n:02d}" for n, kind in enumerate(("429", "503", "21614"))}
+        fake.script_to[numbers["429"]] = deque([error(429, 20429)])
+        fake.script_to[numbers["503"]] = deque([error(503, 20503)])
+        fake.script_to[numbers["21614"]] = deque([error(400, 21614)])
+        ids = {kind: put(live, to=number, body=kind) for kind, number in numbers.items()}
+        for n in range(fine):
+            put(live, to=f"+456731{first:02d}{n:02d}", body=f"tekst {n}")
+        with statements(live) as seen:
+            report = send(live)
+        return seen, report, ids
+
+    small, report, _ = run(0, 1)
+    assert (report.sent, report.retrying, report.failed) == (1, 2, 1)
+    large, report, ids = run(1, 20)
+    assert (report.sent, report.retrying, report.failed) == (20, 2, 1)
+    assert len(large) == len(small)  # no statement per text
+    claim, results = outbox_updates(
+        large
+    )  # one claim, one UPDATE (executemany) for the whole batch's results
+    assert "RETURNING" in claim and "message_id=" in results
+    for kind in ("429", "503"):
+        waiting = row(live, ids[kind])
+        assert (waiting.state, waiting.attempts, waiting.failure_code) == ("pending", 1, f"20{kind}")
+        assert waiting.next_attempt_at == NOW + timedelta(seconds=30)
+    assert (row(live, ids["21614"]).state, row(live, ids["21614"]).failure_code) == ("failed", "21614")
+    assert send(live, timedelta(seconds=29)).handled == 0
+    assert send(live, timedelta(seconds=30)).sent == 4  # both runs' 429 and 503, each sent once more
+    with runtime.sessions() as session:
+        states = Counter(session.scalars(select(OutboxText.state)))
+    assert states == Counter({"sent": 25, "failed": 2})
+
+
+def test_a_send_that_times_out_inside_a_batch_is_looked_up_before_it_is_sent_again(
+    make_app: AppFactory, fake: FakeTwilio
+) -> None:
+    app = batch_app(make_app, fake, threads=4)
+    taken, lost = "+4567400001", "+4567400002"
+    fake.script_to[taken] = deque([Reply(delay=2.5)])  # Twilio took it; its answer came after the 1 s
+    fake.script_to[lost] = deque([error(500, 20500, delay=2.5)])  # Twilio did not take it; as late
+    ids = {to: put(app, to=to, body=f"til {to}") for to in (taken, lost, "+4567400003")}
+    report = send(app)
+    assert (report.sent, report.retrying, report.codes) == (1, 2, {"timeout": 2})
+    assert send(app, timedelta(seconds=30)).sent == 2
+
+    def asked(to: str) -> list[str]:
+        return [r.method for r in fake.requests if r.form.get("To", [""])[0] == to]
+
+    # Each looked up (GET) before anything more: the one Twilio had is never sent twice, the other is sent again.
+    assert asked(taken) == ["POST", "GET"]
+    assert asked(lost) == ["POST", "GET", "POST"]
+    for to in (taken, lost):
+        done = row(app, ids[to])
+        assert (done.state, done.uncertain_since, done.attempts) == ("sent", NOW, 1)
+    assert Counter(m["to"] for m in fake.messages) == Counter({taken: 1, lost: 1, "+4567400003": 1})
+    with app.extensions["hotline"].sessions() as session:
+        message = session.get(Message, row(app, ids[taken]).message_id)
+    assert message is not None
+    assert message.message_sid == next(m["sid"] for m in fake.messages if m["to"] == taken)
+
+
+def test_the_job_sends_batch_after_batch_while_texts_are_due_and_it_leads(
+    make_app: AppFactory, fake: FakeTwilio
+) -> None:
+    app = make_app(
+        {"sms": {"batch_size": 2}},
+        transport=TwilioTransport(make_client(SID, "token", fake.url, timeout=1.0)),
+    )
+    runtime = app.extensions["hotline"]
+    for n in range(5):
+        put(app, to=f"+45675000{n:02d}", body=f"tekst {n}")
+    report = send_loop.send_while_due(runtime, lambda: NOW, 60, lambda: True)
+    assert (report.sent, report.handled) == (5, 5)  # three batches in one run, not one batch per run
+    for n in range(5, 10):
+        put(app, to=f"+45675000{n:02d}", body=f"tekst {n}")
+    # A process that no longer leads stops after the batch in hand.
+    assert send_loop.send_while_due(runtime, lambda: NOW, 60, lambda: False).sent == 2
+    assert len(sent_bodies(fake)) == 7
+
+
+def test_a_batch_left_sending_by_a_dead_worker_is_looked_up_text_by_text_and_sent_exactly_once(
+    make_app: AppFactory, fake: FakeTwilio
+) -> None:
+    app = batch_app(make_app, fake, threads=4)
+    runtime = app.extensions["hotline"]
+    numbers = [f"+45676000{n:02d}" for n in range(4)]
+    ids = [put(app, to=to, body=f"til {to}") for to in numbers]
+    claimed = send_loop.claim(runtime.sessions, runtime.settings, NOW, 10)  # claimed, then the worker died
+    assert sorted(c.id for c in claimed) == sorted(ids)
+    reached = claimed[:2]  # it had handed two of them to Twilio before it died
+    for text in reached:
+        fake.keep({"sid": "SM" + uuid.uuid4().hex}, {"To": [text.to], "From": [HOTLINE], "Body": [text.body]})
+    report = send(app, timedelta(minutes=31))
+    assert (report.interrupted, report.sent) == (4, 4)
+    assert sorted(r.form["To"][0] for r in fake.requests if r.method == "GET") == sorted(numbers)
+    posted = sorted(r.form["To"][0] for r in fake.requests if r.method == "POST")
+    assert posted == sorted(c.to for c in claimed[2:])  # only the two Twilio did not have
+    assert Counter(m["to"] for m in fake.messages) == Counter(numbers)  # each text once at Twilio

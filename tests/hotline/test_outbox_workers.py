@@ -16,7 +16,7 @@ from hotline.config.settings import Settings, load_settings
 from hotline.db.models import Message, OutboxText
 from hotline.jobs import outbox as send_loop
 from hotline.runtime import build_runtime
-from hotline.services import outbox
+from hotline.services import outbox, sending
 from hotline.twilio.rest import TwilioTransport, make_client
 from tests.fake_twilio import FakeTwilio, Reply, error
 from tests.helpers import BACKEND
@@ -59,7 +59,7 @@ def test_a_worker_skips_the_texts_another_is_claiming_instead_of_waiting_or_taki
                 )
         with first.sessions.begin() as holding:
             mine = [
-                c.id for c in outbox.claim_in(holding, settings, now, 3, outbox.SendReport())
+                c.id for c in sending.claim_in(holding, settings, now, 3, sending.SendReport())
             ]  # not committed
             result: list[list[int]] = []
             other = threading.Thread(
