@@ -222,7 +222,7 @@ def seed(engine: Engine) -> int:
                 "updated_at": receipt,
             }
         )
-        if who not in waiting and rng.random() < 0.9:
+        if who not in waiting:  # answered; only the waiting threads are not
             reply = at + timedelta(minutes=rng.uniform(5, 240))
             replies.append((f"SM{i:030x}a", who, reply))
             messages.append(
@@ -282,7 +282,7 @@ def seed(engine: Engine) -> int:
                 "due_at": at + timedelta(minutes=30 if acute else 240),
                 "state": rng.choice(("requested", "scheduled"))
                 if is_open
-                else rng.choice(("reached", "reached", "not_reached", "cancelled")),
+                else rng.choice(("reached", "reached", "reached", "cancelled")),
                 "assigned_advisor_id": rng.choice(ADVISORS) if rng.random() < 0.3 else None,
                 "attempts": 0 if is_open else rng.randrange(1, 4),
                 "created_at": at,
