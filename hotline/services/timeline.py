@@ -37,6 +37,9 @@ from hotline.transport.base import RecordingAudio, Transport, TransportError
 
 # How many of each kind of record a timeline page shows at most (the newest); a relative with more is rare.
 LIMIT = 200
+# The first page: the newest events, enough for a night's call; "older" shows up to LIMIT of each kind. An advisor
+# reading on a phone needs the last weeks, and a page of hundreds of events is slow to build and to scroll.
+FIRST_PAGE = 50
 
 
 class RecordingUnavailable(Exception):

@@ -3,8 +3,10 @@ statements, and with the database down it says so on every page, the sign-in pag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -83,3 +85,16 @@ def test_the_sign_in_page_is_plain_when_the_database_answers(limited: Flask) -> 
     page = limited.test_client().get("/console/login").get_data(as_text=True)
     assert 'id="database-down"' not in page
     assert page.count('id="oidc"') <= 1 and "<title>" in page and "<p" not in page.split("</title>")[0]
+
+
+def test_no_console_page_opens_a_session_on_the_webhooks_pool() -> None:
+    """Every page works on the console's own pool (`runtime.console_sessions`): one that opened
+    `runtime.sessions` would take the connections calls are answered with, and this test would name it."""
+    console = Path(__file__).resolve().parents[2] / "hotline" / "staff" / "console"
+    found = [
+        f"{path.name}:{number}"
+        for path in sorted(console.glob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"\.sessions\b", line)
+    ]
+    assert found == []

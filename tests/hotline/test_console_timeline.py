@@ -373,3 +373,42 @@ def test_a_purged_voicemail_cannot_be_played(live_staffed: Flask, fake: FakeTwil
     page = client.get(f"/console/relatives/{relative_id}").get_data(as_text=True)
     assert "Optagelsen er slettet efter opbevaringstiden." in page and "<audio" not in page
     assert not [r for r in fake.requests if RECORDING_SID in r.path]
+
+
+def test_a_long_timeline_shows_the_newest_first_and_the_rest_on_asking(staffed: Flask) -> None:
+    """A relative with 70 texts: the first page holds the newest 50 events and a link to the older ones; that
+    page holds all of them (up to the per-kind limit), oldest last."""
+    runtime = staffed.extensions["hotline"]
+    now = utcnow()
+    with runtime.sessions.begin() as session:
+        relative, _ = relatives.find_or_create(session, OTHER)
+        for n in range(70):
+            at = now - timedelta(hours=70 - n)
+            session.add(
+                Message(
+                    message_sid=f"SM{n:032d}",
+                    direction="inbound",
+                    from_number=OTHER,
+                    to_number="+4568000000",
+                    body=f"besked nummer {n}",
+                    status="received",
+                    relative_id=relative.id,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+        relative_id = relative.id
+    carl = signed_in(staffed, "carl")
+    first = carl.get(f"/console/relatives/{relative_id}").get_data(as_text=True)
+    shown = [int(n) for n in re.findall(r"besked nummer (\d+)", first)]
+    assert shown == list(range(69, 19, -1)), "the newest 50, newest first"
+    assert 'id="older"' in first and "?older=1" in first
+    older = carl.get(f"/console/relatives/{relative_id}?older=1").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r"besked nummer (\d+)", older)] == list(range(69, -1, -1))
+    assert 'id="older"' not in older
+
+
+def test_a_short_timeline_has_no_link_to_older_events(staffed: Flask) -> None:
+    relative_id = seed(staffed)
+    page = signed_in(staffed, "carl").get(f"/console/relatives/{relative_id}").get_data(as_text=True)
+    assert "Hvornår kommer" in page and 'id="older"' not in page

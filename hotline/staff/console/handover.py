@@ -99,7 +99,7 @@ def index() -> str:
         return render_template("console/handover.html", advisor=None)
     runtime = current_runtime()
     now = utcnow()
-    with runtime.sessions.begin() as db:
+    with runtime.console_sessions.begin() as db:
         roster = rosters.current_roster(db)
         names = timelines.advisor_names(db)
         work = handovers.for_advisor(db, roster, advisor_id, now)
@@ -168,7 +168,7 @@ def mark_read() -> BaseResponse:
     if advisor_id is None or not form.validate_on_submit():
         return redirect(url_for("console.handover.index"))
     now = utcnow()
-    with current_runtime().sessions.begin() as db:
+    with current_runtime().console_sessions.begin() as db:
         shift = handovers.current_shift(rosters.current_roster(db), advisor_id, now)
         if shift is None or str(form.shift.data) != str(int(shift.start.timestamp())):
             log.info("console: handover not marked read: not the shift on now")

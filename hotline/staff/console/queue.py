@@ -70,7 +70,7 @@ def _view() -> str:
 def _list_values(view: str) -> dict[str, Any]:
     user = signed_in().identity
     now = utcnow()
-    with current_runtime().sessions() as session:
+    with current_runtime().console_sessions() as session:
         rows = callback_work.listing(session, advisor_id=user.advisor_id, mine=view == "mine", now=now)
     return {
         "rows": rows,
@@ -102,7 +102,7 @@ def case(callback_id: int) -> str:
     """One callback with its attempts and notes, and what the advisor can do with it (audited as a view)."""
     user = signed_in().identity
     now = utcnow()
-    with current_runtime().sessions.begin() as session:
+    with current_runtime().console_sessions.begin() as session:
         callback = session.get(CallbackRequest, callback_id)
         row = callback_work.row(session, callback_id)
         if callback is None or row is None:
@@ -153,7 +153,7 @@ def _changed(callback_id: int, detail: str, step: Any) -> BaseResponse:
     transaction with its audit row; a refusal is shown as an alert instead."""
     now = utcnow()
     try:
-        with current_runtime().sessions.begin() as session:
+        with current_runtime().console_sessions.begin() as session:
             said = step(session, now)
             callback = session.get(CallbackRequest, callback_id)
             if callback is not None:
@@ -260,7 +260,7 @@ def call(callback_id: int) -> BaseResponse:
     runtime = current_runtime()
     now = utcnow()
     try:
-        with runtime.sessions.begin() as session:
+        with runtime.console_sessions.begin() as session:
             callback_work.take(session, callback_id, _advisor_id(), now)
             callback = session.get(CallbackRequest, callback_id)
             assert callback is not None

@@ -63,7 +63,7 @@ def search() -> BaseResponse | tuple[str, int] | str:
     number = normalize_number(str(form.number.data))
     if number is None:
         return render_template("console/relatives.html", form=form, problem="not_a_number"), 400
-    with current_runtime().sessions() as db:
+    with current_runtime().console_sessions() as db:
         relative = timelines.find_by_number(db, number)
         found = relative.id if relative is not None else None
     if found is None:
@@ -79,12 +79,18 @@ def search() -> BaseResponse | tuple[str, int] | str:
 def show(relative_id: int) -> str:
     user = signed_in()
     runtime = current_runtime()
-    with runtime.sessions.begin() as db:
+    with runtime.console_sessions.begin() as db:
         relative = timelines.find(db, relative_id)
         if relative is None:
             abort(404)
         full = timelines.number_visible(db, relative, user.role, user.identity.advisor_id)
-        history = timelines.timeline(db, relative)
+        older = request.args.get("older") == "1"
+        # The first page asks each kind for one more than it shows, so it knows whether older events exist.
+        history = timelines.timeline(
+            db, relative, limit=timelines.LIMIT if older else timelines.FIRST_PAGE + 1
+        )
+        items = history.items if older else history.items[: timelines.FIRST_PAGE]
+        more = not older and len(history.items) > timelines.FIRST_PAGE
         names = timelines.advisor_names(db)
         choices = [(a.id, a.name) for a in timelines.advisors(db)]
         references = {cid: staff_texts.reference(c) for cid, c in history.callbacks.items()}
@@ -115,7 +121,9 @@ def show(relative_id: int) -> str:
         contact=contact,
         choices=choices,
         names=names,
-        items=history.items,
+        items=items,
+        more=more,
+        first_page=timelines.FIRST_PAGE,
         references=references,
         routes=routes,
         demo=runtime.transport.name == "demo",
@@ -134,7 +142,7 @@ def contact_person(relative_id: int) -> BaseResponse:
     if not form.validate_on_submit():
         abort(400)
     chosen = str(form.advisor.data or "").strip() or None
-    with current_runtime().sessions.begin() as db:
+    with current_runtime().console_sessions.begin() as db:
         relative = timelines.find(db, relative_id)
         if relative is None:
             abort(404)
@@ -163,7 +171,7 @@ def recording(recording_id: int) -> Response | tuple[str, int]:
     runtime = current_runtime()
     if runtime.transport.name == "demo":
         return render_template("console/recording.html", problem="demo"), 404
-    with runtime.sessions() as db:
+    with runtime.console_sessions() as db:
         found = timelines.recording(db, recording_id)
         if found is None:
             abort(404)
@@ -176,7 +184,7 @@ def recording(recording_id: int) -> Response | tuple[str, int]:
         if error.permanent:
             return render_template("console/recording.html", problem="gone"), 404
         return render_template("console/recording.html", problem="unavailable"), 503
-    with runtime.sessions.begin() as db:
+    with runtime.console_sessions.begin() as db:
         _audit(db, user, audit.Action.VIEWED, relative_id, subject="recording", detail=sid)
     headers = {"Content-Disposition": f'inline; filename="{sid}.mp3"'}
     if audio.length is not None:

@@ -114,7 +114,7 @@ def _audit(session: Session, user: StaffUser, action: Action, relative_id: int, 
 def index() -> str:
     """The inbox: masked numbers, languages and waits; no bodies (those are in the thread, which is audited)."""
     now = utcnow()
-    with current_runtime().sessions() as session:
+    with current_runtime().console_sessions() as session:
         rows = [
             {
                 "summary": summary,
@@ -148,7 +148,7 @@ def _render_thread(
     runtime = current_runtime()
     user = signed_in()
     now = utcnow()
-    with runtime.sessions.begin() as session:
+    with runtime.console_sessions.begin() as session:
         found = threads.thread(session, runtime.settings, relative_id)
         if found is None:
             abort(404)
@@ -201,7 +201,7 @@ def thread(relative_id: int) -> tuple[str, int]:
 def check(relative_id: int) -> str:
     """The reply as it would go (encoding, segments, what stops it), for htmx to show while the advisor types."""
     runtime = current_runtime()
-    with runtime.sessions() as session:
+    with runtime.console_sessions() as session:
         relative = _relative(session, relative_id)
         found = threads.check_reply(session, runtime.settings, relative, request.form.get("body", ""))
     return render_template("console/_reply_check.html", **_check_values(found))
@@ -215,7 +215,7 @@ def reply(relative_id: int) -> BaseResponse | tuple[str, int]:
     body = request.form.get("body", "")
     draft = request.form.get("draft", "")[:64] or secrets.token_urlsafe(12)
     refused = None
-    with runtime.sessions.begin() as session:
+    with runtime.console_sessions.begin() as session:
         relative = _relative(session, relative_id)
         try:
             threads.send_reply(session, runtime.settings, relative, body, draft=draft, now=utcnow())
@@ -234,7 +234,7 @@ def callback(relative_id: int) -> BaseResponse:
     """Hand the thread to the callback queue (the relative's open callback, or a new one)."""
     runtime = current_runtime()
     user = signed_in()
-    with runtime.sessions.begin() as session:
+    with runtime.console_sessions.begin() as session:
         relative = _relative(session, relative_id)
         try:
             registration = threads.to_callback(
