@@ -11,7 +11,7 @@ HOTLINE_CHROMIUM ?= /usr/bin/chromium
 export HOTLINE_CHROMIUM
 CHROMIUM := $(HOTLINE_CHROMIUM)
 
-.PHONY: run test test-fast test-browser lint typecheck pytest pytest-sqlite pytest-postgres bench bench-instructions bench-console clean
+.PHONY: run test test-fast test-browser lint typecheck pytest pytest-sqlite pytest-postgres bench bench-instructions bench-console bench-scale clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (found " + sys.version.split()[0] + ")")'
@@ -74,6 +74,10 @@ bench-instructions: $(TEST_STAMP)
 # The console's queue, inbox and a timeline beside /healthz on a seeded database (SQLite, PostgreSQL); ~2 minutes.
 bench-console: $(TEST_STAMP)
 	$(BIN)/python benchmarks/console.py
+
+# A new call, the on-call chain, the queue and the purge at 1x, 10x, 100x data on PostgreSQL, with plans; ~2-3 minutes.
+bench-scale: $(TEST_STAMP)
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) instance artifacts .pytest_cache .mypy_cache .ruff_cache
