@@ -254,7 +254,8 @@ class CallbackRequest(Base):
     window_start: Mapped[datetime]
     window_end: Mapped[datetime]
     due_at: Mapped[datetime] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(String(16))
+    # Indexed: the queue lists the open states out of every callback ever made (benchmarks/scale.py).
+    state: Mapped[str] = mapped_column(String(16), index=True)
     assigned_advisor_id: Mapped[str | None] = mapped_column(ForeignKey("advisors.id", ondelete="SET NULL"))
     # When a person took it (the console's "tag", an assignment, "ring mig op"); NULL while the assignee is only
     # the hotline's suggestion (the relative's contact person), which any advisor may still take.
