@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,7 +20,9 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from werkzeug.serving import BaseWSGIServer
 
 from hotline.server import make_embedded_server
-from tests.helpers import ALWAYS_ON_CALL, add_staff, import_roster
+from hotline.twilio.rest import TwilioTransport, make_client
+from tests.fake_twilio import FakeTwilio
+from tests.helpers import ALWAYS_ON_CALL, TWILIO_ACCOUNT, AppFactory, add_staff, import_roster
 
 CHROMIUM = Path(os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium"))
 PHONE = {"width": 360, "height": 740}
@@ -101,3 +104,23 @@ def page(browser: Browser) -> Iterator[Page]:
     tab.csp = violations  # type: ignore[attr-defined]
     yield tab
     context.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    """The fake Twilio REST API on loopback."""
+    server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_console(settings_mapping: dict[str, Any], fake: FakeTwilio) -> Iterator[Flask]:
+    """The console app calling and texting through the real twilio Client to the fake Twilio, with anna the
+    advisor and the ALWAYS_ON_CALL roster."""
+    factory = AppFactory(settings_mapping)
+    app = factory(transport=TwilioTransport(make_client(TWILIO_ACCOUNT, "token", fake.url, timeout=2.0)))
+    import_roster(app, ALWAYS_ON_CALL)
+    add_staff(app, "anna")
+    yield app
+    factory.close()

@@ -6,48 +6,24 @@ checks the pages against WCAG 2.1 A and AA; a screenshot of the queue goes to ar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from hotline.db.models import utcnow
-from hotline.twilio.rest import TwilioTransport, make_client
 from routing.callbacks import Priority
 from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import (
-    ALWAYS_ON_CALL,
     NUMBERS,
     RELATIVE,
-    TWILIO_ACCOUNT,
-    AppFactory,
     add_staff,
     dial_in,
-    import_roster,
     register_callback,
 )
 
 PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilio]:
-    server = FakeTwilio().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def live_console(settings_mapping: dict[str, Any], fake: FakeTwilio) -> Iterator[Flask]:
-    """The console app placing its calls through the real twilio Client to the fake Twilio."""
-    factory = AppFactory(settings_mapping)
-    app = factory(transport=TwilioTransport(make_client(TWILIO_ACCOUNT, "token", fake.url, timeout=2.0)))
-    import_roster(app, ALWAYS_ON_CALL)
-    add_staff(app, "anna")
-    yield app
-    factory.close()
 
 
 def open_queue(page: Page, server: str, username: str) -> None:

@@ -5,26 +5,19 @@ every page against WCAG 2.1 A and AA; a screenshot of the thread is saved in art
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
 from hotline.db.models import utcnow
 from hotline.jobs import outbox as send_loop
-from hotline.twilio.rest import TwilioTransport, make_client
 from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import (
-    ALWAYS_ON_CALL,
     HOTLINE,
     RELATIVE,
     TWILIO_ACCOUNT,
-    AppFactory,
-    add_staff,
-    import_roster,
     new_sid,
     signer,
 )
@@ -34,30 +27,12 @@ REPLY = (
 )
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeTwilio]:
-    server = FakeTwilio().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def live(settings_mapping: dict[str, Any], fake: FakeTwilio) -> Iterator[Flask]:
-    """The console app sending through the real twilio Client to the fake Twilio, with anna the advisor."""
-    factory = AppFactory(settings_mapping)
-    app = factory(transport=TwilioTransport(make_client(TWILIO_ACCOUNT, "token", fake.url, timeout=2.0)))
-    import_roster(app, ALWAYS_ON_CALL)
-    add_staff(app, "anna")
-    yield app
-    factory.close()
-
-
 def test_a_text_is_answered_from_the_phone_and_tracked_to_delivered(
-    page: Page, live: Flask, fake: FakeTwilio, serve: Callable[[Flask], str]
+    page: Page, live_console: Flask, fake: FakeTwilio, serve: Callable[[Flask], str]
 ) -> None:
-    server = serve(live)
-    runtime = live.extensions["hotline"]
-    twilio = signer(live)
+    server = serve(live_console)
+    runtime = live_console.extensions["hotline"]
+    twilio = signer(live_console)
     page.goto(f"{server}/console/login")
     sign_in(page, "anna")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Anna Prøve")
