@@ -22,6 +22,8 @@ from routing.wallclock import COPENHAGEN
 from sms.catalogue import Catalogue, TimePhrases, default_catalogue
 
 EVENING_FROM = 17
+# A deadline by this hour is still "today" ("i dag inden kl. 18"), not "this evening".
+DEADLINE_EVENING_FROM = 18
 LATE_FROM = 22
 NIGHT_UNTIL = 5
 EARLY_MORNING_UNTIL = 8
@@ -56,6 +58,16 @@ def day_word(moment: datetime, now: datetime, phrases: TimePhrases) -> str:
     if offset < WEEK_DAYS:
         return phrases.weekdays[moment.weekday()]
     return phrases.patterns["date"].format(day=moment.day, month=phrases.months[moment.month - 1])
+
+
+def deadline_day_word(end: datetime, last: datetime, now: datetime, phrases: TimePhrases) -> str:
+    """The day part of "<day> inden kl. <end>" for a window already open: the day of its last minute, except that
+    a deadline by 18.00 is "i dag", not "i aften" (a promise at 14.00 of an answer "i aften inden kl. 18" reads as
+    if the evening were meant; the evening starts at 17 only for windows that open then)."""
+    word = day_word(last, now, phrases)
+    if word == phrases.days["this_evening"] and (end.hour, end.minute) <= (DEADLINE_EVENING_FROM, 0):
+        return phrases.days["today"]
+    return word
 
 
 def clock(moment: datetime, phrases: TimePhrases, *, is_end: bool = False) -> str:
@@ -96,7 +108,7 @@ def window_phrase(
 
     if start_utc < now_utc:
         return patterns["until"].format(
-            day=day_word(last, now, phrases), end=clock(end, phrases, is_end=True)
+            day=deadline_day_word(end, last, now, phrases), end=clock(end, phrases, is_end=True)
         )
     start_clock = clock(start, phrases)
     end_clock = clock(end, phrases, is_end=True)

@@ -111,7 +111,7 @@ def test_a_thread_shows_the_texts_and_their_delivery_and_every_view_is_audited(
     page = shown(anna.get(f"/console/texts/{rid}"))
     assert "Sms'er med +45 67 12 ** **" in page and RELATIVE not in page
     assert "Kan I hjælpe med aflastning?" in page
-    assert "Tak for din besked til Pårørendelinjen. En rådgiver svarer dig i aften inden kl. 18." in page
+    assert "Tak for din besked til Pårørendelinjen. En rådgiver svarer dig i dag inden kl. 18." in page
     assert "Automatisk" in page and "Venter på at blive sendt" in page
     assert "Lovet svar kl. 18:00 · 4 t 0 min tilbage" in page
     anna.get(f"/console/texts/{rid}")

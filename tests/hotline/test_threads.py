@@ -62,7 +62,7 @@ def test_a_question_keeps_the_promise_its_receipt_made_and_a_keyword_makes_none(
         promise = inbox.answer_promise(session, hotline.settings, NOW)
         rows = session.scalars(select(Message).order_by(Message.id)).all()
         assert [(m.from_number, m.answer_due_at) for m in rows] == [(RELATIVE, promise.end), (OTHER, None)]
-    assert promise.end == utc(2026, 11, 3, 17, 0)  # 14:00 + 4 hours: "i aften inden kl. 18"
+    assert promise.end == utc(2026, 11, 3, 17, 0)  # 14:00 + 4 hours: "i dag inden kl. 18"
 
 
 def test_a_receipt_does_not_answer_a_thread_an_advisors_reply_does(

@@ -48,6 +48,9 @@ DANISH = [
     # A window that is already open: "before" its end.
     (local(2026, 3, 2, 18), local(2026, 3, 2, 17), local(2026, 3, 2, 21), "i aften inden kl. 21"),
     (local(2026, 3, 2, 15), local(2026, 3, 2, 14), local(2026, 3, 2, 17), "i dag inden kl. 17"),
+    # A deadline by 18.00 is "today", though its last minute is in the evening; after 18.00 it is the evening.
+    (local(2026, 3, 2, 14), local(2026, 3, 2, 12), local(2026, 3, 2, 18), "i dag inden kl. 18"),
+    (local(2026, 3, 2, 14), local(2026, 3, 2, 12), local(2026, 3, 2, 18, 30), "i aften inden kl. 18.30"),
     # Midnight crossing.
     (local(2026, 3, 2, 20), local(2026, 3, 2, 23), local(2026, 3, 3, 1), "i nat mellem 23 og 1"),
     (local(2026, 3, 2, 23, 30), local(2026, 3, 3, 0, 15), local(2026, 3, 3, 1), "i nat mellem 0.15 og 1"),
