@@ -71,6 +71,10 @@ def run_gunicorn(
             self.cfg.set("timeout", 30)
             self.cfg.set("post_fork", fresh_connections)
             self.cfg.set("child_exit", worker_exited)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn 25+ opens a control socket at one fixed path in $HOME: two hosts' gunicorns on one
+                # machine would take each other's, and a hardened unit has no writable home. Nothing uses it.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             return app
