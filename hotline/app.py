@@ -40,6 +40,7 @@ def create_app(
     register_sessions(app)
     register_proxies(app, settings)
     register_blueprints(app)
+    register_monitoring(app)
     register_console(app, settings)
     register_csrf(app)
     register_error_handlers(app)
@@ -95,6 +96,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pages.bp)
+
+
+def register_monitoring(app: Flask) -> None:
+    """/metrics, and the timing of every Twilio webhook."""
+    from hotline import monitoring
+
+    monitoring.time_webhooks(app)
+    app.register_blueprint(monitoring.bp)
 
 
 def register_console(app: Flask, settings: Settings) -> None:

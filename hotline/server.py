@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -37,8 +38,16 @@ def run_embedded(app: Flask, host: str, port: int) -> None:
     server.serve_forever()
 
 
-def run_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int = 4) -> None:
-    """gunicorn with `workers` processes of `threads` threads each."""
+def run_gunicorn(
+    app: Flask,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = 4,
+    on_worker_exit: Callable[[int], None] | None = None,
+) -> None:
+    """gunicorn with `workers` processes of `threads` threads each; `on_worker_exit(pid)` runs in the master
+    when a worker has exited."""
     from gunicorn.app.base import BaseApplication
 
     def fresh_connections(server: Any, worker: Any) -> None:
@@ -46,6 +55,11 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int = 
         runtime = app.extensions.get("hotline")
         if runtime is not None:
             runtime.engine.dispose(close=False)
+            runtime.console_engine.dispose(close=False)
+
+    def worker_exited(server: Any, worker: Any) -> None:
+        if on_worker_exit is not None:
+            on_worker_exit(worker.pid)
 
     class _Application(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type information
         def load_config(self) -> None:
@@ -56,6 +70,11 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int = 
             self.cfg.set("accesslog", None)
             self.cfg.set("timeout", 30)
             self.cfg.set("post_fork", fresh_connections)
+            self.cfg.set("child_exit", worker_exited)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn 25+ opens a control socket at one fixed path in $HOME: two hosts' gunicorns on one
+                # machine would take each other's, and a hardened unit has no writable home. Nothing uses it.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             return app

@@ -3,12 +3,14 @@ scheduler alone)."""
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from hotline import metrics
 from hotline.app import create_app
 from hotline.cli.common import prepare_database, settings_or_exit
 from hotline.db.models import utcnow
@@ -30,6 +32,9 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
     settings = settings_or_exit()
     port = port or settings.port
     prepare_database(settings)
+    # Before the app exists and gunicorn forks: where each worker counts, for /metrics to add up (hotline.metrics).
+    given_metrics_dir = os.environ.get(metrics.MULTIPROC_ENV)
+    metrics_dir = metrics.use_directory(given_metrics_dir) if workers else None
     app = create_app(settings)
     demo_login = None
     if settings.demo_mode:
@@ -55,7 +60,12 @@ def serve(host: str, port: int | None, workers: int | None) -> None:
         )
     if workers:
         click.echo(f"  gunicorn with {workers} workers; run `hotline worker` for the scheduler")
-        run_gunicorn(app, host, port, workers)
+        click.echo(f"  metrics:       {base}/metrics (web.metrics_allow, HOTLINE_METRICS_TOKEN)")
+        assert metrics_dir is not None
+        try:
+            run_gunicorn(app, host, port, workers, on_worker_exit=metrics.process_died)
+        finally:
+            metrics.release_directory(metrics_dir, given_metrics_dir)
         return
 
     worker = Worker(app.extensions["hotline"])

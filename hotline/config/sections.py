@@ -7,6 +7,7 @@ such as a callback window without hours, have a meaning when left out.)"""
 from __future__ import annotations
 
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -206,6 +207,24 @@ class WebSettings(BaseModel):
     model_config = _STRICT
     trusted_proxies: int = Field(ge=0, le=5)
     max_request_bytes: int = Field(ge=16 * 1024)
+    # Networks whose addresses may read /metrics without a token (the client address after trusted_proxies).
+    metrics_allow: list[str]
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            try:
+                ip_network(str(entry), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP network; write addresses in CIDR form, e.g. 127.0.0.1/32 or "
+                    "10.20.0.0/16 (the Prometheus servers), or [] to allow none without HOTLINE_METRICS_TOKEN"
+                ) from None
+        return [str(ip_network(str(entry), strict=False)) for entry in v]
+
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(entry) for entry in self.metrics_allow)
 
 
 class SchedulerSettings(BaseModel):

@@ -54,6 +54,7 @@ class Settings(BaseModel):
     twilio_api_url: str | None
     secret_key: str | None
     oidc_client_secret: str | None
+    metrics_token: str | None = None
 
     @property
     def demo_mode(self) -> bool:
@@ -91,6 +92,7 @@ ENV_KEYS = (
     "HOTLINE_TWILIO_API_URL",
     "HOTLINE_SECRET_KEY",
     "HOTLINE_OIDC_CLIENT_SECRET",
+    "HOTLINE_METRICS_TOKEN",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
 )
@@ -194,6 +196,7 @@ def load_settings(
         twilio_api_url=(env.get("HOTLINE_TWILIO_API_URL") or "").rstrip("/") or None,
         secret_key=env.get("HOTLINE_SECRET_KEY") or None,
         oidc_client_secret=env.get("HOTLINE_OIDC_CLIENT_SECRET") or None,
+        metrics_token=env.get("HOTLINE_METRICS_TOKEN") or None,
     )
 
 
@@ -270,6 +273,14 @@ def _environment_problems(env: Mapping[str, str]) -> list[str]:
         problems.append(
             "HOTLINE_PUBLIC_URL is not set: live mode needs the https base URL Twilio calls (e.g. "
             "https://hotline.aarhus.dk) to check signatures and to hand Twilio callback URLs"
+        )
+    metrics_token = env.get("HOTLINE_METRICS_TOKEN", "")
+    if metrics_token and not secret_is_strong(metrics_token):
+        problems.append(
+            f"HOTLINE_METRICS_TOKEN is too weak ({len(metrics_token.encode())} bytes, {len(set(metrics_token))} "
+            "different characters): whoever has it reads /metrics, so make it at least "
+            f"{SECRET_MIN_BYTES} bytes of randomness: python3 -c 'import secrets; print(secrets.token_hex(32))', "
+            "or unset it to allow only web.metrics_allow"
         )
     port = env.get("HOTLINE_PORT")
     if (

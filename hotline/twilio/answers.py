@@ -12,6 +12,7 @@ from flask import Response, jsonify, request
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
+from hotline import metrics
 from hotline.services import spool
 from hotline.twilio.fallback import fallback_response
 from hotline.twilio.form import sid
@@ -28,6 +29,7 @@ Handler = Callable[[Exception], "Response | tuple[Response, int]"]
 def fallback() -> Response:
     """The no-database answer, also used when something fails while answering a call."""
     runtime = current_runtime()
+    metrics.fallback_answered(request.url_rule.rule if request.url_rule else "unrouted")
     base = runtime.settings.twiml_url("")
     withheld = is_withheld(request.form.get("From"))
     return twiml(fallback_response(runtime.settings, runtime.prompts, runtime.languages, base, withheld))

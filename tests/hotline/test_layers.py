@@ -18,6 +18,7 @@ SHELL = {
     "hotline.runtime",
     "hotline.web",
     "hotline.logs",
+    "hotline.metrics",
 }  # what every adapter may use to find the running app
 
 # part -> the parts it may import (besides itself). A part is a core package, a hotline folder, or a top module.
@@ -37,6 +38,8 @@ ALLOWED: dict[str, set[str]] = {
     "hotline.staff": {"hotline.services", "hotline.db", "hotline.config"} | SHELL | CORE,
     "hotline.jobs": {"hotline.services", "hotline.db", "hotline.config", "hotline.transport"} | SHELL | CORE,
     "hotline.ops": {"hotline.services", "hotline.db", "hotline.config"} | SHELL | CORE,
+    "hotline.monitoring": {"hotline.services", "hotline.db", "hotline.config"} | SHELL | CORE,
+    "hotline.metrics": set(),
     "hotline.devtools": {"routing.wording"},
     "hotline.logs": CORE,
     "hotline.runtime": {"hotline.config", "hotline.db", "hotline.transport", "hotline.twilio.rest"} | CORE,

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
+from hotline import metrics
 from hotline.db.models import utcnow
 from hotline.db.session import ping
 from hotline.services import audit, staff_accounts
@@ -59,6 +60,7 @@ def login() -> BaseResponse | tuple[str, int] | str:
             at=now,
         )
     if result.identity is None:
+        metrics.sign_in_failed(result.outcome.value)
         log.info("console: sign-in refused (%s)", result.outcome.value, extra={"account": result.account_id})
         until = result.locked_until.astimezone(COPENHAGEN).strftime("%H:%M") if result.locked_until else ""
         return render_template(

@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 from requests import RequestException
 from werkzeug.wrappers import Response as BaseResponse
 
+from hotline import metrics
 from hotline.config.settings import Settings
 from hotline.db.models import utcnow
 from hotline.services import audit, staff_accounts
@@ -114,6 +115,7 @@ def callback() -> BaseResponse | tuple[str, int]:
 
 
 def _refused(problem: str) -> tuple[str, int]:
+    metrics.sign_in_failed(problem)
     return render_template(
         "console/login.html", form=SignInForm(), problem=problem, until="", needed=False
     ), 401
