@@ -4,8 +4,9 @@
   (only gaps the roster did not already have);
 - a language without a speaker on a night: a language spoken by someone on call (primary or backup) during a
   night (22:00-07:00) before the change, and by nobody after it;
-- an overlap: a new override overlaps another override of the same advisor (the loader refuses two cover
-  overrides for the same shift; every other overlap is allowed, and may be a mistake).
+- an overlap: a new override overlaps another one that puts the same advisor on or off call (off sick and an
+  extra shift at once, two covers by the same person); cover for an advisor who is off is no clash, and the
+  loader itself refuses two covers for the same shift.
 
 Warnings never block saving; the loader's problems do.
 """
@@ -142,7 +143,8 @@ def _lost_languages(before: Roster, after: Roster, start: datetime, end: datetim
 
 
 def _advisors_of(o: Override) -> set[str]:
-    return {o.advisor_id} | ({o.replaces} if o.replaces else set())
+    """Whom the override puts on or off call: cover for someone who is off is the usual pair, not a clash."""
+    return {o.advisor_id}
 
 
 def _overlaps(before: Roster, after: Roster, start: datetime, end: datetime) -> list[RosterWarning]:

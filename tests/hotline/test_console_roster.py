@@ -74,7 +74,9 @@ def test_an_advisor_gets_403_on_every_editor_and_approve_url(staffed: Flask) -> 
         assert answer.status_code == 403, path
     assert _versions(staffed) == 1
     page = client.get("/console/roster/requests/").get_data(as_text=True)
-    assert "Mine vagtbytter" in page and "/console/roster/" not in page.replace("/console/roster/requests", "")
+    assert "Mine vagtbytter" in page and "/console/roster/" not in page.replace(
+        "/console/roster/requests", ""
+    )
 
 
 @pytest.mark.parametrize("username", ["mads", "root"])
@@ -181,9 +183,10 @@ def test_a_refused_change_re_renders_the_form_in_danish_and_saves_nothing(
     assert "Vagtplanen kan ikke gemmes sådan. Intet er ændret." in page
     if field is not None:  # the message is tied to its field
         assert f'id="{field}-problem"' in page
-        assert f'aria-describedby="{field}-problem"' in page or f'{field}-problem"' in page.split(
-            f'id="{field}"'
-        )[1].split(">")[0]
+        assert (
+            f'aria-describedby="{field}-problem"' in page
+            or f'{field}-problem"' in page.split(f'id="{field}"')[1].split(">")[0]
+        )
     assert _versions(staffed) == 1
 
 
@@ -197,7 +200,13 @@ def test_an_advisor_makes_and_sees_only_their_own_requests(staffed: Flask) -> No
     token = csrf_token(anna, "/console/roster/requests/")
     made = anna.post(
         "/console/roster/requests/",
-        data={"csrf_token": token, "kind": "swap", "my_shift": mine[0], "colleague": "dalia", "reason": "tandlæge"},
+        data={
+            "csrf_token": token,
+            "kind": "swap",
+            "my_shift": mine[0],
+            "colleague": "dalia",
+            "reason": "tandlæge",
+        },
     )
     assert made.status_code == 302
     # A shift that is not hers is refused (she cannot swap bo's shift away).
