@@ -222,7 +222,6 @@ def propose(data: Data, path: str | None = None, fields: Mapping[str, str] | Non
         return Proposal(text, None, tuple(_problem(p, path, fields or {}) for p in exc.problems))
 
 
-
 def refused(text: str, problems: list[str]) -> Proposal:
     """A proposal the loader refused with `problems` (as RosterFileError lists them), worded for a page."""
     return Proposal(text, None, tuple(_problem(p, None, {}) for p in problems))

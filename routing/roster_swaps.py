@@ -34,7 +34,9 @@ class OfferedShift:
     @property
     def key(self) -> str:
         """How a form names it: "kemal|primary|<start unix>|<end unix>"."""
-        return f"{self.advisor_id}|{self.layer.value}|{int(self.start.timestamp())}|{int(self.end.timestamp())}"
+        return (
+            f"{self.advisor_id}|{self.layer.value}|{int(self.start.timestamp())}|{int(self.end.timestamp())}"
+        )
 
 
 def shifts_of(

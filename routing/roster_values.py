@@ -286,7 +286,7 @@ class Reader:
 @cache
 def known_languages() -> frozenset[str]:
     """The ISO 639 language codes the Unicode CLDR names (through Babel): 'ar', 'so', 'ti', 'fil' ..."""
-    return frozenset(code for code in Locale("en").languages if LANGUAGE_CODE.match(code))
+    return frozenset(str(code) for code in Locale("en").languages if LANGUAGE_CODE.match(str(code)))
 
 
 def _parse_days(token: str) -> set[int] | None:

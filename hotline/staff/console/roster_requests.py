@@ -236,7 +236,8 @@ def reject(request_id: int) -> BaseResponse | tuple[str, int] | str:
             db.expunge(found)
             return _decision_page(found, live, proposal, problem="note")
         if found.state == State.REQUESTED:
-            roster_requests.decide(found, State.REJECTED, actor=user.identity.username, now=utcnow(), note=note)
+            roster_requests.decide(
+                found, State.REJECTED, actor=user.identity.username, now=utcnow(), note=note
+            )
             _record(db, user, f"roster_request:{request_id}", f"rejected: {note}"[:300], audit.Action.CHANGED)
     return redirect(url_for("console.roster_requests.index"))
-

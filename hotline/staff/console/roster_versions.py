@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.services import roster_changes, rosters
 from hotline.staff.console.identity import login_required, roles_required
-from hotline.staff.console.roster_editor import MANAGERS, current, roster_words, local, preview
+from hotline.staff.console.roster_editor import MANAGERS, current, local, preview, roster_words
 from hotline.web import current_runtime
 from routing.roster_edits import Proposal, refused
 from routing.roster_file import RosterFileError, load_roster
