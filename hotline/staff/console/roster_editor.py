@@ -18,12 +18,11 @@ from typing import Any
 
 from babel.dates import get_day_names
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from hotline.db.models import StaffAccount, utcnow
-from hotline.services import roster_changes, roster_requests, rosters
+from hotline.db.models import utcnow
+from hotline.services import roster_changes, roster_requests, rosters, staff_accounts
 from hotline.services.oncall import coverage_hours
 from hotline.services.staff_accounts import Role
 from hotline.staff.console.i18n import chosen_language
@@ -150,10 +149,7 @@ def index() -> str:
     with current_runtime().console_sessions() as db:
         roster, version_id = current(db)
         version = rosters.current_version(db)
-        accounts = {
-            a.advisor_id: a.username
-            for a in db.scalars(select(StaffAccount).where(StaffAccount.advisor_id.is_not(None)))
-        }
+        accounts = {a.advisor_id: a.username for a in staff_accounts.accounts(db) if a.advisor_id}
         waiting = len(roster_requests.pending(db))
         imported = (version.imported_by, local(version.imported_at)) if version else None
     overrides = [(i, o) for i, o in enumerate(roster.overrides) if o.end > now - timedelta(days=1)]
