@@ -19,10 +19,10 @@ from hotline.db.models import AuditEntry, RosterVersion, utcnow
 from hotline.services import links
 from routing.roster_warnings import span_words
 from routing.wallclock import COPENHAGEN, UTC, local_date
-from tests.browser.conftest import PHONE
 from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
 from tests.helpers import DAILY_SHIFTS, HotlineRunner, add_staff, import_roster
 
+PHONE = {"width": 360, "height": 740}
 SCREENSHOT = ARTIFACTS / "roster-preview-360x740.png"  # copied to docs/screenshots/roster-preview.png
 
 

@@ -74,9 +74,7 @@ def test_an_advisor_gets_403_on_every_editor_and_approve_url(staffed: Flask) -> 
         assert answer.status_code == 403, path
     assert _versions(staffed) == 1
     page = client.get("/console/roster/requests/").get_data(as_text=True)
-    assert ">Vagtbytter<" in page and "/console/roster/" not in page.replace(
-        "/console/roster/requests", ""
-    )
+    assert ">Vagtbytter<" in page and "/console/roster/" not in page.replace("/console/roster/requests", "")
 
 
 @pytest.mark.parametrize("username", ["mads", "root"])
