@@ -48,7 +48,7 @@ class RosterWarning:
     language: str = ""  # LANGUAGE: the code no one on call speaks
     advisor: str = ""  # OVERLAP: whose overrides overlap (their name)
 
-    def say(self, language: str) -> str:
+    def words(self, language: str) -> str:
         """The warning in `language` (da or en), with its hours."""
         hours = span_words(self.start, self.end, language)
         if self.kind is WarningKind.GAP:

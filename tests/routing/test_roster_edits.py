@@ -173,10 +173,10 @@ def test_a_sick_night_warns_of_the_gap_and_the_lost_language_naming_the_hours() 
     after = proposal.roster  # type: ignore[attr-defined]
     found = warnings(BASE, after, cph(2026, 12, 7), cph(2026, 12, 21), CoverageHours())
     assert [w.kind for w in found] == [WarningKind.LANGUAGE]  # bo is backup: no gap in primary-or-backup
-    assert found[0].say("da") == (
+    assert found[0].words("da") == (
         "Ingen på vagt taler arabisk natten tirsdag 8. dec. kl. 22:00–07:00 (9 t 0 min)."
     )
-    assert found[0].say("en") == (
+    assert found[0].words("en") == (
         "Nobody on call speaks Arabic on the night of Tuesday 8 Dec 22:00–07:00 (9 h 0 min)."
     )
 
@@ -195,7 +195,8 @@ def test_only_new_gaps_warn() -> None:
     ]
     assert [(w.start, w.end) for w in found] == [(cph(2026, 12, 8, 23), cph(2026, 12, 9, 2))]
     assert (
-        found[0].say("da") == "Hul i vagtplanen: ingen har vagt tirsdag 8. dec. kl. 23:00–02:00 (3 t 0 min)."
+        found[0].words("da")
+        == "Hul i vagtplanen: ingen har vagt tirsdag 8. dec. kl. 23:00–02:00 (3 t 0 min)."
     )
     # The same change again on top: the gap is not new any more.
     assert [
@@ -225,7 +226,7 @@ def test_a_night_gap_names_its_copenhagen_hours_on_the_dst_nights(
     look_from, look_to = cph(night.year, night.month, night.day), cph(nxt.year, nxt.month, nxt.day, 12)
     (gap,) = [w for w in warnings(no_backup, after, look_from, look_to) if w.kind is WarningKind.GAP]
     assert (gap.end - gap.start).total_seconds() == length * 3600
-    assert gap.say("da") == f"Hul i vagtplanen: ingen har vagt {words}."
+    assert gap.words("da") == f"Hul i vagtplanen: ingen har vagt {words}."
 
 
 def test_span_words_over_more_than_a_night_names_both_days() -> None:
@@ -250,7 +251,7 @@ def test_an_override_overlapping_another_for_the_same_advisor_warns() -> None:
     assert [(w.start, w.end, w.advisor) for w in found] == [
         (cph(2026, 12, 9, 12), cph(2026, 12, 9, 16), "Dalia Prøve")
     ]
-    assert "Overlapper en anden undtagelse for Dalia Prøve: onsdag 9. dec. kl. 12:00–16:00" in found[0].say(
+    assert "Overlapper en anden undtagelse for Dalia Prøve: onsdag 9. dec. kl. 12:00–16:00" in found[0].words(
         "da"
     )
 
@@ -262,7 +263,7 @@ def test_the_warning_period_reaches_the_end_of_a_changed_override() -> None:
     assert after is not None
     assert warning_period(BASE, after, now) == (now, cph(2027, 2, 2, 7))
     assert warning_period(BASE, BASE, now)[1] == datetime(2026, 12, 15, tzinfo=UTC)
-    assert isinstance(RosterWarning(WarningKind.GAP, now, now).say("en"), str)
+    assert isinstance(RosterWarning(WarningKind.GAP, now, now).words("en"), str)
 
 
 def test_a_swap_becomes_a_cover_override_for_that_shift_only() -> None:

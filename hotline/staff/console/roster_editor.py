@@ -389,7 +389,7 @@ def preview(live: Roster, proposal: Proposal, base: int | None, *, note: str = "
     return render_template(
         "console/roster_preview.html",
         days=days,
-        warnings=[w.say(chosen_language()) for w in found],
+        warnings=[w.words(chosen_language()) for w in found],
         draft=proposal.text,
         base="" if base is None else base,
         note=note,

@@ -172,7 +172,9 @@ def _decision_page(
         days = changes(live, proposal.roster, start, end)
         look_from, look_to = warning_period(live, proposal.roster, now)
         hours = coverage_hours(current_runtime().settings)
-        said = [w.say(chosen_language()) for w in warnings(live, proposal.roster, look_from, look_to, hours)]
+        said = [
+            w.words(chosen_language()) for w in warnings(live, proposal.roster, look_from, look_to, hours)
+        ]
     page = render_template(
         "console/roster_request.html",
         found=found,
