@@ -28,7 +28,7 @@ from routing.roster import (
 )
 from routing.roster_values import Reader, format_days, format_local
 
-__all__ = ["RosterFileError", "dump_roster", "load_roster"]
+__all__ = ["RosterFileError", "dump_data", "dump_roster", "load_roster", "roster_data"]
 
 FORMAT_VERSION = 1
 _TOP = {
@@ -290,6 +290,12 @@ def _check_overlaps(r: Reader, found: list[tuple[Override, int]]) -> None:
 
 def dump_roster(roster: Roster) -> str:
     """The roster as roster-file YAML; `load_roster` reads it back to an equal Roster."""
+    return dump_data(roster_data(roster))
+
+
+def roster_data(roster: Roster) -> dict[str, Any]:
+    """The roster as the plain data of a roster file (what `dump_data` writes): lists and mappings of strings,
+    so an editor can change values as a manager types them and let `load_roster` judge the result."""
     data: dict[str, Any] = {"version": FORMAT_VERSION}
     rule = roster.holiday_rule
     holidays: dict[str, Any] = {"use": rule.use_name, "include_optional": rule.include_optional}
@@ -313,6 +319,11 @@ def dump_roster(roster: Roster) -> str:
         for layer in Layer
     }
     data["overrides"] = [_override_data(o) for o in roster.overrides]
+    return data
+
+
+def dump_data(data: dict[str, Any]) -> str:
+    """Roster-file data (as `roster_data` makes it) as YAML text."""
     header = "# Pårørendelinjen roster (see docs/roster.md). Times are Copenhagen wall-clock times.\n"
     body = yaml.dump(
         data,

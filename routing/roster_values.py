@@ -6,17 +6,19 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date, datetime, time
+from functools import cache
 from typing import TypeVar
 
 import phonenumbers
 import yaml
+from babel import Locale
 
 from routing.holiday_rule import DAY_NAMES
 from routing.numbers import normalize_number
 from routing.roster import LANGUAGE_CODE, SLUG
 from routing.wallclock import COPENHAGEN, UTC, is_first_reading, wall_to_utc
 
-__all__ = ["Reader", "format_days", "format_local"]
+__all__ = ["Reader", "format_days", "format_local", "known_languages"]
 
 T = TypeVar("T")
 
@@ -208,6 +210,12 @@ class Reader:
                     fix = f"'{value.lower()}' (lowercase)"
                 self.error(item, f"{where}[{i}] '{value}' is not {what}; write {fix}")
                 continue
+            if language and value not in known_languages():
+                self.error(
+                    item,
+                    f"{where}[{i}] '{value}' is not a known language code; write an ISO 639 code, e.g. ar",
+                )
+                continue
             codes.append(value)
         if language and not items:
             self.error(node, f"{where} is empty; list the languages the advisor speaks, e.g. [da, en]")
@@ -273,6 +281,12 @@ class Reader:
         if parsed.tzinfo is None:
             return wall_to_utc(parsed.date(), parsed.time())
         return parsed.astimezone(UTC)
+
+
+@cache
+def known_languages() -> frozenset[str]:
+    """The ISO 639 language codes the Unicode CLDR names (through Babel): 'ar', 'so', 'ti', 'fil' ..."""
+    return frozenset(str(code) for code in Locale("en").languages if LANGUAGE_CODE.match(str(code)))
 
 
 def _parse_days(token: str) -> set[int] | None:

@@ -506,3 +506,31 @@ class HandoverRead(Base):
     shift_start: Mapped[datetime]
     read_at: Mapped[datetime]
     account_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class RosterRequest(Base):
+    """An advisor asks to swap a shift ("swap my shift with ...": `cover_advisor_id` works the requester's shift)
+    or to take one ("I'll take ...'s shift": the requester covers `shift_advisor_id`). A manager approves it (it
+    becomes a `replace` override in a new roster version, `roster_version_id`) or rejects it with a reason; the
+    advisor may withdraw it while it waits. States: requested, approved, rejected, withdrawn."""
+
+    __tablename__ = "roster_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # swap, take
+    requested_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL"), index=True
+    )
+    shift_advisor_id: Mapped[str] = mapped_column(String(64))  # whose shift it is
+    cover_advisor_id: Mapped[str] = mapped_column(String(64))  # who works it instead
+    layer: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    state: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    roster_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roster_versions.id", ondelete="SET NULL")
+    )

@@ -23,6 +23,7 @@ class Action(StrEnum):
     SIGNED_OUT = "signed_out"
     VIEWED = "viewed"
     CHANGED = "changed"
+    ROSTER_CHANGED = "roster_changed"  # subject: the new roster version's id; detail: what changed
 
 
 def record(
