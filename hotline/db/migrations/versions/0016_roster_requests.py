@@ -1,7 +1,7 @@
 """roster_requests: shift swaps and "take a shift" asked for by advisors in the console, approved by a manager
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import hotline.db.models
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
