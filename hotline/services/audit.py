@@ -23,6 +23,8 @@ class Action(StrEnum):
     SIGNED_OUT = "signed_out"
     VIEWED = "viewed"
     CHANGED = "changed"
+    EXPORTED = "exported"
+    ERASED = "erased"
 
 
 def record(

@@ -17,9 +17,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from hotline.staff.console import accounts, auth, handover, home, oidc, queue, relatives, texts
+from hotline.staff.console import (
+    accounts,
+    audit_log,
+    auth,
+    data_requests,
+    handover,
+    home,
+    oidc,
+    queue,
+    relatives,
+    retention,
+    texts,
+)
 from hotline.staff.console.i18n import SESSION_KEY, chosen_language
-from hotline.staff.console.identity import console_path
+from hotline.staff.console.identity import console_path, refuse_read_only_role
 from hotline.web import current_runtime
 from routing.wording.catalogue import LANGUAGES
 
@@ -41,6 +53,10 @@ bp.register_blueprint(queue.bp)
 bp.register_blueprint(relatives.bp)
 bp.register_blueprint(handover.bp)
 bp.register_blueprint(texts.bp)
+bp.register_blueprint(audit_log.bp)
+bp.register_blueprint(data_requests.bp)
+bp.register_blueprint(retention.bp)
+bp.before_request(refuse_read_only_role)
 
 CSP = "; ".join(
     [
