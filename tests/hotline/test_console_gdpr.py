@@ -431,3 +431,26 @@ def test_the_retention_page_shows_every_key_the_purge_and_the_erasure_queue(staf
         assert f"{getattr(retention, key)} dage" in card.group(1)
     assert "Hvad sms&#39;er siger" in page or "Hvad sms'er siger" in page
     assert "message_bodies=3" in page and "1 venter" in page
+
+
+def test_the_command_line_exports_and_erases_by_number(staffed: Flask, runner: HotlineRunner) -> None:
+    runtime = staffed.extensions["hotline"]
+    seeded = seed_subject(runtime, SUBJECT, 1, utcnow())
+    exported = runner.invoke(["relatives", "export", "67 30 00 01"])
+    assert exported.exit_code == 0, exported.output
+    tables = json.loads(exported.output)["tables"]
+    assert {row["body"] for row in tables["messages"]} == {"Min mor falder tit 1", "Vi ringer dig op 1"}
+    assert runner.invoke(["relatives", "erase", SUBJECT], input="n\n").exit_code == 1
+    assert rows_holding(runtime, SUBJECT) != []
+    erased = runner.invoke(["relatives", "erase", SUBJECT, "--yes"])
+    assert erased.exit_code == 0, erased.output
+    assert "Data er slettet" in erased.output
+    assert rows_holding(runtime, SUBJECT) == []
+    again = runner.invoke(["relatives", "export", SUBJECT])
+    assert again.exit_code == 1 and "+45 67 30 ** **" in again.output
+    with runtime.sessions() as session:
+        kinds = session.execute(
+            select(DataRequest.kind, DataRequest.relative_id, DataRequest.requested_by)
+        ).all()
+    assert [(k, r) for k, r, _ in kinds] == [("export", seeded.relative_id), ("erasure", seeded.relative_id)]
+    assert all(by.startswith("cli:") for _, _, by in kinds)
