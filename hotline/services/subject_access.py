@@ -17,7 +17,6 @@ relative's own objection (Art. 21; Art. 17(3)(b)). Functions take a session and 
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -49,7 +48,7 @@ from hotline.db.models import (
     SmsOptOut,
     SmsStatusEvent,
 )
-from hotline.services import audit, callback_queue, erasure, outbox
+from hotline.services import audit, callback_queue, erasure, outbox, spreadsheet
 from hotline.services.pseudonyms import is_pseudonym, pseudonym
 from hotline.services.retention import merge_relative
 from routing.callback_states import Event, State
@@ -226,16 +225,12 @@ def as_json(relative_id: int, tables: dict[str, list[dict[str, object]]], now: d
 
 def as_csv_zip(tables: dict[str, list[dict[str, object]]]) -> bytes:
     """A zip of one CSV per table (`calls.csv`, ...), each with that table's columns as its header, also when
-    it has no rows; UTF-8 with a BOM, so a spreadsheet opens the Danish letters right."""
+    it has no rows (hotline.services.spreadsheet: a BOM, formulas defused)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, rows in tables.items():
             columns = [column.name for column in Base.metadata.tables[name].columns]
-            text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\r\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            archive.writestr(f"{name}.csv", "\ufeff" + text.getvalue())
+            archive.writestr(f"{name}.csv", spreadsheet.to_csv(columns, rows))
     return buffer.getvalue()
 
 

@@ -29,7 +29,7 @@ from hotline.db.models import (
     RemoteErasure,
     utcnow,
 )
-from hotline.services import pseudonyms, subject_access
+from hotline.services import pseudonyms, spreadsheet, subject_access
 from hotline.staff.console.identity import READ_ONLY_ENDPOINTS
 from tests.helpers import ALWAYS_ON_CALL, HotlineRunner, add_staff, console_login, csrf_token, import_roster
 from tests.subjects import rows_holding, seed_subject
@@ -454,3 +454,22 @@ def test_the_command_line_exports_and_erases_by_number(staffed: Flask, runner: H
         ).all()
     assert [(k, r) for k, r, _ in kinds] == [("export", seeded.relative_id), ("erasure", seeded.relative_id)]
     assert all(by.startswith("cli:") for _, _, by in kinds)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("\t=1", "'\t=1"),
+        ("+4567300001", "+4567300001"),  # a phone number stays a number
+        ("-5", "-5"),
+        ("Min mor falder tit", "Min mor falder tit"),
+        (42, 42),
+        (None, None),
+    ],
+)
+def test_csv_cells_a_spreadsheet_would_run_are_defused(value: object, written: object) -> None:
+    assert spreadsheet.cell(value) == written

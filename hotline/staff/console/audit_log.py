@@ -9,8 +9,6 @@ to a URL with the ids only. The number is never put in a URL, a log line or the 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from datetime import date, datetime, time, timedelta
@@ -22,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.db.models import utcnow
-from hotline.services import audit, audit_search
+from hotline.services import audit, audit_search, spreadsheet
 from hotline.services.audit_search import AuditQuery
 from hotline.services.pseudonyms import pseudonym_key
 from hotline.services.staff_accounts import Role
@@ -175,11 +173,7 @@ def export() -> Response | tuple[str, int]:
         body = json.dumps({"exported_at": now.isoformat(), "rows": records}, ensure_ascii=False, indent=1)
         mimetype = "application/json"
     else:
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=audit_search.COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(records)
-        body, mimetype = "\ufeff" + text.getvalue(), "text/csv"
+        body, mimetype = spreadsheet.to_csv(audit_search.COLUMNS, records), "text/csv"
     log.info("console: audit log exported", extra={"rows": len(records), "format": fmt})
     return Response(
         body.encode("utf-8"),
