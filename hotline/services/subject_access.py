@@ -396,7 +396,7 @@ def erase(
             CallbackRequest.state.in_(_CANCELLABLE),
         )
         .order_by(CallbackRequest.id)
-    ):
+    ).all():
         callback_queue.move(session, callback, Event.CANCEL, f"staff:{actor}"[:100], now)
         cancelled += 1
     session.flush()
