@@ -10,6 +10,7 @@ from hotline.cli.database import db
 from hotline.cli.erasures import erasures_command
 from hotline.cli.flows import flows
 from hotline.cli.phone import call
+from hotline.cli.relatives import relatives
 from hotline.cli.roster import oncall, roster
 from hotline.cli.serve import serve, worker
 from hotline.cli.sms import outbox_command, sms_command
@@ -36,5 +37,6 @@ for command in (
     outbox_command,
     erasures_command,
     staff,
+    relatives,
 ):
     main.add_command(command)

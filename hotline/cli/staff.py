@@ -49,7 +49,10 @@ def staff() -> None:
     type=click.Choice([role.value for role in Role]),
     default=Role.ADVISOR.value,
     show_default=True,
-    help="advisor: the queue and texts; manager: also rosters; admin: also accounts.",
+    help=(
+        "advisor: the queue and texts; manager: also rosters; admin: also accounts; "
+        "dpo: the data-protection officer, reads the audit log and nothing else."
+    ),
 )
 @click.option(
     "--advisor", "advisor_id", default=None, help="The roster advisor's id (needed for an advisor)."

@@ -534,3 +534,20 @@ class RosterRequest(Base):
     roster_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("roster_versions.id", ondelete="SET NULL")
     )
+
+
+class DataRequest(Base):
+    """A data subject's request carried out in the console (`hotline.services.subject_access`): an export of
+    everything held about a relative, or its erasure. Like the audit log, no foreign keys and the requester's
+    username copied in, so it outlives both; the relative is named by the pseudonym of their number, never the
+    number itself."""
+
+    __tablename__ = "data_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # export | erasure
+    relative_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    number_pseudonym: Mapped[str] = mapped_column(String(32), index=True)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[datetime | None]
+    detail: Mapped[str | None] = mapped_column(String(300))

@@ -24,6 +24,8 @@ class Action(StrEnum):
     VIEWED = "viewed"
     CHANGED = "changed"
     ROSTER_CHANGED = "roster_changed"  # subject: the new roster version's id; detail: what changed
+    EXPORTED = "exported"
+    ERASED = "erased"
 
 
 def record(

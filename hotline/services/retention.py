@@ -278,14 +278,15 @@ def _forget_relatives(session: Session, key: bytes, cutoff: datetime) -> int:
             session.execute(forget, fresh)
         for relative_id, alias in aliases.items():
             if alias in earlier:
-                _merge(session, relative_id, into=earlier[alias])
+                merge_relative(session, relative_id, into=earlier[alias])
         done += len(rows)
         last = rows[-1][0]
     return done
 
 
-def _merge(session: Session, relative_id: int, *, into: int) -> None:
-    """Move everything of relative `relative_id` to relative `into` and delete the first."""
+def merge_relative(session: Session, relative_id: int, *, into: int) -> None:
+    """Move everything of relative `relative_id` to relative `into` and delete the first (the purge, and an
+    erasure in hotline.services.subject_access, when the number's pseudonym already has a relative)."""
     for model in _POINTS_AT_RELATIVE:
         session.execute(
             update(model)

@@ -35,11 +35,13 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class Role(StrEnum):
-    """What an account may do: an advisor works the queue, a manager also the rosters, an admin everything."""
+    """What an account may do: an advisor works the queue, a manager also the rosters, an admin everything; the
+    data-protection officer (databeskyttelsesrådgiver) only reads the audit log and the retention settings."""
 
     ADVISOR = "advisor"
     MANAGER = "manager"
     ADMIN = "admin"
+    DPO = "dpo"
 
     @property
     def message_id(self) -> str:

@@ -19,19 +19,22 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.staff.console import (
     accounts,
+    audit_log,
     auth,
+    data_requests,
     handover,
     home,
     oidc,
     queue,
     relatives,
+    retention,
     roster_editor,
     roster_requests,
     roster_versions,
     texts,
 )
 from hotline.staff.console.i18n import SESSION_KEY, chosen_language
-from hotline.staff.console.identity import console_path
+from hotline.staff.console.identity import console_path, refuse_read_only_role
 from hotline.web import current_runtime
 from routing.wording.catalogue import LANGUAGES
 
@@ -56,6 +59,10 @@ bp.register_blueprint(texts.bp)
 bp.register_blueprint(roster_editor.bp)
 bp.register_blueprint(roster_versions.bp)
 bp.register_blueprint(roster_requests.bp)
+bp.register_blueprint(audit_log.bp)
+bp.register_blueprint(data_requests.bp)
+bp.register_blueprint(retention.bp)
+bp.before_request(refuse_read_only_role)
 
 CSP = "; ".join(
     [

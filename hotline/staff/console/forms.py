@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -28,3 +28,15 @@ class HandoverReadForm(FlaskForm):  # type: ignore[misc]
     """The start of the shift whose handover is marked read (Unix seconds, from the page)."""
 
     shift = StringField(validators=[DataRequired(), Length(max=20)])
+
+
+class ExportForm(FlaskForm):  # type: ignore[misc]
+    """A relative's data exported: `json`, or `csv` (a zip of one CSV per table)."""
+
+    format = StringField(validators=[DataRequired(), Length(max=8)])
+
+
+class ConfirmErasureForm(FlaskForm):  # type: ignore[misc]
+    """The box ticked to confirm that a relative's data is to be erased."""
+
+    confirm = BooleanField(validators=[DataRequired()])

@@ -1,11 +1,13 @@
 """The console's first page: who is signed in, in which role, whether they are on call now, and what waits
-(open callbacks, acute ones, theirs; text threads no advisor has answered)."""
+(open callbacks, acute ones, theirs; text threads no advisor has answered). The data-protection officer sees
+only their links (the audit log, the retention settings)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
 from hotline.db.models import utcnow
+from hotline.services.staff_accounts import Role
 from hotline.services.workload import workload
 from hotline.staff.console.identity import login_required, signed_in
 from hotline.web import current_runtime
@@ -34,6 +36,11 @@ def _values() -> dict[str, object]:
 @bp.get("/")
 @login_required
 def index() -> str:
+    user = signed_in()
+    if (
+        user.role is Role.DPO
+    ):  # read-only: links to the audit log and the retention settings, nothing that waits
+        return render_template("console/home.html", user=user.identity)
     return render_template("console/home.html", **_values())
 
 

@@ -102,6 +102,34 @@ def login_required(view: F) -> F:
     return cast(F, flask_login.login_required(view))
 
 
+# What the data-protection officer (Role.DPO, read-only) may open: the ways in and out, the first page (links
+# only), the language switch, the audit log and the retention settings. Every other console endpoint, including
+# any added later, answers them 403 (`refuse_read_only_role`, run before every console view).
+READ_ONLY_ENDPOINTS = frozenset(
+    {
+        "console.static",
+        "console.language",
+        "console.auth.login",
+        "console.auth.logout",
+        "console.oidc.start",
+        "console.oidc.callback",
+        "console.home.index",
+        "console.audit.index",
+        "console.audit.export",
+        "console.retention.index",
+    }
+)
+
+
+def refuse_read_only_role() -> None:
+    """403 for the data-protection officer on every console page but READ_ONLY_ENDPOINTS: deny by default, so a
+    page added later is closed to them until it is named there."""
+    if request.endpoint in READ_ONLY_ENDPOINTS:
+        return  # before looking anyone up: static files and the sign-in page need no database
+    if current_user.is_authenticated and signed_in().role is Role.DPO:
+        abort(403)
+
+
 def roles_required(*roles: Role) -> Callable[[F], F]:
     """A view only these roles may use; anyone else gets 403 (signing in is checked before)."""
 
