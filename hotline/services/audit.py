@@ -23,6 +23,7 @@ class Action(StrEnum):
     SIGNED_OUT = "signed_out"
     VIEWED = "viewed"
     CHANGED = "changed"
+    EXPORTED = "exported"  # personal data taken out of the console (a report's list as CSV)
 
 
 def record(
