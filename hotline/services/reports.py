@@ -77,7 +77,7 @@ class Kept(StrEnum):
     KEPT = "kept"  # reached inside its window
     OUTSIDE = "outside"  # reached, but before or after its window
     NOT_REACHED = "not_reached"  # every attempt used, nobody reached
-    OPEN = "open"  # still open although its window has ended
+    OPEN = "open"  # still open although its window has ended (a retry of a not_reached one too)
 
 
 class TextAnswer(StrEnum):
@@ -270,6 +270,7 @@ def _kept_rows(period: Period, now: datetime) -> Any:
             CallbackRequest.state.label("state"),
             CallbackRequest.window_start.label("window_start"),
             CallbackRequest.window_end.label("window_end"),
+            CallbackRequest.next_attempt_at.label("next_attempt_at"),
             _reached_at().label("reached_at"),
         )
         .where(_in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
@@ -286,6 +287,11 @@ def _kept_rows(period: Period, now: datetime) -> Any:
             literal(Kept.KEPT.value, literal_execute=True),
         ),
         (inner.c.state == State.REACHED.value, literal(Kept.OUTSIDE.value, literal_execute=True)),
+        # not_reached is final when the retry policy left no further attempt (no next_attempt_at).
+        (
+            and_(inner.c.state == State.NOT_REACHED.value, inner.c.next_attempt_at.is_(None)),
+            literal(Kept.NOT_REACHED.value, literal_execute=True),
+        ),
         (inner.c.state.in_(OPEN_STATES), literal(Kept.OPEN.value, literal_execute=True)),
         else_=literal(Kept.NOT_REACHED.value, literal_execute=True),
     )
