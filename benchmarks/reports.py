@@ -83,13 +83,32 @@ def seed(url: str, now: datetime) -> None:
         )
         conn.commit()
 
+        routes: list[tuple[Any, ...]] = []
+
         def calls() -> Any:
             for i in range(CALLS):
                 at = when()
                 rid = rng.randrange(1, RELATIVES + 1)
                 inbound = rng.random() < 0.95
+                sid = f"CA{i:032d}"
+                if inbound and rng.random() < 0.7:
+                    answered = rng.random() < 0.8
+                    routes.append(
+                        (
+                            sid,
+                            rid,
+                            "question",
+                            rng.choice(LANGUAGES),
+                            "a1,a2",
+                            0,
+                            at + timedelta(seconds=20),
+                            "a1" if answered else None,
+                            at + timedelta(seconds=rng.uniform(5, 120)) if answered else None,
+                            "connected" if answered else "no_answer",
+                        )
+                    )
                 yield (
-                    f"CA{i:032d}",
+                    sid,
                     "inbound" if inbound else "outbound-api",
                     number(rid - 1),
                     False,
@@ -102,66 +121,33 @@ def seed(url: str, now: datetime) -> None:
                     180,
                 )
 
-        copy(
-            conn,
-            "calls",
-            [
-                "call_sid",
-                "direction",
-                "from_number",
-                "caller_withheld",
-                "to_number",
-                "status",
-                "relative_id",
-                "created_at",
-                "updated_at",
-                "ended_at",
-                "duration_seconds",
-            ],
-            calls(),
-        )
-        conn.commit()
-
-        def routing() -> Any:
-            with conn.cursor(name="calls") as cursor:
-                cursor.execute(
-                    "SELECT call_sid, relative_id, created_at FROM calls WHERE direction = 'inbound'"
-                )
-                for sid, rid, at in cursor:
-                    if rng.random() >= 0.7:
-                        continue
-                    answered = rng.random() < 0.8
-                    yield (
-                        sid,
-                        rid,
-                        "question",
-                        rng.choice(LANGUAGES),
-                        "a1,a2",
-                        0,
-                        at + timedelta(seconds=20),
-                        "a1" if answered else None,
-                        at + timedelta(seconds=rng.uniform(5, 120)) if answered else None,
-                        "connected" if answered else "no_answer",
-                    )
-
-        rows = list(routing())
-        copy(
-            conn,
-            "call_routing",
-            [
-                "call_sid",
-                "relative_id",
-                "reason",
-                "language",
-                "chain",
-                "step",
-                "started_at",
-                "connected_advisor_id",
-                "connected_at",
-                "outcome",
-            ],
-            rows,
-        )
+        call_columns = [
+            "call_sid",
+            "direction",
+            "from_number",
+            "caller_withheld",
+            "to_number",
+            "status",
+            "relative_id",
+            "created_at",
+            "updated_at",
+            "ended_at",
+            "duration_seconds",
+        ]
+        copy(conn, "calls", call_columns, calls())
+        route_columns = [
+            "call_sid",
+            "relative_id",
+            "reason",
+            "language",
+            "chain",
+            "step",
+            "started_at",
+            "connected_advisor_id",
+            "connected_at",
+            "outcome",
+        ]
+        copy(conn, "call_routing", route_columns, routes)
         conn.commit()
         print(f"  calls and routing: {time.perf_counter() - began:.0f} s", flush=True)
 
