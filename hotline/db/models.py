@@ -229,7 +229,8 @@ class CallRouting(Base):
     language: Mapped[str] = mapped_column(String(8))
     chain: Mapped[str] = mapped_column(Text)  # advisor ids, comma-separated, in the order to ring
     step: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the reports find a period's routed calls by it (benchmarks/reports.py), not by scanning them all.
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     connected_advisor_id: Mapped[str | None] = mapped_column(String(64))
     # When that advisor pressed 1 (the caller reached a human): the reports' time to a human starts at the call.
     connected_at: Mapped[datetime | None]

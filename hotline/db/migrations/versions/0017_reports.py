@@ -33,6 +33,7 @@ def upgrade() -> None:
         WHERE connected_advisor_id IS NOT NULL
         """
     )
+    op.create_index(op.f("ix_call_routing_started_at"), "call_routing", ["started_at"], unique=False)
     op.create_index(op.f("ix_messages_answer_due_at"), "messages", ["answer_due_at"], unique=False)
     op.create_index(
         op.f("ix_callback_requests_window_end"), "callback_requests", ["window_end"], unique=False
@@ -44,5 +45,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sms_opt_outs_opted_out_at"), table_name="sms_opt_outs")
     op.drop_index(op.f("ix_callback_requests_window_end"), table_name="callback_requests")
     op.drop_index(op.f("ix_messages_answer_due_at"), table_name="messages")
+    op.drop_index(op.f("ix_call_routing_started_at"), table_name="call_routing")
     with op.batch_alter_table("call_routing") as batch:
         batch.drop_column("connected_at")
