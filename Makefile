@@ -11,7 +11,7 @@ HOTLINE_CHROMIUM ?= /usr/bin/chromium
 export HOTLINE_CHROMIUM
 CHROMIUM := $(HOTLINE_CHROMIUM)
 
-.PHONY: run test test-fast test-browser lint typecheck pytest pytest-sqlite pytest-postgres bench bench-instructions bench-console bench-openloop bench-scale clean
+.PHONY: run test test-fast test-browser lint typecheck pytest pytest-sqlite pytest-postgres bench bench-instructions bench-console bench-openloop bench-scale bench-reports clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (found " + sys.version.split()[0] + ")")'
@@ -82,6 +82,10 @@ bench-openloop: $(TEST_STAMP)
 # A new call, the on-call chain, the queue and the purge at 1x, 10x, 100x data on PostgreSQL, with plans; ~2-3 minutes.
 bench-scale: $(TEST_STAMP)
 	$(BIN)/python benchmarks/scale.py
+
+# The managers' reports on 2 years of data (1M calls, 200k callbacks, 500k texts) on PostgreSQL, with plans; ~5 min.
+bench-reports: $(TEST_STAMP)
+	$(BIN)/python benchmarks/reports.py
 
 clean:
 	rm -rf $(VENV) instance artifacts .pytest_cache .mypy_cache .ruff_cache

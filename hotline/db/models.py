@@ -120,7 +120,7 @@ class Message(Base):
     # Inbound: when keywords and the automatic reply were dealt with (NULL: not yet, e.g. imported from the spool).
     handled_at: Mapped[datetime | None]
     # Inbound question: the answer its receipt promised ("En rådgiver svarer dig i aften" is before this instant).
-    answer_due_at: Mapped[datetime | None]
+    answer_due_at: Mapped[datetime | None] = mapped_column(index=True)  # the reports count texts by it
     # Inbound: the callback it was handed to (RING, or an advisor turned the thread into one); the queue answers it.
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id", ondelete="SET NULL"))
 
@@ -230,8 +230,11 @@ class CallRouting(Base):
     language: Mapped[str] = mapped_column(String(8))
     chain: Mapped[str] = mapped_column(Text)  # advisor ids, comma-separated, in the order to ring
     step: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the reports find a period's routed calls by it (benchmarks/reports.py), not by scanning them all.
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     connected_advisor_id: Mapped[str | None] = mapped_column(String(64))
+    # When that advisor pressed 1 (the caller reached a human): the reports' time to a human starts at the call.
+    connected_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(24))
 
 
@@ -263,7 +266,7 @@ class CallbackRequest(Base):
     language: Mapped[str] = mapped_column(String(8))
     window_key: Mapped[str] = mapped_column(String(32))
     window_start: Mapped[datetime]
-    window_end: Mapped[datetime]
+    window_end: Mapped[datetime] = mapped_column(index=True)  # the reports' "kept in window" counts by it
     due_at: Mapped[datetime] = mapped_column(index=True)
     # Indexed: the queue lists the open states out of every callback ever made (benchmarks/scale.py).
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -404,7 +407,7 @@ class SmsOptOut(Base):
     phone_number: Mapped[str] = mapped_column(String(32), primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     message_sid: Mapped[str | None] = mapped_column(String(64))
-    opted_out_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opted_out_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class SmsStatusEvent(Base):

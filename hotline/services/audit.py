@@ -24,7 +24,7 @@ class Action(StrEnum):
     VIEWED = "viewed"
     CHANGED = "changed"
     ROSTER_CHANGED = "roster_changed"  # subject: the new roster version's id; detail: what changed
-    EXPORTED = "exported"
+    EXPORTED = "exported"  # personal data taken out of the console (a CSV, JSON or zip export)
     ERASED = "erased"
 
 

@@ -27,6 +27,7 @@ from hotline.staff.console import (
     oidc,
     queue,
     relatives,
+    reports,
     retention,
     roster_editor,
     roster_requests,
@@ -63,6 +64,7 @@ bp.register_blueprint(audit_log.bp)
 bp.register_blueprint(data_requests.bp)
 bp.register_blueprint(retention.bp)
 bp.before_request(refuse_read_only_role)
+bp.register_blueprint(reports.bp)
 
 CSP = "; ".join(
     [

@@ -34,7 +34,7 @@ FUNCTIONS = {
 # id, num)`, which passes `num` itself.
 BABEL = {"_", "gettext", "lazy_gettext", "ngettext"}
 # Exceptions that carry an id and its values to whoever words them (the command line, the console).
-CARRIERS = {"AccountError", "QueueError", "CallbackError", "Notice"}
+CARRIERS = {"AccountError", "QueueError", "CallbackError", "Notice", "PeriodError"}
 
 # Ids the code builds from data, and every value the data can take.
 FAMILIES: dict[str, set[str]] = {

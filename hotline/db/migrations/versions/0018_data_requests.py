@@ -1,7 +1,7 @@
 """data_requests: a relative's data exported or erased from the console, the request itself recorded
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06 04:40:00.000000
 
 Issue 11 (audit and GDPR). The relative is named by the pseudonym of their number, never the number.
@@ -15,7 +15,7 @@ from alembic import op
 import hotline.db.models
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

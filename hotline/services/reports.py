@@ -1,0 +1,638 @@
+"""The managers' reports: every figure counted by the database for one period (GROUP BY, COUNT, CASE, and the
+percentiles with percentile_cont on PostgreSQL or a count and an OFFSET on SQLite), never by loading the rows.
+
+The definitions (docs/reports.md has them in plain words, Danish first):
+
+- calls: inbound calls created in `[start, end)`, bucketed by Copenhagen's hour and weekday (PostgreSQL: AT TIME
+  ZONE; SQLite: the offset spans of routing.report_periods, a CASE on the exact DST instants).
+- asked for an advisor: those calls with a `call_routing` row (the menu put them through to the chain); answered
+  by a human: of those, the ones an advisor pressed 1 on (`connected_advisor_id`). Time to a human: from the call
+  starting (`calls.created_at`) to that press (`call_routing.connected_at`), median and 90th percentile.
+- callbacks kept in their window (the headline): the callbacks whose window ended in the period and has ended by
+  now, not cancelled; kept when the transition to `reached` happened inside `[window_start, window_end]`.
+  The others are: reached outside the window, not reached (no attempt left) or still open past the window.
+- overdue now: open callbacks past their due time (what the queue shows red), whatever the period.
+- texts answered within their promise: inbound texts whose promised answer (`answer_due_at`) fell in the period
+  and has passed; in time when an advisor's reply (outbox `advisor_reply`, not refused, cancelled or failed) to
+  the same relative was written after the text and by the promise. Texts handed to a callback are counted apart.
+- language mix: calls that asked for an advisor, by the language of the menu (`call_routing.language`).
+- fallback: voicemails the fallback answer took while the app or its database was down (`recordings.source`).
+- opt-outs: numbers that texted STOP in the period and have not texted START since (`sms_opt_outs`).
+
+Functions take a Session and never commit; the drill-downs return one page of rows or stream them for a CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+
+from hotline.db.models import (
+    Call,
+    CallbackRequest,
+    CallbackTransition,
+    CallRouting,
+    Message,
+    OutboxText,
+    Recording,
+    Relative,
+    SmsOptOut,
+)
+from hotline.services.callback_queue import OPEN_STATES
+from hotline.services.workload import ADVISOR_REPLY
+from routing.callback_states import State
+from routing.report_periods import Period, interpolate, offset_spans, percentile_position
+from routing.wallclock import COPENHAGEN
+
+PAGE_SIZE = 50
+ZONE = "Europe/Copenhagen"
+PERCENTILES = (0.5, 0.9)
+# An advisor's reply that never went (STOP, a guard, a cap, Twilio refusing it) answers nothing.
+DEAD_REPLY_STATES = ("refused", "cancelled", "failed")
+
+
+class Kept(StrEnum):
+    """What became of a callback whose window ended in the period."""
+
+    KEPT = "kept"  # reached inside its window
+    OUTSIDE = "outside"  # reached, but before or after its window
+    NOT_REACHED = "not_reached"  # every attempt used, nobody reached
+    OPEN = "open"  # still open although its window has ended (a retry of a not_reached one too)
+
+
+class TextAnswer(StrEnum):
+    """What became of a text whose promised answer time fell in the period."""
+
+    IN_TIME = "in_time"
+    LATE = "late"
+    UNANSWERED = "unanswered"
+    CALLBACK = "callback"  # handed to a callback (RING, or an advisor): the queue's promise counts instead
+
+
+class Drill(StrEnum):
+    """The lists behind the figures."""
+
+    CALLS = "calls"
+    CALLS_HUMAN = "calls_human"
+    CALLS_MISSED = "calls_missed"
+    CALLS_LANGUAGE = "calls_language"
+    CALLBACKS_KEPT = "callbacks_kept"
+    CALLBACKS_OUTSIDE = "callbacks_outside"
+    CALLBACKS_NOT_REACHED = "callbacks_not_reached"
+    CALLBACKS_OPEN = "callbacks_open"
+    OVERDUE = "overdue"
+    TEXTS_IN_TIME = "texts_in_time"
+    TEXTS_LATE = "texts_late"
+    TEXTS_UNANSWERED = "texts_unanswered"
+    TEXTS_CALLBACK = "texts_callback"
+    FALLBACK = "fallback"
+    OPT_OUTS = "opt_outs"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One period's figures (counts; seconds for the times; None where there is nothing to measure)."""
+
+    by_hour: tuple[int, ...]  # 24, Copenhagen hours 0-23
+    by_weekday: tuple[int, ...]  # 7, Monday first
+    calls: int
+    routed: int
+    human: int
+    to_human: dict[float, float | None]  # percentile -> seconds
+    to_human_measured: int
+    kept: dict[Kept, int]
+    overdue: int
+    texts: dict[TextAnswer, int]
+    languages: tuple[tuple[str, int], ...]  # most calls first
+    fallback: int
+    opt_outs: int
+    cancelled: int = 0  # callbacks called off whose window ended in the period: not in the headline
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kept_cohort(self) -> int:
+        return sum(self.kept.values())
+
+    @property
+    def texts_cohort(self) -> int:
+        """The texts the share is taken of: those handed to a callback are not among them."""
+        return sum(n for answer, n in self.texts.items() if answer is not TextAnswer.CALLBACK)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def local_hour_weekday(
+    session: Session, column: Any, period: Period
+) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """SQL for the Copenhagen hour (0-23) and ISO weekday (1 = Monday) of the UTC instants in `column`."""
+    if _dialect(session) == "postgresql":
+        local = func.timezone(literal(ZONE, literal_execute=True), column)
+        return cast(extract("hour", local), Integer), cast(extract("isodow", local), Integer)
+    # SQLite has no time zones: the offset in force is a CASE on the exact instants Copenhagen changes offset
+    # inside the period (routing.report_periods.offset_spans, from zoneinfo).
+    spans = offset_spans(period.start, period.end)
+    modifier: ColumnElement[str]
+    if len(spans) == 1:
+        modifier = literal(f"{spans[0].minutes:+d} minutes", literal_execute=True)
+    else:
+        modifier = case(
+            *[
+                (column < later.since, literal(f"{earlier.minutes:+d} minutes", literal_execute=True))
+                for earlier, later in pairwise(spans)
+            ],
+            else_=literal(f"{spans[-1].minutes:+d} minutes", literal_execute=True),
+        )
+    hour = cast(func.strftime("%H", column, modifier), Integer)
+    sunday_zero = cast(func.strftime("%w", column, modifier), Integer)
+    return hour, case((sunday_zero == 0, 7), else_=sunday_zero)
+
+
+def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.start, column < period.end)
+
+
+# A call's routing row is written when the menu puts it through, within the call's life (at most hours): looking
+# for routing rows begun up to a day after the period lets the database use call_routing's index on started_at
+# instead of reading every routing row ever made to join a month's calls.
+ROUTED_WITHIN = timedelta(days=1)
+
+
+def _routed_near(period: Period) -> ColumnElement[bool]:
+    return and_(CallRouting.started_at >= period.start, CallRouting.started_at < period.end + ROUTED_WITHIN)
+
+
+def _routing_of_calls(period: Period) -> ColumnElement[bool]:
+    """The join of a call to its routing row, with the redundant bound that lets the index be used."""
+    return and_(CallRouting.call_sid == Call.call_sid, _routed_near(period))
+
+
+def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+    if _dialect(session) == "postgresql":
+        return type_coerce(extract("epoch", later - earlier), Float)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def calls_by_hour_weekday(session: Session, period: Period) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Inbound calls per Copenhagen hour (24) and weekday (7, Monday first)."""
+    hour, weekday = local_hour_weekday(session, Call.created_at, period)
+    inner = (
+        select(hour.label("hour"), weekday.label("weekday"))
+        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
+        .subquery()
+    )
+    by_hour, by_weekday = [0] * 24, [0] * 7
+    rows = session.execute(
+        select(inner.c.hour, inner.c.weekday, func.count()).group_by(inner.c.hour, inner.c.weekday)
+    )
+    for h, w, n in rows:
+        by_hour[int(h)] += int(n)
+        by_weekday[int(w) - 1] += int(n)
+    return tuple(by_hour), tuple(by_weekday)
+
+
+def human_answers(session: Session, period: Period) -> tuple[int, int, int]:
+    """(inbound calls, of them put to the on-call chain, of them answered by an advisor)."""
+    row = session.execute(
+        select(func.count(), func.count(CallRouting.call_sid), func.count(CallRouting.connected_advisor_id))
+        .select_from(Call)
+        .outerjoin(CallRouting, _routing_of_calls(period))
+        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def time_to_human(session: Session, period: Period) -> tuple[dict[float, float | None], int]:
+    """The median and 90th percentile of seconds from a call's start to an advisor's press of 1, and how many
+    calls were measured."""
+    seconds = _seconds(session, CallRouting.connected_at, Call.created_at)
+    base = (
+        select(seconds.label("seconds"))
+        .select_from(Call)
+        .join(CallRouting, _routing_of_calls(period))
+        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
+        .where(CallRouting.connected_advisor_id.is_not(None), CallRouting.connected_at.is_not(None))
+    )
+    if _dialect(session) == "postgresql":
+        inner = base.subquery()
+        row = session.execute(
+            select(
+                func.count(),
+                *[func.percentile_cont(p).within_group(inner.c.seconds) for p in PERCENTILES],
+            )
+        ).one()
+        count = int(row[0])
+        return {
+            p: (round(float(v), 1) if v is not None else None)
+            for p, v in zip(PERCENTILES, row[1:], strict=True)
+        }, count
+    inner = base.subquery()
+    count = int(session.execute(select(func.count()).select_from(inner)).scalar_one())
+    result: dict[float, float | None] = {}
+    for p in PERCENTILES:
+        position = percentile_position(count, p)
+        if position is None:
+            result[p] = None
+            continue
+        values = [
+            float(v)
+            for v in session.scalars(
+                select(inner.c.seconds).order_by(inner.c.seconds).limit(2).offset(position.low)
+            )
+        ]
+        result[p] = round(interpolate(position, values[0], values[1] if len(values) > 1 else None), 1)
+    return result, count
+
+
+def _reached_at() -> ColumnElement[Any]:
+    return (
+        select(func.min(CallbackTransition.at))
+        .where(
+            CallbackTransition.callback_id == CallbackRequest.id,
+            CallbackTransition.to_state == State.REACHED.value,
+        )
+        .correlate(CallbackRequest)
+        .scalar_subquery()
+    )
+
+
+def _kept_rows(period: Period, now: datetime) -> Any:
+    """The headline's callbacks with their category (`kept`) and when they were reached (`reached_at`)."""
+    inner = (
+        select(
+            CallbackRequest.id.label("id"),
+            CallbackRequest.state.label("state"),
+            CallbackRequest.window_start.label("window_start"),
+            CallbackRequest.window_end.label("window_end"),
+            CallbackRequest.next_attempt_at.label("next_attempt_at"),
+            _reached_at().label("reached_at"),
+        )
+        .where(_in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
+        .where(CallbackRequest.state != State.CANCELLED.value)
+        .subquery()
+    )
+    category = case(
+        (
+            and_(
+                inner.c.state == State.REACHED.value,
+                inner.c.reached_at >= inner.c.window_start,
+                inner.c.reached_at <= inner.c.window_end,
+            ),
+            literal(Kept.KEPT.value, literal_execute=True),
+        ),
+        (inner.c.state == State.REACHED.value, literal(Kept.OUTSIDE.value, literal_execute=True)),
+        # not_reached is final when the retry policy left no further attempt (no next_attempt_at).
+        (
+            and_(inner.c.state == State.NOT_REACHED.value, inner.c.next_attempt_at.is_(None)),
+            literal(Kept.NOT_REACHED.value, literal_execute=True),
+        ),
+        (inner.c.state.in_(OPEN_STATES), literal(Kept.OPEN.value, literal_execute=True)),
+        else_=literal(Kept.NOT_REACHED.value, literal_execute=True),
+    )
+    return select(inner, category.label("kept")).subquery()
+
+
+def kept_in_window(session: Session, period: Period, now: datetime) -> tuple[dict[Kept, int], int]:
+    """The headline: callbacks whose window ended in the period (and by `now`), by what became of them; and how
+    many such callbacks were cancelled (not counted)."""
+    rows = _kept_rows(period, now)
+    counts = {k: 0 for k in Kept}
+    for category, n in session.execute(select(rows.c.kept, func.count()).group_by(rows.c.kept)):
+        counts[Kept(category)] = int(n)
+    cancelled = session.execute(
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(_in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
+        .where(CallbackRequest.state == State.CANCELLED.value)
+    ).scalar_one()
+    return counts, int(cancelled)
+
+
+def overdue_now(session: Session, now: datetime) -> int:
+    """Open callbacks past their due time."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(CallbackRequest)
+            .where(CallbackRequest.state.in_(OPEN_STATES), CallbackRequest.due_at < now)
+        ).scalar_one()
+    )
+
+
+def _text_rows(period: Period, now: datetime) -> Any:
+    reply_at = (
+        select(func.min(OutboxText.created_at))
+        .where(
+            OutboxText.relative_id == Message.relative_id,
+            OutboxText.purpose == ADVISOR_REPLY,
+            OutboxText.created_at >= Message.created_at,
+            OutboxText.state.not_in(DEAD_REPLY_STATES),
+        )
+        .correlate(Message)
+        .scalar_subquery()
+    )
+    inner = (
+        select(
+            Message.id.label("id"),
+            Message.relative_id.label("relative_id"),
+            Message.created_at.label("created_at"),
+            Message.answer_due_at.label("answer_due_at"),
+            Message.callback_id.label("callback_id"),
+            reply_at.label("reply_at"),
+        )
+        .where(Message.direction == "inbound", Message.answer_due_at.is_not(None))
+        .where(_in_period(Message.answer_due_at, period), Message.answer_due_at <= now)
+        .subquery()
+    )
+    category = case(
+        (inner.c.reply_at <= inner.c.answer_due_at, literal(TextAnswer.IN_TIME.value, literal_execute=True)),
+        (inner.c.callback_id.is_not(None), literal(TextAnswer.CALLBACK.value, literal_execute=True)),
+        (inner.c.reply_at.is_not(None), literal(TextAnswer.LATE.value, literal_execute=True)),
+        else_=literal(TextAnswer.UNANSWERED.value, literal_execute=True),
+    )
+    return select(inner, category.label("answer")).subquery()
+
+
+def texts_answered(session: Session, period: Period, now: datetime) -> dict[TextAnswer, int]:
+    rows = _text_rows(period, now)
+    counts = {a: 0 for a in TextAnswer}
+    for answer, n in session.execute(select(rows.c.answer, func.count()).group_by(rows.c.answer)):
+        counts[TextAnswer(answer)] = int(n)
+    return counts
+
+
+def language_mix(session: Session, period: Period) -> tuple[tuple[str, int], ...]:
+    rows = session.execute(
+        select(CallRouting.language, func.count())
+        .select_from(Call)
+        .join(CallRouting, _routing_of_calls(period))
+        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
+        .group_by(CallRouting.language)
+        .order_by(func.count().desc(), CallRouting.language)
+    )
+    return tuple((str(language), int(n)) for language, n in rows)
+
+
+def fallback_voicemails(session: Session, period: Period) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Recording)
+            .where(Recording.source == "fallback", _in_period(Recording.received_at, period))
+        ).scalar_one()
+    )
+
+
+def opt_outs(session: Session, period: Period) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(SmsOptOut).where(_in_period(SmsOptOut.opted_out_at, period))
+        ).scalar_one()
+    )
+
+
+def figures(session: Session, period: Period, now: datetime) -> Figures:
+    """Every figure of the dashboard for `period`."""
+    by_hour, by_weekday = calls_by_hour_weekday(session, period)
+    calls, routed, human = human_answers(session, period)
+    to_human, measured = time_to_human(session, period)
+    kept, cancelled = kept_in_window(session, period, now)
+    return Figures(
+        by_hour=by_hour,
+        by_weekday=by_weekday,
+        calls=calls,
+        routed=routed,
+        human=human,
+        to_human=to_human,
+        to_human_measured=measured,
+        kept=kept,
+        overdue=overdue_now(session, now),
+        texts=texts_answered(session, period, now),
+        languages=language_mix(session, period),
+        fallback=fallback_voicemails(session, period),
+        opt_outs=opt_outs(session, period),
+        cancelled=cancelled,
+    )
+
+
+# --- the lists behind the figures -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a drill-down: when, whose (the relative's id for the timeline link, and the raw number the view
+    masks or shows), the language, and what the figure is about (instants stay datetimes, the view formats)."""
+
+    at: datetime
+    relative_id: int | None
+    number: str | None
+    language: str | None
+    details: tuple[Any, ...]
+
+
+# The detail columns of each kind of list (the view words them).
+CALL_DETAILS = ("status", "advisor", "to_human")
+CALLBACK_DETAILS = ("case", "state", "window_start", "window_end", "reached_at")
+TEXT_DETAILS = ("promised", "answered_at")
+FALLBACK_DETAILS = ("duration",)
+OPT_OUT_DETAILS = ("source",)
+
+
+def details_of(drill: Drill) -> tuple[str, ...]:
+    if drill.value.startswith("calls"):
+        return CALL_DETAILS
+    if drill.value.startswith("callbacks") or drill is Drill.OVERDUE:
+        return CALLBACK_DETAILS
+    if drill.value.startswith("texts"):
+        return TEXT_DETAILS
+    return FALLBACK_DETAILS if drill is Drill.FALLBACK else OPT_OUT_DETAILS
+
+
+def _drill_select(session: Session, drill: Drill, period: Period, now: datetime, language: str | None) -> Any:
+    """The rows of one list, newest first: at, relative_id, number, language, then the details."""
+    if drill.value.startswith("calls"):
+        statement = (
+            select(
+                Call.created_at,
+                Call.relative_id,
+                Call.from_number,
+                CallRouting.language,
+                Call.status,
+                CallRouting.connected_advisor_id,
+                _seconds(session, CallRouting.connected_at, Call.created_at),
+                Call.id,
+            )
+            .select_from(Call)
+            .outerjoin(CallRouting, _routing_of_calls(period))
+            .where(Call.direction == "inbound", _in_period(Call.created_at, period))
+        )
+        if drill is Drill.CALLS_HUMAN:
+            statement = statement.where(CallRouting.connected_advisor_id.is_not(None))
+        elif drill is Drill.CALLS_MISSED:
+            statement = statement.where(
+                CallRouting.call_sid.is_not(None), CallRouting.connected_advisor_id.is_(None)
+            )
+        elif drill is Drill.CALLS_LANGUAGE:
+            statement = statement.where(CallRouting.language == (language or ""))
+        return statement.order_by(Call.created_at.desc(), Call.id.desc())
+    if drill.value.startswith("callbacks") or drill is Drill.OVERDUE:
+        if drill is Drill.OVERDUE:
+            source = (
+                select(
+                    CallbackRequest.id.label("id"),
+                    CallbackRequest.state.label("state"),
+                    CallbackRequest.window_start.label("window_start"),
+                    CallbackRequest.window_end.label("window_end"),
+                    null().label("reached_at"),
+                )
+                .where(CallbackRequest.state.in_(OPEN_STATES), CallbackRequest.due_at < now)
+                .subquery()
+            )
+            at = CallbackRequest.due_at
+        else:
+            source = _kept_rows(period, now)
+            wanted = Kept(drill.value.removeprefix("callbacks_"))
+            source = select(source).where(source.c.kept == wanted.value).subquery()
+            at = CallbackRequest.window_end
+        return (
+            select(
+                at,
+                CallbackRequest.relative_id,
+                CallbackRequest.phone_number,
+                CallbackRequest.language,
+                CallbackRequest.id,
+                source.c.state,
+                source.c.window_start,
+                source.c.window_end,
+                source.c.reached_at,
+                CallbackRequest.created_at,
+            )
+            .join(source, source.c.id == CallbackRequest.id)
+            .order_by(at.desc(), CallbackRequest.id.desc())
+        )
+    if drill.value.startswith("texts"):
+        rows = _text_rows(period, now)
+        wanted_answer = TextAnswer(drill.value.removeprefix("texts_"))
+        return (
+            select(
+                Message.created_at,
+                Message.relative_id,
+                Message.from_number,
+                Relative.language,
+                rows.c.answer_due_at,
+                rows.c.reply_at,
+                Message.id,
+            )
+            .join(rows, rows.c.id == Message.id)
+            .outerjoin(Relative, Relative.id == Message.relative_id)
+            .where(rows.c.answer == wanted_answer.value)
+            .order_by(rows.c.answer_due_at.desc(), Message.id.desc())
+        )
+    if drill is Drill.FALLBACK:
+        return (
+            select(
+                Recording.received_at,
+                Relative.id,
+                Recording.from_number,
+                Relative.language,
+                Recording.duration_seconds,
+                Recording.id,
+            )
+            .outerjoin(Relative, Relative.phone_number == Recording.from_number)
+            .where(Recording.source == "fallback", _in_period(Recording.received_at, period))
+            .order_by(Recording.received_at.desc(), Recording.id.desc())
+        )
+    return (
+        select(
+            SmsOptOut.opted_out_at,
+            Relative.id,
+            SmsOptOut.phone_number,
+            Relative.language,
+            SmsOptOut.source,
+        )
+        .outerjoin(Relative, Relative.phone_number == SmsOptOut.phone_number)
+        .where(_in_period(SmsOptOut.opted_out_at, period))
+        .order_by(SmsOptOut.opted_out_at.desc(), SmsOptOut.phone_number)
+    )
+
+
+def _row(drill: Drill, values: Any) -> Row:
+    at, relative_id, number, language = values[0], values[1], values[2], values[3]
+    if drill.value.startswith("calls"):
+        status, advisor, seconds = values[4], values[5], values[6]
+        details: tuple[Any, ...] = (
+            status,
+            advisor,
+            round(float(seconds), 1) if seconds is not None else None,
+        )
+    elif drill.value.startswith("callbacks") or drill is Drill.OVERDUE:
+        callback_id, state, start, end, reached, created = values[4:10]
+        details = (_case_reference(callback_id, created), state, start, end, _aware(reached))
+    elif drill.value.startswith("texts"):
+        details = (values[4], _aware(values[5]))
+    else:
+        details = (values[4],)
+    return Row(at, relative_id, number, language, details)
+
+
+def _aware(value: Any) -> Any:
+    """A time from a subquery's column (SQLite gives the text back when the column lost its type)."""
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _case_reference(callback_id: int, created: datetime) -> str:
+    """The case reference staff know (services/staff_texts.reference): PL-<year>-<id>."""
+    return f"PL-{created.astimezone(COPENHAGEN):%Y}-{callback_id:04d}"
+
+
+def drill_page(
+    session: Session,
+    drill: Drill,
+    period: Period,
+    now: datetime,
+    *,
+    page: int = 1,
+    language: str | None = None,
+) -> tuple[int, list[Row]]:
+    """(how many rows the list has, the rows of page `page`, PAGE_SIZE a page)."""
+    statement = _drill_select(session, drill, period, now, language)
+    total = int(
+        session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    )
+    rows = session.execute(statement.limit(PAGE_SIZE).offset(max(0, page - 1) * PAGE_SIZE))
+    return total, [_row(drill, values) for values in rows]
+
+
+def drill_rows(
+    session: Session, drill: Drill, period: Period, now: datetime, *, language: str | None = None
+) -> Iterator[Row]:
+    """Every row of the list, streamed in batches (for the CSV)."""
+    statement = _drill_select(session, drill, period, now, language)
+    for values in session.execute(statement.execution_options(yield_per=1000)):
+        yield _row(drill, values)
