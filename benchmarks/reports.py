@@ -1,19 +1,27 @@
 """The managers' reports on two years of data (issue 11): dashboard and drill-down p95 beside /healthz, with plans.
 
-    .venv/bin/python benchmarks/reports.py [--repeat 40]
+    .venv/bin/python benchmarks/reports.py [--repeat 40] [--keep | --reuse DBNAME]
 
 Seeds a fresh PostgreSQL database `bench_reports_<pid>` (HOTLINE_BENCH_POSTGRES_URL, default
-postgresql://postgres@127.0.0.1:5432/test; dropped at the end) with 730 days of history by COPY: 50,000
-relatives, 1,000,000 calls (95% inbound; 70% of those put to the chain, 80% of those answered 5-120 s after the
-call began), 200,000 callbacks (a window of 4 hours; 85% reached, most inside the window, with their transitions;
-5% not reached, 5% cancelled, the rest open) and 500,000 texts (half questions with a promised answer, 70% of
-them answered by an advisor's reply in the outbox), 500 fallback voicemails and 2,000 opt-outs; then ANALYZE.
+postgresql://postgres@127.0.0.1:5432/test; dropped at the end unless --keep) with 730 days of history by COPY:
+50,000 relatives, 1,000,000 calls (95% inbound; 70% of those put to the chain, 80% of those answered 5-120 s after
+the call began), 200,000 callbacks (a window of 4 hours; 85% reached, most inside the window, with their
+transitions; 5% not reached, 5% cancelled, the rest open) and 500,000 texts (half questions with a promised answer,
+70% of them answered by an advisor's reply in the outbox), 500 fallback voicemails and 2,000 opt-outs; then VACUUM
+ANALYZE (what autovacuum does to tables that old: statistics, and the visibility map Index Only Scans need).
+
+Calls, callbacks and texts are written in time order, as real life writes them, so a month's rows lie together
+in the table's pages. (Earlier versions inserted them in random time order, which scattered a month's rows over
+every page of two years and made each query's heap reads random: not what a real table looks like.)
+
+`--keep` keeps the seeded database and prints its name; `--reuse DBNAME` times that database again without
+seeding (migrating it to this code's schema first), so the queries can be changed and re-timed in a minute.
 
 Then, in-process with the Flask test client and a signed-in manager, interleaved, `--repeat` times each after warm-up:
 the dashboard for the last 30 days and for the last year, two drill-downs (the 30 days' calls, page 1 and page 20;
 the callbacks kept in the last 30 days) and /healthz. Prints p50/p95 and the p95's ratio to /healthz's, then
-EXPLAIN ANALYZE of each dashboard query for the 30 days, flagging Seq Scans on tables of more than 10,000 rows.
-Goal: the 30-day dashboard's p95 under 300 ms. Figures are from one run on a shared machine.
+EXPLAIN (ANALYZE, BUFFERS) of each dashboard query for the 30 days, flagging Seq Scans on tables of more than
+10,000 rows. Goal: the 30-day dashboard's p95 under 300 ms. Figures are from one run on a shared machine.
 """
 
 from __future__ import annotations
@@ -74,6 +82,12 @@ def seed(url: str, now: datetime) -> None:
     def when() -> datetime:
         return now - timedelta(seconds=rng.random() * span)
 
+    def in_time_order(n: int) -> Any:
+        """n instants over the two years, oldest first: rows are written as life writes them, so a period's rows
+        lie together in the table's pages (random order would scatter a month over every page of two years)."""
+        for fraction in sorted(rng.random() for _ in range(n)):
+            yield now - timedelta(seconds=(1 - fraction) * span)
+
     with psycopg.connect(url) as conn:
         copy(
             conn,
@@ -86,8 +100,7 @@ def seed(url: str, now: datetime) -> None:
         routes: list[tuple[Any, ...]] = []
 
         def calls() -> Any:
-            for i in range(CALLS):
-                at = when()
+            for i, at in enumerate(in_time_order(CALLS)):
                 rid = rng.randrange(1, RELATIVES + 1)
                 inbound = rng.random() < 0.95
                 sid = f"CA{i:032d}"
@@ -155,8 +168,7 @@ def seed(url: str, now: datetime) -> None:
 
         def callbacks() -> Any:
             open_for = 0
-            for i in range(1, CALLBACKS + 1):
-                start = when()
+            for i, start in enumerate(in_time_order(CALLBACKS), start=1):
                 end = start + timedelta(hours=4)
                 rid = rng.randrange(1, RELATIVES + 1)
                 roll = rng.random()
@@ -231,8 +243,7 @@ def seed(url: str, now: datetime) -> None:
         replies: list[tuple[Any, ...]] = []
 
         def texts() -> Any:
-            for i in range(TEXTS):
-                at = when()
+            for i, at in enumerate(in_time_order(TEXTS)):
                 rid = rng.randrange(1, RELATIVES + 1)
                 if i % 2 == 0:
                     due = at + timedelta(hours=4)
@@ -320,9 +331,15 @@ def seed(url: str, now: datetime) -> None:
             ((number(i), "stop", when()) for i in range(OPT_OUTS)),
         )
         conn.commit()
-        conn.execute("ANALYZE")
-        conn.commit()
+    vacuum(url)
     print(f"  seeded in {time.perf_counter() - began:.0f} s", flush=True)
+
+
+def vacuum(url: str) -> None:
+    """VACUUM ANALYZE, as autovacuum does to a table that has lived for two years: the statistics for the planner,
+    and the visibility map that lets an index answer on its own (an Index Only Scan) without the table's pages."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -338,7 +355,9 @@ def explain(engine: Engine, statements: dict[str, Any]) -> list[str]:
         )
         for statement, parameters in statements.items():
             plan = (
-                conn.exec_driver_sql(f"EXPLAIN (ANALYZE, COSTS OFF) {statement}", parameters).scalars().all()
+                conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {statement}", parameters)
+                .scalars()
+                .all()
             )
             print(f"-- {' '.join(statement.split())[:150]}")
             for line in plan:
@@ -356,18 +375,30 @@ def explain(engine: Engine, statements: dict[str, Any]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database (its name is printed)")
+    parser.add_argument(
+        "--reuse", metavar="DBNAME", help="time a database seeded by an earlier --keep run (migrated first)"
+    )
     args = parser.parse_args()
-    name = f"bench_reports_{os.getpid()}"
+    name = args.reuse or f"bench_reports_{os.getpid()}"
     base = PG_ADMIN.rsplit("/", 1)[0]
     url = f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if not args.reuse:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        began = time.perf_counter()
         upgrade(engine)
         now = datetime.now(UTC)
-        print(f"seeding {name}: {CALLS:,} calls, {CALLBACKS:,} callbacks, {TEXTS:,} texts over {DAYS} days")
-        seed(url, now)
+        if args.reuse:
+            print(f"reusing {name} (migrations: {time.perf_counter() - began:.0f} s)")
+            vacuum(url)
+        else:
+            print(
+                f"seeding {name}: {CALLS:,} calls, {CALLBACKS:,} callbacks, {TEXTS:,} texts over {DAYS} days"
+            )
+            seed(url, now)
         with tempfile.TemporaryDirectory(prefix="bench-reports-") as instance:
             app = create_app(
                 {
@@ -384,14 +415,15 @@ def main() -> int:
             )
             runtime = app.extensions["hotline"]
             with runtime.sessions.begin() as session:
-                staff_accounts.create(
-                    session,
-                    username="mette",
-                    name="",
-                    role=staff_accounts.Role.MANAGER,
-                    password=PASSWORD,
-                    advisor_id=None,
-                )
+                if staff_accounts.find(session, "mette") is None:
+                    staff_accounts.create(
+                        session,
+                        username="mette",
+                        name="",
+                        role=staff_accounts.Role.MANAGER,
+                        password=PASSWORD,
+                        advisor_id=None,
+                    )
             client = app.test_client()
             page = client.get("/console/login").get_data(as_text=True)
             token = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', page)
@@ -461,8 +493,11 @@ def main() -> int:
             runtime.dispose()
         engine.dispose()
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if args.keep or args.reuse:
+            print(f"\nkept the database {name}: --reuse {name} times it again; drop it when done")
+        else:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     return 0
 
 

@@ -65,6 +65,8 @@ class Call(Base):
     """One phone call, inbound or outbound, keyed by Twilio's CallSid."""
 
     __tablename__ = "calls"
+    # The reports read a period's calls from this index alone (its direction and sid to join the routing).
+    __table_args__ = (Index("ix_calls_reports", "created_at", "direction", "call_sid"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
     direction: Mapped[str] = mapped_column(String(24))
@@ -100,6 +102,10 @@ class Message(Base):
     """One text, inbound or outbound, keyed by Twilio's MessageSid once it has one."""
 
     __tablename__ = "messages"
+    # The reports count texts by the answer their receipt promised, reading this index alone.
+    __table_args__ = (
+        Index("ix_messages_reports", "answer_due_at", "direction", "relative_id", "created_at", "callback_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     direction: Mapped[str] = mapped_column(String(16))
@@ -120,7 +126,7 @@ class Message(Base):
     # Inbound: when keywords and the automatic reply were dealt with (NULL: not yet, e.g. imported from the spool).
     handled_at: Mapped[datetime | None]
     # Inbound question: the answer its receipt promised ("En rådgiver svarer dig i aften" is before this instant).
-    answer_due_at: Mapped[datetime | None] = mapped_column(index=True)  # the reports count texts by it
+    answer_due_at: Mapped[datetime | None]
     # Inbound: the callback it was handed to (RING, or an advisor turned the thread into one); the queue answers it.
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id", ondelete="SET NULL"))
 
@@ -224,14 +230,25 @@ class CallRouting(Base):
     """Where one caller is in the on-call chain; computed once, so a retried webhook walks the same chain."""
 
     __tablename__ = "call_routing"
+    # The reports find a period's routed calls by `started_at` and count them from this index alone
+    # (benchmarks/reports.py prints the plans), not by reading every routing row.
+    __table_args__ = (
+        Index(
+            "ix_call_routing_reports",
+            "started_at",
+            "call_sid",
+            "language",
+            "connected_advisor_id",
+            "connected_at",
+        ),
+    )
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     relative_id: Mapped[int | None] = mapped_column(ForeignKey("relatives.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     chain: Mapped[str] = mapped_column(Text)  # advisor ids, comma-separated, in the order to ring
     step: Mapped[int] = mapped_column(Integer, default=0)
-    # Indexed: the reports find a period's routed calls by it (benchmarks/reports.py), not by scanning them all.
-    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
     connected_advisor_id: Mapped[str | None] = mapped_column(String(64))
     # When that advisor pressed 1 (the caller reached a human): the reports' time to a human starts at the call.
     connected_at: Mapped[datetime | None]
@@ -251,6 +268,8 @@ class CallbackRequest(Base):
             postgresql_where=text("recording_sid IS NOT NULL"),
             sqlite_where=text("recording_sid IS NOT NULL"),
         ),
+        # The reports' headline counts the callbacks whose window ended in a period from this index alone.
+        Index("ix_callback_requests_reports", "window_end", "state", "window_start", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # NULL with phone_number for a voicemail from a withheld number: a task for staff that cannot be dialled.
@@ -266,7 +285,7 @@ class CallbackRequest(Base):
     language: Mapped[str] = mapped_column(String(8))
     window_key: Mapped[str] = mapped_column(String(32))
     window_start: Mapped[datetime]
-    window_end: Mapped[datetime] = mapped_column(index=True)  # the reports' "kept in window" counts by it
+    window_end: Mapped[datetime]
     due_at: Mapped[datetime] = mapped_column(index=True)
     # Indexed: the queue lists the open states out of every callback ever made (benchmarks/scale.py).
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -317,6 +336,16 @@ class CallbackTransition(Base):
     """Every state change of a callback request: from, to, why, who and when."""
 
     __tablename__ = "callback_transitions"
+    # When a callback was reached (the reports' "kept in window"): one probe of this small index per callback.
+    __table_args__ = (
+        Index(
+            "ix_callback_transitions_reached",
+            "callback_id",
+            "at",
+            postgresql_where=text("to_state = 'reached'"),
+            sqlite_where=text("to_state = 'reached'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     callback_id: Mapped[int] = mapped_column(
         ForeignKey("callback_requests.id", ondelete="CASCADE"), index=True
@@ -358,6 +387,15 @@ class OutboxText(Base):
     __table_args__ = (
         Index("ix_sms_outbox_due", "state", "next_attempt_at"),
         Index("ix_sms_outbox_to_recent", "to_number", "created_at"),
+        # The reports' "first advisor's reply to this relative after the text": one probe per text.
+        Index(
+            "ix_sms_outbox_replies",
+            "relative_id",
+            "created_at",
+            "state",
+            postgresql_where=text("purpose = 'advisor_reply'"),
+            sqlite_where=text("purpose = 'advisor_reply'"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # What made this text, so a job run twice or a retried webhook writes it once.

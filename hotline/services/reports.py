@@ -43,6 +43,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy.orm import Session
@@ -194,61 +195,112 @@ def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def calls_by_hour_weekday(session: Session, period: Period) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Inbound calls per Copenhagen hour (24) and weekday (7, Monday first)."""
+@dataclass(frozen=True)
+class CallFigures:
+    """The period's inbound calls, counted in one pass over them joined once with their routing."""
+
+    by_hour: tuple[int, ...]
+    by_weekday: tuple[int, ...]
+    calls: int
+    routed: int
+    human: int
+    languages: tuple[tuple[str, int], ...]
+    to_human: dict[float, float | None]
+    to_human_measured: int
+
+
+def _calls_joined(session: Session, period: Period) -> Any:
+    """A period's inbound calls, each with its Copenhagen hour and weekday, its routing row's language (NULL: never
+    put to the chain), whether an advisor pressed 1 and the seconds until then (NULL when nobody did)."""
     hour, weekday = local_hour_weekday(session, Call.created_at, period)
-    inner = (
-        select(hour.label("hour"), weekday.label("weekday"))
-        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
-        .subquery()
+    seconds = case(
+        (
+            CallRouting.connected_advisor_id.is_not(None),
+            _seconds(session, CallRouting.connected_at, Call.created_at),
+        ),
+        else_=null(),
     )
-    by_hour, by_weekday = [0] * 24, [0] * 7
-    rows = session.execute(
-        select(inner.c.hour, inner.c.weekday, func.count()).group_by(inner.c.hour, inner.c.weekday)
-    )
-    for h, w, n in rows:
-        by_hour[int(h)] += int(n)
-        by_weekday[int(w) - 1] += int(n)
-    return tuple(by_hour), tuple(by_weekday)
-
-
-def human_answers(session: Session, period: Period) -> tuple[int, int, int]:
-    """(inbound calls, of them put to the on-call chain, of them answered by an advisor)."""
-    row = session.execute(
-        select(func.count(), func.count(CallRouting.call_sid), func.count(CallRouting.connected_advisor_id))
+    return (
+        select(
+            hour.label("hour"),
+            weekday.label("weekday"),
+            CallRouting.language.label("language"),
+            CallRouting.call_sid.label("routed"),
+            CallRouting.connected_advisor_id.label("human"),
+            seconds.label("seconds"),
+        )
         .select_from(Call)
         .outerjoin(CallRouting, _routing_of_calls(period))
         .where(Call.direction == "inbound", _in_period(Call.created_at, period))
-    ).one()
-    return int(row[0]), int(row[1]), int(row[2])
-
-
-def time_to_human(session: Session, period: Period) -> tuple[dict[float, float | None], int]:
-    """The median and 90th percentile of seconds from a call's start to an advisor's press of 1, and how many
-    calls were measured."""
-    seconds = _seconds(session, CallRouting.connected_at, Call.created_at)
-    base = (
-        select(seconds.label("seconds"))
-        .select_from(Call)
-        .join(CallRouting, _routing_of_calls(period))
-        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
-        .where(CallRouting.connected_advisor_id.is_not(None), CallRouting.connected_at.is_not(None))
+        .subquery()
     )
-    if _dialect(session) == "postgresql":
-        inner = base.subquery()
-        row = session.execute(
-            select(
-                func.count(),
-                *[func.percentile_cont(p).within_group(inner.c.seconds) for p in PERCENTILES],
-            )
-        ).one()
-        count = int(row[0])
-        return {
-            p: (round(float(v), 1) if v is not None else None)
-            for p, v in zip(PERCENTILES, row[1:], strict=True)
-        }, count
-    inner = base.subquery()
-    count = int(session.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def call_figures(session: Session, period: Period) -> CallFigures:
+    """Calls by hour and weekday, how many asked for an advisor and how many an advisor answered, the language mix
+    and the time to a human: one statement over the period's calls, grouped by (hour, weekday, language). On
+    PostgreSQL the percentiles come from the same pass (a grouping set of all the rows); SQLite has no
+    percentile_cont nor grouping sets and finds them with a count and an OFFSET (_sqlite_percentiles)."""
+    joined = _calls_joined(session, period)
+    columns = [
+        joined.c.hour,
+        joined.c.weekday,
+        joined.c.language,
+        func.count(),
+        func.count(joined.c.routed),
+        func.count(joined.c.human),
+    ]
+    postgres = _dialect(session) == "postgresql"
+    statement: Any
+    if postgres:
+        statement = select(
+            *columns,
+            func.grouping(joined.c.hour),
+            func.count(joined.c.seconds),
+            *[func.percentile_cont(p).within_group(joined.c.seconds) for p in PERCENTILES],
+        ).group_by(func.grouping_sets(tuple_(joined.c.hour, joined.c.weekday, joined.c.language), tuple_()))
+    else:
+        statement = select(*columns).group_by(joined.c.hour, joined.c.weekday, joined.c.language)
+    by_hour, by_weekday = [0] * 24, [0] * 7
+    calls = routed = human = 0
+    languages: dict[str, int] = {}
+    to_human: dict[float, float | None] = dict.fromkeys(PERCENTILES)
+    measured = 0
+    for row in session.execute(statement):
+        if postgres and row[6]:  # the grouping set of every call: the percentiles
+            measured = int(row[7])
+            to_human = {
+                p: (round(float(v), 1) if v is not None else None)
+                for p, v in zip(PERCENTILES, row[8:], strict=True)
+            }
+            continue
+        h, w, language, n, n_routed, n_human = row[:6]
+        by_hour[int(h)] += int(n)
+        by_weekday[int(w) - 1] += int(n)
+        calls += int(n)
+        routed += int(n_routed)
+        human += int(n_human)
+        if language is not None:
+            languages[str(language)] = languages.get(str(language), 0) + int(n_routed)
+    if not postgres:
+        to_human, measured = _sqlite_percentiles(session, joined)
+    return CallFigures(
+        by_hour=tuple(by_hour),
+        by_weekday=tuple(by_weekday),
+        calls=calls,
+        routed=routed,
+        human=human,
+        languages=tuple(sorted(languages.items(), key=lambda item: (-item[1], item[0]))),
+        to_human=to_human,
+        to_human_measured=measured,
+    )
+
+
+def _sqlite_percentiles(session: Session, joined: Any) -> tuple[dict[float, float | None], int]:
+    """The median and 90th percentile of the seconds to a human, as percentile_cont gives them: how many there
+    are, then the one or two values around each percentile's position (ORDER BY … LIMIT 2 OFFSET k)."""
+    measured = select(joined.c.seconds).where(joined.c.seconds.is_not(None)).subquery()
+    count = int(session.execute(select(func.count()).select_from(measured)).scalar_one())
     result: dict[float, float | None] = {}
     for p in PERCENTILES:
         position = percentile_position(count, p)
@@ -258,7 +310,7 @@ def time_to_human(session: Session, period: Period) -> tuple[dict[float, float |
         values = [
             float(v)
             for v in session.scalars(
-                select(inner.c.seconds).order_by(inner.c.seconds).limit(2).offset(position.low)
+                select(measured.c.seconds).order_by(measured.c.seconds).limit(2).offset(position.low)
             )
         ]
         result[p] = round(interpolate(position, values[0], values[1] if len(values) > 1 else None), 1)
@@ -277,8 +329,12 @@ def _reached_at() -> ColumnElement[Any]:
     )
 
 
-def _kept_rows(period: Period, now: datetime) -> Any:
-    """The headline's callbacks with their category (`kept`) and when they were reached (`reached_at`)."""
+CANCELLED = "cancelled"
+
+
+def _kept_rows(period: Period, now: datetime, *, with_cancelled: bool = False) -> Any:
+    """The headline's callbacks with their category (`kept`) and when they were reached (`reached_at`); with
+    `with_cancelled` the cancelled ones too, in a category of their own (they are shown apart, not counted)."""
     inner = (
         select(
             CallbackRequest.id.label("id"),
@@ -289,10 +345,11 @@ def _kept_rows(period: Period, now: datetime) -> Any:
             _reached_at().label("reached_at"),
         )
         .where(_in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
-        .where(CallbackRequest.state != State.CANCELLED.value)
+        .where(*([] if with_cancelled else [CallbackRequest.state != State.CANCELLED.value]))
         .subquery()
     )
     category = case(
+        (inner.c.state == State.CANCELLED.value, literal(CANCELLED, literal_execute=True)),
         (
             and_(
                 inner.c.state == State.REACHED.value,
@@ -315,29 +372,16 @@ def _kept_rows(period: Period, now: datetime) -> Any:
 
 def kept_in_window(session: Session, period: Period, now: datetime) -> tuple[dict[Kept, int], int]:
     """The headline: callbacks whose window ended in the period (and by `now`), by what became of them; and how
-    many such callbacks were cancelled (not counted)."""
-    rows = _kept_rows(period, now)
+    many such callbacks were cancelled (not counted). One pass over the period's callbacks."""
+    rows = _kept_rows(period, now, with_cancelled=True)
     counts = {k: 0 for k in Kept}
+    cancelled = 0
     for category, n in session.execute(select(rows.c.kept, func.count()).group_by(rows.c.kept)):
-        counts[Kept(category)] = int(n)
-    cancelled = session.execute(
-        select(func.count())
-        .select_from(CallbackRequest)
-        .where(_in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
-        .where(CallbackRequest.state == State.CANCELLED.value)
-    ).scalar_one()
-    return counts, int(cancelled)
-
-
-def overdue_now(session: Session, now: datetime) -> int:
-    """Open callbacks past their due time."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(CallbackRequest)
-            .where(CallbackRequest.state.in_(OPEN_STATES), CallbackRequest.due_at < now)
-        ).scalar_one()
-    )
+        if category == CANCELLED:
+            cancelled = int(n)
+        else:
+            counts[Kept(category)] = int(n)
+    return counts, cancelled
 
 
 def _text_rows(period: Period, now: datetime) -> Any:
@@ -382,56 +426,47 @@ def texts_answered(session: Session, period: Period, now: datetime) -> dict[Text
     return counts
 
 
-def language_mix(session: Session, period: Period) -> tuple[tuple[str, int], ...]:
-    rows = session.execute(
-        select(CallRouting.language, func.count())
-        .select_from(Call)
-        .join(CallRouting, _routing_of_calls(period))
-        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
-        .group_by(CallRouting.language)
-        .order_by(func.count().desc(), CallRouting.language)
-    )
-    return tuple((str(language), int(n)) for language, n in rows)
-
-
-def fallback_voicemails(session: Session, period: Period) -> int:
-    return int(
-        session.execute(
+def _small_counts(session: Session, period: Period, now: datetime) -> tuple[int, int, int]:
+    """(callbacks overdue now, fallback voicemails, opt-outs): three small counts in one statement."""
+    row = session.execute(
+        select(
+            select(func.count())
+            .select_from(CallbackRequest)
+            .where(CallbackRequest.state.in_(OPEN_STATES), CallbackRequest.due_at < now)
+            .scalar_subquery(),
             select(func.count())
             .select_from(Recording)
             .where(Recording.source == "fallback", _in_period(Recording.received_at, period))
-        ).scalar_one()
-    )
-
-
-def opt_outs(session: Session, period: Period) -> int:
-    return int(
-        session.execute(
-            select(func.count()).select_from(SmsOptOut).where(_in_period(SmsOptOut.opted_out_at, period))
-        ).scalar_one()
-    )
+            .scalar_subquery(),
+            select(func.count())
+            .select_from(SmsOptOut)
+            .where(_in_period(SmsOptOut.opted_out_at, period))
+            .scalar_subquery(),
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def figures(session: Session, period: Period, now: datetime) -> Figures:
-    """Every figure of the dashboard for `period`."""
-    by_hour, by_weekday = calls_by_hour_weekday(session, period)
-    calls, routed, human = human_answers(session, period)
-    to_human, measured = time_to_human(session, period)
+    """Every figure of the dashboard for `period`: four statements (the calls, the callbacks, the texts, and the
+    small counts), each one pass over the period's rows in an index."""
+    calls = call_figures(session, period)
     kept, cancelled = kept_in_window(session, period, now)
+    overdue, fallback, opted_out = _small_counts(session, period, now)
     return Figures(
-        by_hour=by_hour,
-        by_weekday=by_weekday,
-        calls=calls,
-        routed=routed,
-        human=human,
-        to_human=to_human,
-        to_human_measured=measured,
+        by_hour=calls.by_hour,
+        by_weekday=calls.by_weekday,
+        calls=calls.calls,
+        routed=calls.routed,
+        human=calls.human,
+        to_human=calls.to_human,
+        to_human_measured=calls.to_human_measured,
         kept=kept,
-        overdue=overdue_now(session, now),
+        overdue=overdue,
         texts=texts_answered(session, period, now),
-        languages=language_mix(session, period),
-        fallback=fallback_voicemails(session, period),
-        opt_outs=opt_outs(session, period),
+        languages=calls.languages,
+        fallback=fallback,
+        opt_outs=opted_out,
         cancelled=cancelled,
     )
 
