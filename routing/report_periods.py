@@ -171,3 +171,15 @@ def interpolate(position: PercentilePosition, low_value: float, high_value: floa
 def share(part: int, whole: int) -> float | None:
     """part / whole as a percentage with one decimal, None when there is nothing to divide."""
     return round(100.0 * part / whole, 1) if whole else None
+
+
+def local_hour_of_utc_hour(utc_hour: int) -> tuple[int, int]:
+    """(hour 0-23, ISO weekday) on Copenhagen's clocks of the UTC hour `utc_hour` (hours since 1970-01-01 UTC).
+
+    The database counts calls per UTC hour, which needs no time zone and reads each row once; every instant of a
+    UTC hour has the same Copenhagen hour because Copenhagen's offset is a whole number of hours (+1, or +2 in
+    summer; whole since 1894), so the buckets are exact, on both DST Sundays too."""
+    instant = datetime.fromtimestamp(utc_hour * 3600, UTC)
+    if _offset_minutes(instant) % 60:
+        raise ValueError(f"Copenhagen's offset at {instant} is not whole hours")
+    return local_hour_and_weekday(instant)

@@ -78,7 +78,7 @@ class Call(Base):
     relative_id: Mapped[int | None] = mapped_column(
         ForeignKey("relatives.id", ondelete="SET NULL"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # indexed by ix_calls_reports, first
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None]
     duration_seconds: Mapped[int | None]
@@ -104,7 +104,9 @@ class Message(Base):
     __tablename__ = "messages"
     # The reports count texts by the answer their receipt promised, reading this index alone.
     __table_args__ = (
-        Index("ix_messages_reports", "answer_due_at", "direction", "relative_id", "created_at", "callback_id"),
+        Index(
+            "ix_messages_reports", "answer_due_at", "direction", "relative_id", "created_at", "callback_id"
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)

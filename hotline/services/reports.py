@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
@@ -38,11 +37,11 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    extract,
     func,
     literal,
     null,
     select,
+    text,
     tuple_,
     type_coerce,
 )
@@ -62,7 +61,12 @@ from hotline.db.models import (
 from hotline.services.callback_queue import OPEN_STATES
 from hotline.services.workload import ADVISOR_REPLY
 from routing.callback_states import State
-from routing.report_periods import Period, interpolate, offset_spans, percentile_position
+from routing.report_periods import (
+    Period,
+    interpolate,
+    local_hour_of_utc_hour,
+    percentile_position,
+)
 from routing.wallclock import COPENHAGEN
 
 PAGE_SIZE = 50
@@ -144,30 +148,13 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def local_hour_weekday(
-    session: Session, column: Any, period: Period
-) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """SQL for the Copenhagen hour (0-23) and ISO weekday (1 = Monday) of the UTC instants in `column`."""
+def utc_hour(session: Session, column: Any) -> ColumnElement[int]:
+    """SQL for the hours since 1970-01-01 UTC of the instants in `column`: a bucket that needs no time zone (the
+    Copenhagen hour and weekday of each bucket is routing.report_periods.local_hour_of_utc_hour)."""
     if _dialect(session) == "postgresql":
-        local = func.timezone(literal(ZONE, literal_execute=True), column)
-        return cast(extract("hour", local), Integer), cast(extract("isodow", local), Integer)
-    # SQLite has no time zones: the offset in force is a CASE on the exact instants Copenhagen changes offset
-    # inside the period (routing.report_periods.offset_spans, from zoneinfo).
-    spans = offset_spans(period.start, period.end)
-    modifier: ColumnElement[str]
-    if len(spans) == 1:
-        modifier = literal(f"{spans[0].minutes:+d} minutes", literal_execute=True)
-    else:
-        modifier = case(
-            *[
-                (column < later.since, literal(f"{earlier.minutes:+d} minutes", literal_execute=True))
-                for earlier, later in pairwise(spans)
-            ],
-            else_=literal(f"{spans[-1].minutes:+d} minutes", literal_execute=True),
-        )
-    hour = cast(func.strftime("%H", column, modifier), Integer)
-    sunday_zero = cast(func.strftime("%w", column, modifier), Integer)
-    return hour, case((sunday_zero == 0, 7), else_=sunday_zero)
+        # date_part gives a double; extract() a numeric, whose arithmetic costs several times more per row.
+        return cast(func.floor(func.date_part("epoch", column) / 3600), Integer)
+    return cast(cast(func.strftime("%s", column), Integer) / 3600, Integer)
 
 
 def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
@@ -191,7 +178,9 @@ def _routing_of_calls(period: Period) -> ColumnElement[bool]:
 
 def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
     if _dialect(session) == "postgresql":
-        return type_coerce(extract("epoch", later - earlier), Float)
+        return type_coerce(
+            func.date_part("epoch", later - earlier), Float
+        )  # a double, cheaper than extract()
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
@@ -210,24 +199,14 @@ class CallFigures:
 
 
 def _calls_joined(session: Session, period: Period) -> Any:
-    """A period's inbound calls, each with its Copenhagen hour and weekday, its routing row's language (NULL: never
-    put to the chain), whether an advisor pressed 1 and the seconds until then (NULL when nobody did)."""
-    hour, weekday = local_hour_weekday(session, Call.created_at, period)
-    seconds = case(
-        (
-            CallRouting.connected_advisor_id.is_not(None),
-            _seconds(session, CallRouting.connected_at, Call.created_at),
-        ),
-        else_=null(),
-    )
+    """A period's inbound calls, each with its UTC hour, its routing row's language (NULL: never put to the chain)
+    and whether an advisor pressed 1."""
     return (
         select(
-            hour.label("hour"),
-            weekday.label("weekday"),
+            utc_hour(session, Call.created_at).label("hour"),
             CallRouting.language.label("language"),
             CallRouting.call_sid.label("routed"),
             CallRouting.connected_advisor_id.label("human"),
-            seconds.label("seconds"),
         )
         .select_from(Call)
         .outerjoin(CallRouting, _routing_of_calls(period))
@@ -237,53 +216,43 @@ def _calls_joined(session: Session, period: Period) -> Any:
 
 
 def call_figures(session: Session, period: Period) -> CallFigures:
-    """Calls by hour and weekday, how many asked for an advisor and how many an advisor answered, the language mix
-    and the time to a human: one statement over the period's calls, grouped by (hour, weekday, language). On
-    PostgreSQL the percentiles come from the same pass (a grouping set of all the rows); SQLite has no
-    percentile_cont nor grouping sets and finds them with a count and an OFFSET (_sqlite_percentiles)."""
+    """Calls by Copenhagen hour and weekday, how many asked for an advisor and how many an advisor answered, and
+    the language mix: one pass over the period's calls joined once with their routing, counted per UTC hour and
+    per language (PostgreSQL: two grouping sets, hashed together; SQLite: grouped by both). Each UTC hour's count
+    goes to its Copenhagen hour and weekday (routing.report_periods.local_hour_of_utc_hour). Then the time to a
+    human (_to_human)."""
     joined = _calls_joined(session, period)
-    columns = [
-        joined.c.hour,
-        joined.c.weekday,
-        joined.c.language,
-        func.count(),
-        func.count(joined.c.routed),
-        func.count(joined.c.human),
-    ]
+    counts = [func.count(), func.count(joined.c.routed), func.count(joined.c.human)]
     postgres = _dialect(session) == "postgresql"
     statement: Any
     if postgres:
         statement = select(
-            *columns,
+            joined.c.hour,
+            joined.c.language,
+            *counts,
             func.grouping(joined.c.hour),
-            func.count(joined.c.seconds),
-            *[func.percentile_cont(p).within_group(joined.c.seconds) for p in PERCENTILES],
-        ).group_by(func.grouping_sets(tuple_(joined.c.hour, joined.c.weekday, joined.c.language), tuple_()))
+            func.grouping(joined.c.language),
+        ).group_by(func.grouping_sets(tuple_(joined.c.hour), tuple_(joined.c.language)))
     else:
-        statement = select(*columns).group_by(joined.c.hour, joined.c.weekday, joined.c.language)
+        statement = select(joined.c.hour, joined.c.language, *counts, literal(0), literal(0)).group_by(
+            joined.c.hour, joined.c.language
+        )
     by_hour, by_weekday = [0] * 24, [0] * 7
     calls = routed = human = 0
     languages: dict[str, int] = {}
-    to_human: dict[float, float | None] = dict.fromkeys(PERCENTILES)
-    measured = 0
-    for row in session.execute(statement):
-        if postgres and row[6]:  # the grouping set of every call: the percentiles
-            measured = int(row[7])
-            to_human = {
-                p: (round(float(v), 1) if v is not None else None)
-                for p, v in zip(PERCENTILES, row[8:], strict=True)
-            }
+    for hour, language, n, n_routed, n_human, no_hour, no_language in session.execute(statement):
+        n, n_routed, n_human = int(n), int(n_routed), int(n_human)
+        if not no_language and language is not None:
+            languages[str(language)] = languages.get(str(language), 0) + n_routed
+        if no_hour:  # PostgreSQL's set by language: counted above only
             continue
-        h, w, language, n, n_routed, n_human = row[:6]
-        by_hour[int(h)] += int(n)
-        by_weekday[int(w) - 1] += int(n)
-        calls += int(n)
-        routed += int(n_routed)
-        human += int(n_human)
-        if language is not None:
-            languages[str(language)] = languages.get(str(language), 0) + int(n_routed)
-    if not postgres:
-        to_human, measured = _sqlite_percentiles(session, joined)
+        local_hour, weekday = local_hour_of_utc_hour(int(hour))
+        by_hour[local_hour] += n
+        by_weekday[weekday - 1] += n
+        calls += n
+        routed += n_routed
+        human += n_human
+    to_human, measured = _to_human(session, period)
     return CallFigures(
         by_hour=tuple(by_hour),
         by_weekday=tuple(by_weekday),
@@ -294,6 +263,27 @@ def call_figures(session: Session, period: Period) -> CallFigures:
         to_human=to_human,
         to_human_measured=measured,
     )
+
+
+def _to_human(session: Session, period: Period) -> tuple[dict[float, float | None], int]:
+    """The median and 90th percentile of the seconds from a call's start to an advisor's press of 1 (and how many
+    calls were measured): percentile_cont over the answered calls alone on PostgreSQL (sorting only those)."""
+    answered = (
+        select(_seconds(session, CallRouting.connected_at, Call.created_at).label("seconds"))
+        .select_from(Call)
+        .join(CallRouting, _routing_of_calls(period))
+        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
+        .where(CallRouting.connected_advisor_id.is_not(None), CallRouting.connected_at.is_not(None))
+        .subquery()
+    )
+    if _dialect(session) != "postgresql":
+        return _sqlite_percentiles(session, answered)
+    row = session.execute(
+        select(func.count(), *[func.percentile_cont(p).within_group(answered.c.seconds) for p in PERCENTILES])
+    ).one()
+    return {
+        p: (round(float(v), 1) if v is not None else None) for p, v in zip(PERCENTILES, row[1:], strict=True)
+    }, int(row[0])
 
 
 def _sqlite_percentiles(session: Session, joined: Any) -> tuple[dict[float, float | None], int]:
@@ -346,7 +336,9 @@ def _kept_rows(period: Period, now: datetime, *, with_cancelled: bool = False) -
         )
         .where(_in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
         .where(*([] if with_cancelled else [CallbackRequest.state != State.CANCELLED.value]))
-        .subquery()
+        .cte("callbacks_in_period")
+        # Materialized: the per-row lookup is done once, not once for each CASE branch that reads it.
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     category = case(
         (inner.c.state == State.CANCELLED.value, literal(CANCELLED, literal_execute=True)),
@@ -407,7 +399,9 @@ def _text_rows(period: Period, now: datetime) -> Any:
         )
         .where(Message.direction == "inbound", Message.answer_due_at.is_not(None))
         .where(_in_period(Message.answer_due_at, period), Message.answer_due_at <= now)
-        .subquery()
+        .cte("texts_in_period")
+        # Materialized: the per-row lookup is done once, not once for each CASE branch that reads it.
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     category = case(
         (inner.c.reply_at <= inner.c.answer_due_at, literal(TextAnswer.IN_TIME.value, literal_execute=True)),
@@ -450,6 +444,11 @@ def _small_counts(session: Session, period: Period, now: datetime) -> tuple[int,
 def figures(session: Session, period: Period, now: datetime) -> Figures:
     """Every figure of the dashboard for `period`: four statements (the calls, the callbacks, the texts, and the
     small counts), each one pass over the period's rows in an index."""
+    if _dialect(session) == "postgresql":
+        # For this transaction only: no JIT (compiling costs more than it saves on statements of a second or
+        # less), and memory enough to sort and hash a year's calls without spilling to disk.
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
     calls = call_figures(session, period)
     kept, cancelled = kept_in_window(session, period, now)
     overdue, fallback, opted_out = _small_counts(session, period, now)

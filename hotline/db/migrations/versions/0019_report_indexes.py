@@ -6,7 +6,8 @@ Create Date: 2026-12-06 06:00:00.000000
 
 Each index holds every column its report query reads (benchmarks/reports.py prints the plans: Index Only Scans):
 
-- calls by `created_at` with `direction` and `call_sid`: a period's inbound calls, joined to their routing;
+- calls by `created_at` with `direction` and `call_sid`: a period's inbound calls, joined to their routing
+  (replaces the index on `created_at` alone, which every query by `created_at` can use the new one for);
 - call_routing by `started_at` with what the dashboard counts (replaces 0017's index on `started_at` alone);
 - callback_requests by `window_end` with the headline's columns (replaces 0017's index on `window_end` alone);
 - the transitions to `reached` (partial) by callback with their time: "when was it reached" is one index probe;
@@ -26,6 +27,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.drop_index("ix_calls_created_at", table_name="calls")
     op.create_index("ix_calls_reports", "calls", ["created_at", "direction", "call_sid"], unique=False)
     op.drop_index("ix_call_routing_started_at", table_name="call_routing")
     op.create_index(
@@ -76,3 +78,4 @@ def downgrade() -> None:
     op.drop_index("ix_call_routing_reports", table_name="call_routing")
     op.create_index("ix_call_routing_started_at", "call_routing", ["started_at"], unique=False)
     op.drop_index("ix_calls_reports", table_name="calls")
+    op.create_index("ix_calls_created_at", "calls", ["created_at"], unique=False)
