@@ -354,6 +354,10 @@ def explain(engine: Engine, statements: dict[str, Any]) -> list[str]:
             conn.execute(text("SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r'")).all()
         )
         for statement, parameters in statements.items():
+            if statement.startswith("SET "):  # the dashboard's settings for its transaction: in force here too
+                conn.exec_driver_sql(statement, parameters)
+                print(f"-- {statement}")
+                continue
             plan = (
                 conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {statement}", parameters)
                 .scalars()

@@ -13,6 +13,8 @@ from routing.report_periods import (
     PeriodError,
     Preset,
     interpolate,
+    local_hour_and_weekday,
+    local_hour_of_utc_hour,
     offset_spans,
     parse_period,
     percentile_position,
@@ -27,6 +29,26 @@ def test_offset_spans_change_at_the_legal_instants() -> None:
         (datetime(2026, 3, 29, 1, tzinfo=UTC), 120),
         (datetime(2026, 10, 25, 1, tzinfo=UTC), 60),
     ]
+
+
+@pytest.mark.parametrize(
+    ("utc", "local"),
+    [
+        (datetime(2026, 3, 29, 0, tzinfo=UTC), (1, 7)),  # 01:00 winter time, Sunday
+        (datetime(2026, 3, 29, 1, tzinfo=UTC), (3, 7)),  # 02:00 never happens: 03:00 summer time
+        (datetime(2026, 10, 25, 0, tzinfo=UTC), (2, 7)),  # the first 02:00 (summer time)
+        (datetime(2026, 10, 25, 1, tzinfo=UTC), (2, 7)),  # the second 02:00 (winter time)
+        (datetime(2026, 10, 25, 2, tzinfo=UTC), (3, 7)),
+        (datetime(2026, 6, 1, 21, tzinfo=UTC), (23, 1)),  # Monday 23:00
+        (datetime(2026, 6, 1, 22, tzinfo=UTC), (0, 2)),  # Tuesday 00:00
+    ],
+)
+def test_a_utc_hour_has_one_copenhagen_hour_and_weekday(utc: datetime, local: tuple[int, int]) -> None:
+    """The database counts calls per UTC hour; every instant of such an hour shows the same hour in Copenhagen."""
+    assert local_hour_of_utc_hour(int(utc.timestamp()) // 3600) == local
+    assert local_hour_of_utc_hour(int(utc.timestamp()) // 3600) == local_hour_and_weekday(
+        utc + timedelta(minutes=59)
+    )
 
 
 @pytest.mark.parametrize(
