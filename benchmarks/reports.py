@@ -354,7 +354,8 @@ def explain(engine: Engine, statements: dict[str, Any]) -> list[str]:
             conn.execute(text("SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r'")).all()
         )
         for statement, parameters in statements.items():
-            if statement.startswith("SET "):  # the dashboard's settings for its transaction: in force here too
+            # The dashboard's settings for its transaction (SET LOCAL): in force for the plans too.
+            if statement.startswith("SET "):
                 conn.exec_driver_sql(statement, parameters)
                 print(f"-- {statement}")
                 continue

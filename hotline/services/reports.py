@@ -203,61 +203,72 @@ class CallFigures:
     to_human_measured: int
 
 
-def _calls_joined(session: Session, period: Period) -> Any:
-    """A period's inbound calls, each with its UTC hour, its routing row's language (NULL: never put to the chain)
-    and whether an advisor pressed 1."""
-    return (
+def call_figures(session: Session, period: Period) -> CallFigures:
+    """Calls by Copenhagen hour and weekday, how many asked for an advisor and how many an advisor answered, the
+    language mix and the time to a human, in two passes, each read from an index alone: the period's inbound
+    calls counted per UTC hour (each UTC hour is one Copenhagen hour and weekday:
+    routing.report_periods.local_hour_of_utc_hour), then those of them with a routing row, joined once, counted per
+    language and in all, with the percentiles of the seconds to a human in the same pass (PostgreSQL: grouping
+    sets; SQLite, without them or percentile_cont: per language, then a count and an OFFSET)."""
+    calls_in_period = and_(Call.direction == "inbound", _in_period(Call.created_at, period))
+    hours = select(utc_hour(session, Call.created_at).label("hour")).where(calls_in_period).subquery()
+    by_hour, by_weekday = [0] * 24, [0] * 7
+    calls = 0
+    for hour, n in session.execute(select(hours.c.hour, func.count()).group_by(hours.c.hour)):
+        local_hour, weekday = local_hour_of_utc_hour(int(hour))
+        by_hour[local_hour] += int(n)
+        by_weekday[weekday - 1] += int(n)
+        calls += int(n)
+
+    seconds = case(
+        (
+            and_(CallRouting.connected_advisor_id.is_not(None), CallRouting.connected_at.is_not(None)),
+            _seconds(session, CallRouting.connected_at, Call.created_at),
+        ),
+        else_=null(),
+    )
+    routed_calls = (
         select(
-            utc_hour(session, Call.created_at).label("hour"),
             CallRouting.language.label("language"),
-            CallRouting.call_sid.label("routed"),
             CallRouting.connected_advisor_id.label("human"),
+            seconds.label("seconds"),
         )
         .select_from(Call)
-        .outerjoin(CallRouting, _routing_of_calls(period))
-        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
+        .join(CallRouting, _routing_of_calls(period))
+        .where(calls_in_period)
         .subquery()
     )
-
-
-def call_figures(session: Session, period: Period) -> CallFigures:
-    """Calls by Copenhagen hour and weekday, how many asked for an advisor and how many an advisor answered, and
-    the language mix: one pass over the period's calls joined once with their routing, counted per UTC hour and
-    per language (PostgreSQL: two grouping sets, hashed together; SQLite: grouped by both). Each UTC hour's count
-    goes to its Copenhagen hour and weekday (routing.report_periods.local_hour_of_utc_hour). Then the time to a
-    human (_to_human)."""
-    joined = _calls_joined(session, period)
-    counts = [func.count(), func.count(joined.c.routed), func.count(joined.c.human)]
+    counts = [func.count(), func.count(routed_calls.c.human)]
     postgres = _dialect(session) == "postgresql"
     statement: Any
     if postgres:
         statement = select(
-            joined.c.hour,
-            joined.c.language,
+            routed_calls.c.language,
+            func.grouping(routed_calls.c.language),
             *counts,
-            func.grouping(joined.c.hour),
-            func.grouping(joined.c.language),
-        ).group_by(func.grouping_sets(tuple_(joined.c.hour), tuple_(joined.c.language)))
+            func.count(routed_calls.c.seconds),
+            *[func.percentile_cont(p).within_group(routed_calls.c.seconds) for p in PERCENTILES],
+        ).group_by(func.grouping_sets(tuple_(routed_calls.c.language), tuple_()))
     else:
-        statement = select(joined.c.hour, joined.c.language, *counts, literal(0), literal(0)).group_by(
-            joined.c.hour, joined.c.language
-        )
-    by_hour, by_weekday = [0] * 24, [0] * 7
-    calls = routed = human = 0
+        statement = select(routed_calls.c.language, literal(0), *counts).group_by(routed_calls.c.language)
+    routed = human = 0
     languages: dict[str, int] = {}
-    for hour, language, n, n_routed, n_human, no_hour, no_language in session.execute(statement):
-        n, n_routed, n_human = int(n), int(n_routed), int(n_human)
-        if not no_language and language is not None:
-            languages[str(language)] = languages.get(str(language), 0) + n_routed
-        if no_hour:  # PostgreSQL's set by language: counted above only
+    to_human: dict[float, float | None] = dict.fromkeys(PERCENTILES)
+    measured = 0
+    for row in session.execute(statement):
+        language, every_call, n, n_human = row[0], row[1], int(row[2]), int(row[3])
+        if every_call:  # PostgreSQL's set of all the routed calls: the percentiles
+            measured = int(row[4])
+            to_human = {
+                p: (round(float(v), 1) if v is not None else None)
+                for p, v in zip(PERCENTILES, row[5:], strict=True)
+            }
             continue
-        local_hour, weekday = local_hour_of_utc_hour(int(hour))
-        by_hour[local_hour] += n
-        by_weekday[weekday - 1] += n
-        calls += n
-        routed += n_routed
+        languages[str(language)] = n
+        routed += n
         human += n_human
-    to_human, measured = _to_human(session, period)
+    if not postgres:
+        to_human, measured = _sqlite_percentiles(session, routed_calls)
     return CallFigures(
         by_hour=tuple(by_hour),
         by_weekday=tuple(by_weekday),
@@ -268,27 +279,6 @@ def call_figures(session: Session, period: Period) -> CallFigures:
         to_human=to_human,
         to_human_measured=measured,
     )
-
-
-def _to_human(session: Session, period: Period) -> tuple[dict[float, float | None], int]:
-    """The median and 90th percentile of the seconds from a call's start to an advisor's press of 1 (and how many
-    calls were measured): percentile_cont over the answered calls alone on PostgreSQL (sorting only those)."""
-    answered = (
-        select(_seconds(session, CallRouting.connected_at, Call.created_at).label("seconds"))
-        .select_from(Call)
-        .join(CallRouting, _routing_of_calls(period))
-        .where(Call.direction == "inbound", _in_period(Call.created_at, period))
-        .where(CallRouting.connected_advisor_id.is_not(None), CallRouting.connected_at.is_not(None))
-        .subquery()
-    )
-    if _dialect(session) != "postgresql":
-        return _sqlite_percentiles(session, answered)
-    row = session.execute(
-        select(func.count(), *[func.percentile_cont(p).within_group(answered.c.seconds) for p in PERCENTILES])
-    ).one()
-    return {
-        p: (round(float(v), 1) if v is not None else None) for p, v in zip(PERCENTILES, row[1:], strict=True)
-    }, int(row[0])
 
 
 def _sqlite_percentiles(session: Session, joined: Any) -> tuple[dict[float, float | None], int]:
