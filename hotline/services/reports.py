@@ -19,8 +19,8 @@ The definitions (docs/reports.md has them in plain words, Danish first):
 - fallback: voicemails the fallback answer took while the app or its database was down (`recordings.source`).
 - opt-outs: numbers that texted STOP in the period and have not texted START since (`sms_opt_outs`).
 
-Speed (benchmarks/reports.py, docs/reports.md "How fast"): the dashboard is five statements (the calls' counts,
-their time to a human, the callbacks, the texts, the small counts), each one pass over the period's rows in an
+Speed (benchmarks/reports.py, docs/reports.md "How fast"): the dashboard is five statements (the calls per hour,
+the routed calls, the callbacks, the texts, the small counts), each one pass over the period's rows in an
 index that holds the columns it reads (migration 0019), no lookup done twice per row.
 
 Functions take a Session and never commit; the drill-downs return one page of rows or stream them for a CSV.
@@ -437,8 +437,8 @@ def _small_counts(session: Session, period: Period, now: datetime) -> tuple[int,
 
 
 def figures(session: Session, period: Period, now: datetime) -> Figures:
-    """Every figure of the dashboard for `period`: five statements (the calls' counts, their time to a human, the
-    callbacks, the texts, the small counts), each one pass over the period's rows in an index."""
+    """Every figure of the dashboard for `period`: five statements (the calls per hour, the routed calls with their
+    languages and percentiles, the callbacks, the texts, the small counts), each one pass over the period's rows in an index."""
     if _dialect(session) == "postgresql":
         # For this transaction only: no JIT (compiling costs more than it saves on statements of a second or
         # less), and memory enough to sort and hash a year's calls without spilling to disk.
