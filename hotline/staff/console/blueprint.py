@@ -17,7 +17,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from hotline.staff.console import accounts, auth, handover, home, oidc, queue, relatives, texts
+from hotline.staff.console import (
+    accounts,
+    auth,
+    calendar_view,
+    handover,
+    home,
+    oidc,
+    queue,
+    relatives,
+    texts,
+)
 from hotline.staff.console.i18n import SESSION_KEY, chosen_language
 from hotline.staff.console.identity import console_path
 from hotline.web import current_runtime
@@ -41,6 +51,7 @@ bp.register_blueprint(queue.bp)
 bp.register_blueprint(relatives.bp)
 bp.register_blueprint(handover.bp)
 bp.register_blueprint(texts.bp)
+bp.register_blueprint(calendar_view.bp)
 
 CSP = "; ".join(
     [
