@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import cast
 
 from routing.gaps import CoverageHours, find_gaps
 from routing.oncall import OnCallEntry, Source, coverage
@@ -29,12 +30,15 @@ __all__ = [
     "LayerSlots",
     "Slot",
     "build_calendar",
+    "cached_calendar",
     "month_range",
     "week_range",
 ]
 
 LAYERS: tuple[Layer, ...] = (Layer.PRIMARY, Layer.BACKUP, Layer.MANAGER)
 MAX_DAYS = 62  # a month view with room; a longer range is a mistake in the caller
+_MEMO_KEY = "routing.coverage_calendar"
+_MEMO_LIMIT = 64  # weeks and months kept per roster version
 
 
 def _clock(t: datetime, day: date) -> str:
@@ -43,6 +47,10 @@ def _clock(t: datetime, day: date) -> str:
     if local.date() == day + timedelta(days=1) and local.time() == time(0):
         return "24:00"
     return f"{local:%H:%M}"
+
+
+def _wall(label: str) -> int:
+    return int(label[:2]) * 60 + int(label[3:])
 
 
 def _minutes(a: datetime, b: datetime) -> int:
@@ -66,6 +74,9 @@ class Slot:
     end: datetime
     carried: bool
     continues: bool
+    start_date: str  # the local date it starts, ISO ("2026-03-28"): with `start_label`, a link to the preview
+    start_label: str  # local wall-clock "HH:MM"
+    end_label: str
     covers: str | None = None
     covers_name: str | None = None
     holiday: str = ""
@@ -76,22 +87,9 @@ class Slot:
         return _minutes(self.start, self.end)
 
     @property
-    def start_label(self) -> str:
-        return f"{self.start.astimezone(COPENHAGEN):%H:%M}"
-
-    @property
-    def end_label(self) -> str:
-        return f"{self.end.astimezone(COPENHAGEN):%H:%M}"
-
-    @property
-    def start_local(self) -> datetime:
-        return self.start.astimezone(COPENHAGEN)
-
-    @property
     def wall_minutes(self) -> int:
         """How long the shift looks on the wall clock (22:00-07:00: 9 hours, whatever the date)."""
-        a, z = self.start.astimezone(COPENHAGEN), self.end.astimezone(COPENHAGEN)
-        minutes = (z.hour * 60 + z.minute) - (a.hour * 60 + a.minute)
+        minutes = _wall(self.end_label) - _wall(self.start_label)
         return minutes if minutes > 0 else minutes + 24 * 60
 
     @property
@@ -224,10 +222,37 @@ def _gap_view(start: datetime, end: datetime, day: date) -> DayGap:
     return DayGap(start, end, start_label, end_label)
 
 
-def _slot(entry: OnCallEntry, roster: Roster, day: date, first: date, last: date) -> Slot:
+@dataclass(frozen=True)
+class _Shown:
+    """What a slot shows of an entry on any day; worked out once per entry."""
+
+    entry: OnCallEntry
+    first: date  # local day it starts
+    last: date  # local day it ends (its last instant)
+    start_date: str
+    start_label: str
+    end_label: str
+    covers_name: str | None
+
+
+def _shown(entry: OnCallEntry, roster: Roster) -> _Shown:
+    a, z = entry.start.astimezone(COPENHAGEN), entry.end.astimezone(COPENHAGEN)
     covers_name = None
     if entry.covers is not None and roster.has_advisor(entry.covers):
         covers_name = roster.advisor(entry.covers).name
+    return _Shown(
+        entry,
+        a.date(),
+        local_date(entry.end - timedelta(microseconds=1)),
+        a.date().isoformat(),
+        f"{a:%H:%M}",
+        f"{z:%H:%M}",
+        covers_name,
+    )
+
+
+def _slot(shown: _Shown, day: date) -> Slot:
+    entry = shown.entry
     return Slot(
         advisor_id=entry.advisor.id,
         name=entry.advisor.name,
@@ -235,10 +260,13 @@ def _slot(entry: OnCallEntry, roster: Roster, day: date, first: date, last: date
         source=entry.source,
         start=entry.start,
         end=entry.end,
-        carried=day > first,
-        continues=day < last,
+        carried=day > shown.first,
+        continues=day < shown.last,
+        start_date=shown.start_date,
+        start_label=shown.start_label,
+        end_label=shown.end_label,
         covers=entry.covers,
-        covers_name=covers_name,
+        covers_name=shown.covers_name,
         holiday=entry.note if entry.source is Source.HOLIDAY else "",
     )
 
@@ -256,14 +284,15 @@ def build_calendar(
         )
     begin, finish = wall_to_utc(first, time(0)), wall_to_utc(last + timedelta(days=1), time(0))
     count = (last - first).days + 1
-    by_day: list[dict[tuple[str, Layer, datetime], OnCallEntry]] = [{} for _ in range(count)]
+    found: dict[tuple[str, Layer, datetime], OnCallEntry] = {}
     for interval in coverage(roster, begin, finish):
         for entry in interval.entries:
-            key = (entry.advisor.id, entry.layer, entry.start)
-            a = max(local_date(entry.start), first)
-            z = min(local_date(entry.end - timedelta(microseconds=1)), last)
-            for n in range((a - first).days, (z - first).days + 1):
-                by_day[n].setdefault(key, entry)
+            found.setdefault((entry.advisor.id, entry.layer, entry.start), entry)
+    by_day: list[list[Slot]] = [[] for _ in range(count)]
+    for entry in sorted(found.values(), key=lambda e: (e.start, e.advisor.id)):
+        shown = _shown(entry, roster)
+        for n in range((max(shown.first, first) - first).days, (min(shown.last, last) - first).days + 1):
+            by_day[n].append(_slot(shown, first + timedelta(days=n)))
     gaps_by_day: list[list[DayGap]] = [[] for _ in range(count)]
     for gap in find_gaps(roster, begin, finish, coverage_hours):
         a = max(local_date(gap.start), first)
@@ -274,18 +303,7 @@ def build_calendar(
     days: list[CalendarDay] = []
     for n in range(count):
         day = first + timedelta(days=n)
-        entries = sorted(by_day[n].values(), key=lambda e: (e.start, e.advisor.id))
-        layers = tuple(
-            LayerSlots(
-                layer,
-                tuple(
-                    _slot(e, roster, day, local_date(e.start), local_date(e.end - timedelta(microseconds=1)))
-                    for e in entries
-                    if e.layer is layer
-                ),
-            )
-            for layer in LAYERS
-        )
+        layers = tuple(LayerSlots(layer, tuple(s for s in by_day[n] if s.layer is layer)) for layer in LAYERS)
         weekday, changed_by = rule.pattern_day(day)
         hours = (wall_to_utc(day + timedelta(days=1), time(0)) - wall_to_utc(day, time(0))).total_seconds()
         days.append(
@@ -300,3 +318,21 @@ def build_calendar(
             )
         )
     return CoverageCalendar(first, last, tuple(days))
+
+
+def cached_calendar(
+    roster: Roster, first: date, last: date, coverage_hours: CoverageHours | None = None
+) -> CoverageCalendar:
+    """`build_calendar`, kept on the roster (its `memo`, which a new roster version does not share): the pages
+    ask for the same weeks again and again, and a roster never changes once built."""
+    memo = cast(
+        dict[tuple[date, date, CoverageHours | None], CoverageCalendar], roster.memo.setdefault(_MEMO_KEY, {})
+    )
+    key = (first, last, coverage_hours)
+    found = memo.get(key)
+    if found is None:
+        found = build_calendar(roster, first, last, coverage_hours)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = found
+    return found

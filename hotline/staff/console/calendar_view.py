@@ -26,7 +26,7 @@ from hotline.services.staff_accounts import Role
 from hotline.staff.console.identity import login_required, roles_required, signed_in
 from hotline.web import current_runtime
 from routing.chain import Reason
-from routing.coverage_calendar import CoverageCalendar, build_calendar, month_range, week_range
+from routing.coverage_calendar import CoverageCalendar, cached_calendar, month_range, week_range
 from routing.roster import Roster
 from routing.wallclock import COPENHAGEN, wall_to_utc
 from routing.wording.catalogue import known
@@ -102,7 +102,7 @@ def index() -> tuple[str, int]:
         roster = rosters.current_roster(db)
     calendar: CoverageCalendar | None = None
     if roster is not None:
-        calendar = build_calendar(roster, first, last, coverage_hours(runtime.settings))
+        calendar = cached_calendar(roster, first, last, coverage_hours(runtime.settings))
     previous, following = _step(view, first, False), _step(view, first, True)
     return render_template(
         "console/calendar.html",
