@@ -2,7 +2,8 @@
 through services.rosters.import_roster), sees who works that night and the gap of another night in red with its
 hours, and the chain preview for an instant in that night names the same advisor as `hotline oncall --at` run
 in-process and as the iCal feed behind the signed URL the links page shows. axe-core on the week, the month, the
-preview and the links page; on a 390 x 844 phone none of them scrolls sideways."""
+preview and the links page; on a 390 x 844 phone none of them scrolls sideways, nor the week at 320 px (a 640 px
+window at 200% zoom)."""
 
 from __future__ import annotations
 
@@ -135,4 +136,10 @@ def test_the_calendar_the_preview_the_command_and_the_feed_agree(
         if event.decoded("DTSTART") == start and str(event["X-PAAROERENDELINJEN-LAYER"]) == "primary"
     }
     assert primaries == {"vik"}
+
+    # 200% zoom on a 640 px window is a 320 px page: the week still fits.
+    page.set_viewport_size({"width": 320, "height": 700})
+    page.goto(f"{server}/console/calendar/?date={cover.isoformat()}")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 320, f"the week is {width} px wide at 200% zoom"
     assert page.csp == []  # type: ignore[attr-defined]
