@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from hotline.db.models import utcnow
 from hotline.services import roster_requests
@@ -24,7 +24,7 @@ from tests.browser.walks import axe_violations, sign_in
 from tests.helpers import DAILY_SHIFTS, RELATIVE, add_staff, import_roster
 from tests.subjects import seed_subject
 
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 # GET routes that are not pages to read: downloads, fragments htmx swaps into a page, the sign-in flow.
 NOT_PAGES = {
