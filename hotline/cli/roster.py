@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from hotline.cli.common import fail, open_runtime
 from hotline.services import relatives, rosters
 from hotline.services.links import ALL_ID, current_feed_url, revoke
-from hotline.services.oncall import chain_for, coverage_hours, preferences
-from routing.chain import Reason, build_chain
+from hotline.services.oncall import chain_at, chain_for, coverage_hours
+from routing.chain import Reason
 from routing.gaps import find_gaps
 from routing.numbers import mask_number, normalize_number
 from routing.roster import Roster
@@ -280,13 +280,8 @@ def oncall(at: datetime | None, reason: Reason, language: str | None, relative: 
                 contact_person_id=contact,
             )
         else:
-            chain = build_chain(
-                current,
-                at,
-                reason=reason,
-                language=lang,
-                contact_person_id=contact,
-                prefs=preferences(settings),
+            chain = chain_at(
+                current, settings, at=at, reason=reason, language=lang, contact_person_id=contact
             )
     if number is not None:
         who = f"{both('label.contact_person')}: {contact}" if contact else both("oncall.no_contact_person")

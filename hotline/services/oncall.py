@@ -39,6 +39,27 @@ def chain_for(
     )
 
 
+def chain_at(
+    roster: Roster,
+    settings: Settings,
+    *,
+    at: datetime,
+    reason: Reason,
+    language: str,
+    contact_person_id: str | None = None,
+) -> Chain:
+    """The chain for a call at `at` as the roster decides it, nobody left out as busy (busy is a fact about now):
+    what `hotline oncall --at` prints and the console's chain preview shows."""
+    return build_chain(
+        roster,
+        at,
+        reason=reason,
+        language=language,
+        contact_person_id=contact_person_id,
+        prefs=preferences(settings),
+    )
+
+
 def preferences(settings: Settings) -> ChainPreferences:
     """config.yaml's `routing:` switches as the chain's preferences."""
     config = settings.file.routing

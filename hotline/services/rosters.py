@@ -100,8 +100,11 @@ def current_roster(session: Session) -> Roster | None:
     roster = load_roster(version.content, version.source_name)
     with _cache_lock:
         _cache[key] = roster
-        for old in sorted(_cache)[:-_KEPT_VERSIONS]:  # older versions are no longer read
-            del _cache[old]
+        # The least recently parsed go first (a dict keeps insertion order), not the lowest ids: in a process with
+        # apps on several databases (tests) the newest roster of one may have a lower id than another's, and
+        # evicting by id would drop it as soon as it was parsed, so every request would parse it again.
+        while len(_cache) > _KEPT_VERSIONS:
+            del _cache[next(iter(_cache))]
     return roster
 
 

@@ -1,6 +1,6 @@
 """The roster editor walked in real Chromium at a phone's size: a manager marks the night advisor sick for
 tonight, sees the gap warning naming the hours, adds cover, previews and saves; `hotline oncall --at` and the
-cover advisor's calendar feed agree; an advisor asks to swap a shift and the manager approves it; undo makes the
+cover advisor's calendar feed agree, and so do the coverage calendar and its chain preview; an advisor asks to swap a shift and the manager approves it; undo makes the
 earlier version current again and the on-call answer goes back; the audit log has a row for each step. axe-core
 checks every page visited."""
 
@@ -129,6 +129,18 @@ def test_sick_cover_swap_and_undo(
     ]
     assert len(covers) == 1 and "Dækker for bo" in str(covers[0].get("description"))
     assert covers[0].decoded("dtend").astimezone(UTC) == end.astimezone(UTC)
+
+    # The coverage calendar says the same: anna covers bo tonight, no gap; its chain preview is the command's.
+    page.goto(f"{server}/console/calendar/?date={night.isoformat()}")
+    day = page.locator(f"#day-{night.isoformat()}")
+    expect(day).to_contain_text("Anna Prøve 23:00–07:00")
+    expect(day).to_contain_text("dækker for Bo Prøve")
+    expect(day.locator(".gap")).to_have_count(0)
+    checked(page)
+    page.goto(f"{server}/console/calendar/preview?date={night.isoformat()}&time=23:30")
+    shown = [page.locator("#chain-heading").inner_text(), *page.locator("#chain-lines li").all_inner_texts()]
+    printed = oncall(runner, local_at(night, 23) + timedelta(minutes=30))
+    assert shown == [line.strip() for line in printed.splitlines() if line.strip()]
 
     # bo asks to swap his next night with dalia.
     advisor_page.goto(f"{server}/console/roster/requests/")

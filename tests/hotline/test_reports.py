@@ -10,7 +10,6 @@ import statistics
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -33,9 +32,9 @@ from hotline.db.models import (
 from hotline.services import relatives, reports
 from hotline.services.reports import Drill, Kept, TextAnswer
 from routing.report_periods import Period
+from routing.wallclock import COPENHAGEN
 from tests.helpers import add_staff, console_login, utc
 
-CPH = ZoneInfo("Europe/Copenhagen")
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 NOW = utc(2026, 7, 1, 10)  # after the period: every window and promise in it has passed
 QUERY = "from=2026-06-01&to=2026-06-30"
@@ -308,7 +307,7 @@ def test_hour_and_weekday_buckets_follow_copenhagen_clocks_on_both_dst_sundays(
     for at in DST_INSTANTS:
         rows.call(at)
     rows.session.commit()
-    local = [at.astimezone(CPH) for at in DST_INSTANTS]
+    local = [at.astimezone(COPENHAGEN) for at in DST_INSTANTS]
     expected_hours = Counter(t.hour for t in local)
     expected_days = Counter(t.isoweekday() for t in local)
     period = Period(date(2026, 3, 28), date(2026, 10, 26))

@@ -21,6 +21,7 @@ from hotline.staff.console import (
     accounts,
     audit_log,
     auth,
+    calendar_view,
     data_requests,
     handover,
     home,
@@ -65,6 +66,7 @@ bp.register_blueprint(data_requests.bp)
 bp.register_blueprint(retention.bp)
 bp.before_request(refuse_read_only_role)
 bp.register_blueprint(reports.bp)
+bp.register_blueprint(calendar_view.bp)
 
 CSP = "; ".join(
     [
