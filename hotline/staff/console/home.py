@@ -37,9 +37,8 @@ def _values() -> dict[str, object]:
 @login_required
 def index() -> str:
     user = signed_in()
-    if (
-        user.role is Role.DPO
-    ):  # read-only: links to the audit log and the retention settings, nothing that waits
+    # The data-protection officer reads: links to the audit log and the retention settings, nothing that waits.
+    if user.role is Role.DPO:
         return render_template("console/home.html", user=user.identity)
     return render_template("console/home.html", **_values())
 
