@@ -33,7 +33,7 @@ from hotline.services import relatives, reports
 from hotline.services.reports import Drill, Kept, TextAnswer
 from routing.report_periods import Period
 from routing.wallclock import COPENHAGEN
-from tests.helpers import add_staff, console_login, utc
+from tests.helpers import TwilioSigner, add_staff, call_params, console_login, utc
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 NOW = utc(2026, 7, 1, 10)  # after the period: every window and promise in it has passed
@@ -291,6 +291,24 @@ def test_answered_by_a_human_and_the_time_to_one(app: Flask, rows: Rows) -> None
         assert reports.drill_page(session, Drill.CALLS_LANGUAGE, JUNE, NOW, language="ar")[0] == 4
         total, page = reports.drill_page(session, Drill.CALLS, JUNE, NOW)
         assert total == 18 and page[0].at > page[-1].at  # newest first
+
+
+def test_a_retried_press_1_keeps_the_first_time_to_a_human(
+    rostered: Flask, rows: Rows, twilio: TwilioSigner
+) -> None:
+    """Twilio retries a webhook it got no answer to: the advisor's "1" arriving again later must not move the
+    moment the caller reached a human, nor count the call twice."""
+    at = utc(2026, 6, 3, 9)
+    sid = rows.call(at, routed=True)
+    rows.session.commit()
+    accept = f"/twilio/voice/whisper/accept?parent={sid}&step=0&advisor=anna"
+    leg = call_params(from_="+4568000000", CallStatus="in-progress", Digits="1")
+    for after in (20, 300):  # pressed 20 s into the call; the same request again four minutes later
+        with time_machine.travel(at + timedelta(seconds=after), tick=False):
+            assert twilio.post(accept, leg).status_code == 200
+    got = figures(rostered)
+    assert (got.routed, got.human, got.to_human_measured) == (1, 1, 1)
+    assert got.to_human[0.5] == got.to_human[0.9] == 20.0
 
 
 # Both DST Sundays of 2026, from 20:00 UTC the evening before to 04:00 UTC, every 20 minutes, and a July day.
