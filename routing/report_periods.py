@@ -1,8 +1,8 @@
 """The reports' arithmetic, with no database: a period of Copenhagen calendar days as UTC instants, the presets a
-manager picks from, the UTC offset spans of Copenhagen time inside a period (so a database with no time zones can
-still bucket by local hour), and where a percentile lies in a sorted list of n values.
+manager picks from, the Copenhagen hour and weekday of a UTC hour (so a database with no time zones can still
+bucket by local hour), and where a percentile lies in a sorted list of n values.
 
-The figures themselves are counted by the database (hotline/services/reports.py); this module only says which
+The figures themselves are counted by the database (hotline/services/reports/); this module only says which
 instants and which positions to ask for.
 """
 
@@ -93,44 +93,10 @@ def preset_period(preset: Preset, now: datetime) -> Period:
     return Period(previous_end.replace(day=1), previous_end)
 
 
-@dataclass(frozen=True)
-class OffsetSpan:
-    """From `since` (UTC, inclusive) until the next span, Copenhagen is `minutes` ahead of UTC."""
-
-    since: datetime
-    minutes: int
-
-
 def _offset_minutes(instant: datetime) -> int:
     offset = instant.astimezone(COPENHAGEN).utcoffset()
     assert offset is not None
     return int(offset.total_seconds() // 60)
-
-
-def offset_spans(start: datetime, end: datetime) -> list[OffsetSpan]:
-    """Copenhagen's UTC offset over `[start, end)`, as spans in time order; the first starts at `start`.
-
-    Exact: every change is found from zoneinfo (a day-by-day walk, then a bisection to the second), so the
-    DST Sundays (the last Sundays of March and October, 01:00 UTC) split the spans where the law does."""
-    start, end = require_aware(start, "start").astimezone(UTC), require_aware(end, "end").astimezone(UTC)
-    spans = [OffsetSpan(start, _offset_minutes(start))]
-    cursor = start
-    while cursor < end:
-        step = min(cursor + timedelta(days=1), end)
-        if _offset_minutes(step) != spans[-1].minutes:
-            low, high = cursor, step  # the offset changes in (low, high]
-            while high - low > timedelta(seconds=1):
-                mid = low + (high - low) / 2
-                if _offset_minutes(mid) == spans[-1].minutes:
-                    low = mid
-                else:
-                    high = mid
-            change = high.replace(microsecond=0)
-            if _offset_minutes(change) == spans[-1].minutes:
-                change += timedelta(seconds=1)
-            spans.append(OffsetSpan(change, _offset_minutes(change)))
-        cursor = step
-    return spans
 
 
 def local_hour_and_weekday(instant: datetime) -> tuple[int, int]:

@@ -238,7 +238,8 @@ def whisper_accept() -> Response:
         routing = session.get(CallRouting, parent)
         if routing is not None:
             routing.connected_advisor_id = advisor_id
-            routing.connected_at = utcnow()  # the caller reached a human now (the reports' time to a human)
+            # The caller reached a human now (the reports' time to a human); a retried webhook keeps the first.
+            routing.connected_at = routing.connected_at or utcnow()
             if routing.relative_id is not None:
                 relative = session.get(Relative, routing.relative_id)
                 if relative is not None:

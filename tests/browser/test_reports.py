@@ -14,12 +14,13 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from hotline.db.models import AuditEntry, CallbackRequest, CallbackTransition, utcnow
-from hotline.services import relatives, reports
+from hotline.db.models import AuditEntry, utcnow
+from hotline.services import reports
 from hotline.services.reports import Drill
 from routing.report_periods import Period
 from routing.wallclock import local_date
 from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
+from tests.report_rows import Rows
 
 
 def seed(app: Flask) -> tuple[Period, list[tuple[int, bool]]]:
@@ -36,35 +37,11 @@ def seed(app: Flask) -> tuple[Period, list[tuple[int, bool]]]:
     ]
     counted = []
     with app.extensions["hotline"].sessions.begin() as session:
+        rows = Rows(session)
         for i, (state, after) in enumerate(cases):
-            relative, _ = relatives.find_or_create(session, f"+456720000{i}")
-            callback = CallbackRequest(
-                relative_id=relative.id,
-                phone_number=relative.phone_number,
-                priority="normal",
-                reason="question",
-                language="da",
-                window_key="picked",
-                window_start=start,
-                window_end=end,
-                due_at=end,
-                state=state,
-                created_at=start - timedelta(hours=1),
-            )
-            session.add(callback)
-            session.flush()
-            if after is not None:
-                session.add(
-                    CallbackTransition(
-                        callback_id=callback.id,
-                        from_state="in_progress",
-                        to_state="reached",
-                        event="answered",
-                        actor="test",
-                        at=start + after,
-                    )
-                )
-            counted.append((relative.id, state == "reached" and after is not None and start + after <= end))
+            rows.callback((start, end), state, reached_at=start + after if after else None, who=i)
+            kept = state == "reached" and after is not None and start + after <= end
+            counted.append((rows.relative(i), kept))
     today = local_date(now)
     return Period(today - timedelta(days=29), today), counted
 

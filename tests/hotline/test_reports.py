@@ -16,176 +16,18 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from hotline.db.models import (
-    AuditEntry,
-    Call,
-    CallbackRequest,
-    CallbackTransition,
-    CallRouting,
-    Message,
-    OutboxText,
-    Recording,
-    SmsOptOut,
-)
-from hotline.services import relatives, reports
+from hotline.db.models import AuditEntry, Recording, SmsOptOut
+from hotline.services import reports
 from hotline.services.reports import Drill, Kept, TextAnswer
 from routing.report_periods import Period
 from routing.wallclock import COPENHAGEN
-from tests.helpers import add_staff, console_login, utc
+from tests.helpers import TwilioSigner, add_staff, call_params, console_login, utc
+from tests.report_rows import Rows, number
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 NOW = utc(2026, 7, 1, 10)  # after the period: every window and promise in it has passed
 QUERY = "from=2026-06-01&to=2026-06-30"
-
-
-def number(i: int) -> str:
-    return f"+45671{i:05d}"  # the reserve series for relatives (docs/testing.md)
-
-
-class Rows:
-    """Hand-built rows, with ids and sids of their own."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.n = 0
-
-    def relative(self, i: int) -> int:
-        relative, _ = relatives.find_or_create(self.session, number(i))
-        return relative.id
-
-    def call(
-        self,
-        at: datetime,
-        *,
-        who: int = 1,
-        routed: bool = False,
-        answered_after: float | None = None,
-        language: str = "da",
-        direction: str = "inbound",
-    ) -> str:
-        self.n += 1
-        sid = f"CA{self.n:032d}"
-        relative_id = self.relative(who)
-        self.session.add(
-            Call(
-                call_sid=sid,
-                direction=direction,
-                from_number=number(who),
-                to_number="+4568000000",
-                status="completed",
-                relative_id=relative_id,
-                created_at=at,
-                updated_at=at,
-            )
-        )
-        if routed or answered_after is not None:
-            self.session.add(
-                CallRouting(
-                    call_sid=sid,
-                    relative_id=relative_id,
-                    reason="question",
-                    language=language,
-                    chain="anna",
-                    started_at=at,
-                    connected_advisor_id="anna" if answered_after is not None else None,
-                    connected_at=at + timedelta(seconds=answered_after)
-                    if answered_after is not None
-                    else None,
-                )
-            )
-        return sid
-
-    def callback(
-        self,
-        window: tuple[datetime, datetime],
-        state: str,
-        *,
-        reached_at: datetime | None = None,
-        due_at: datetime | None = None,
-        retry_at: datetime | None = None,
-        who: int = 2,
-    ) -> int:
-        relative_id = self.relative(who)
-        start, end = window
-        callback = CallbackRequest(
-            relative_id=relative_id,
-            phone_number=number(who),
-            priority="normal",
-            reason="question",
-            language="da",
-            window_key="picked",
-            window_start=start,
-            window_end=end,
-            due_at=due_at or end,
-            state=state,
-            created_at=start - timedelta(hours=1),
-            updated_at=start,
-            next_attempt_at=retry_at,
-        )
-        self.session.add(callback)
-        self.session.flush()
-        self.session.add(
-            CallbackTransition(
-                callback_id=callback.id,
-                from_state=None,
-                to_state="scheduled",
-                event="schedule",
-                actor="t",
-                at=start,
-            )
-        )
-        if reached_at is not None:
-            self.session.add(
-                CallbackTransition(
-                    callback_id=callback.id,
-                    from_state="in_progress",
-                    to_state="reached",
-                    event="answered",
-                    actor="t",
-                    at=reached_at,
-                )
-            )
-        return callback.id
-
-    def text(
-        self,
-        at: datetime,
-        due: datetime,
-        *,
-        who: int,
-        reply_at: datetime | None = None,
-        reply_state: str = "sent",
-        handed: int | None = None,
-    ) -> None:
-        relative_id = self.relative(who)
-        self.session.add(
-            Message(
-                direction="inbound",
-                from_number=number(who),
-                to_number="+4568000000",
-                body="?",
-                status="received",
-                created_at=at,
-                updated_at=at,
-                relative_id=relative_id,
-                answer_due_at=due,
-                callback_id=handed,
-            )
-        )
-        if reply_at is not None:
-            self.session.add(
-                OutboxText(
-                    purpose="advisor_reply",
-                    to_number=number(who),
-                    language="da",
-                    relative_id=relative_id,
-                    state=reply_state,
-                    created_at=reply_at,
-                    updated_at=reply_at,
-                )
-            )
 
 
 @pytest.fixture
@@ -291,6 +133,24 @@ def test_answered_by_a_human_and_the_time_to_one(app: Flask, rows: Rows) -> None
         assert reports.drill_page(session, Drill.CALLS_LANGUAGE, JUNE, NOW, language="ar")[0] == 4
         total, page = reports.drill_page(session, Drill.CALLS, JUNE, NOW)
         assert total == 18 and page[0].at > page[-1].at  # newest first
+
+
+def test_a_retried_press_1_keeps_the_first_time_to_a_human(
+    rostered: Flask, rows: Rows, twilio: TwilioSigner
+) -> None:
+    """Twilio retries a webhook it got no answer to: the advisor's "1" arriving again later must not move the
+    moment the caller reached a human, nor count the call twice."""
+    at = utc(2026, 6, 3, 9)
+    sid = rows.call(at, routed=True)
+    rows.session.commit()
+    accept = f"/twilio/voice/whisper/accept?parent={sid}&step=0&advisor=anna"
+    leg = call_params(from_="+4568000000", CallStatus="in-progress", Digits="1")
+    for after in (20, 300):  # pressed 20 s into the call; the same request again four minutes later
+        with time_machine.travel(at + timedelta(seconds=after), tick=False):
+            assert twilio.post(accept, leg).status_code == 200
+    got = figures(rostered)
+    assert (got.routed, got.human, got.to_human_measured) == (1, 1, 1)
+    assert got.to_human[0.5] == got.to_human[0.9] == 20.0
 
 
 # Both DST Sundays of 2026, from 20:00 UTC the evening before to 04:00 UTC, every 20 minutes, and a July day.
@@ -433,6 +293,8 @@ def test_a_manager_sees_the_dashboard_the_lists_and_the_csv(app: Flask, client: 
         ("viewed", "report:calls"),
         ("exported", "report:callbacks_kept"),
     ]
+    exported_entry = next(e for e in entries if e.action == "exported")
+    assert exported_entry.detail == "2026-06-01..2026-06-30: 3 rows as CSV, numbers shown"
 
 
 def test_a_bad_period_is_answered_in_danish_and_an_unknown_list_is_404(manager: FlaskClient) -> None:

@@ -1,5 +1,5 @@
-"""The reports' pure arithmetic: periods and presets by Copenhagen's calendar, the exact DST offset spans, where a
-percentile lies, and a bar chart's geometry."""
+"""The reports' pure arithmetic: periods and presets by Copenhagen's calendar, the Copenhagen hour of a UTC hour
+on the DST Sundays, where a percentile lies, and a bar chart's geometry."""
 
 from __future__ import annotations
 
@@ -15,20 +15,10 @@ from routing.report_periods import (
     interpolate,
     local_hour_and_weekday,
     local_hour_of_utc_hour,
-    offset_spans,
     parse_period,
     percentile_position,
     preset_period,
 )
-
-
-def test_offset_spans_change_at_the_legal_instants() -> None:
-    spans = offset_spans(datetime(2025, 12, 31, 23, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
-    assert [(s.since, s.minutes) for s in spans] == [
-        (datetime(2025, 12, 31, 23, tzinfo=UTC), 60),
-        (datetime(2026, 3, 29, 1, tzinfo=UTC), 120),
-        (datetime(2026, 10, 25, 1, tzinfo=UTC), 60),
-    ]
 
 
 @pytest.mark.parametrize(

@@ -307,7 +307,7 @@ def drill_csv(name: str) -> Response:
     now = utcnow()
     runtime = current_runtime()
     with runtime.console_sessions.begin() as db:  # the export is recorded before a byte leaves
-        total, _rows = reports.drill_page(db, which, period, now, page=1, language=language)
+        total = reports.drill_count(db, which, period, now, language=language)
         _audit(
             db,
             user,

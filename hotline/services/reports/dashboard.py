@@ -1,4 +1,4 @@
-"""The managers' reports: every figure counted by the database for one period (GROUP BY, COUNT, CASE, and the
+"""The managers' dashboard: every figure counted by the database for one period (GROUP BY, COUNT, CASE, and the
 percentiles with percentile_cont on PostgreSQL or a count and an OFFSET on SQLite), never by loading the rows.
 
 The definitions (docs/reports.md has them in plain words, Danish first):
@@ -23,14 +23,14 @@ Speed (benchmarks/reports.py, docs/reports.md "How fast"): the dashboard is five
 the routed calls, the callbacks, the texts, the small counts), each one pass over the period's rows in an
 index that holds the columns it reads (migration 0019), no lookup done twice per row.
 
-Functions take a Session and never commit; the drill-downs return one page of rows or stream them for a CSV.
+Functions take a Session and never commit. The lists behind the figures are hotline.services.reports.lists; the
+cohorts they share with the figures (`kept_rows`, `text_rows`) are defined here, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -60,7 +60,6 @@ from hotline.db.models import (
     Message,
     OutboxText,
     Recording,
-    Relative,
     SmsOptOut,
 )
 from hotline.services.callback_queue import OPEN_STATES
@@ -72,9 +71,7 @@ from routing.report_periods import (
     local_hour_of_utc_hour,
     percentile_position,
 )
-from routing.wallclock import COPENHAGEN
 
-PAGE_SIZE = 50
 PERCENTILES = (0.5, 0.9)
 # An advisor's reply that never went (STOP, a guard, a cap, Twilio refusing it) answers nothing.
 DEAD_REPLY_STATES = ("refused", "cancelled", "failed")
@@ -98,26 +95,6 @@ class TextAnswer(StrEnum):
     CALLBACK = "callback"  # handed to a callback (RING, or an advisor): the queue's promise counts instead
 
 
-class Drill(StrEnum):
-    """The lists behind the figures."""
-
-    CALLS = "calls"
-    CALLS_HUMAN = "calls_human"
-    CALLS_MISSED = "calls_missed"
-    CALLS_LANGUAGE = "calls_language"
-    CALLBACKS_KEPT = "callbacks_kept"
-    CALLBACKS_OUTSIDE = "callbacks_outside"
-    CALLBACKS_NOT_REACHED = "callbacks_not_reached"
-    CALLBACKS_OPEN = "callbacks_open"
-    OVERDUE = "overdue"
-    TEXTS_IN_TIME = "texts_in_time"
-    TEXTS_LATE = "texts_late"
-    TEXTS_UNANSWERED = "texts_unanswered"
-    TEXTS_CALLBACK = "texts_callback"
-    FALLBACK = "fallback"
-    OPT_OUTS = "opt_outs"
-
-
 @dataclass(frozen=True)
 class Figures:
     """One period's figures (counts; seconds for the times; None where there is nothing to measure)."""
@@ -136,7 +113,6 @@ class Figures:
     fallback: int
     opt_outs: int
     cancelled: int = 0  # callbacks called off whose window ended in the period: not in the headline
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kept_cohort(self) -> int:
@@ -162,7 +138,7 @@ def utc_hour(session: Session, column: Any) -> ColumnElement[int]:
     return cast(func.strftime("%s", column), Integer) // 3600
 
 
-def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
+def in_period(column: Any, period: Period) -> ColumnElement[bool]:
     return and_(column >= period.start, column < period.end)
 
 
@@ -176,12 +152,12 @@ def _routed_near(period: Period) -> ColumnElement[bool]:
     return and_(CallRouting.started_at >= period.start, CallRouting.started_at < period.end + ROUTED_WITHIN)
 
 
-def _routing_of_calls(period: Period) -> ColumnElement[bool]:
+def routing_of_calls(period: Period) -> ColumnElement[bool]:
     """The join of a call to its routing row, with the redundant bound that lets the index be used."""
     return and_(CallRouting.call_sid == Call.call_sid, _routed_near(period))
 
 
-def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
     if _dialect(session) == "postgresql":
         return type_coerce(
             func.date_part("epoch", later - earlier), Float
@@ -210,7 +186,7 @@ def call_figures(session: Session, period: Period) -> CallFigures:
     routing.report_periods.local_hour_of_utc_hour), then those of them with a routing row, joined once, counted per
     language and in all, with the percentiles of the seconds to a human in the same pass (PostgreSQL: grouping
     sets; SQLite, without them or percentile_cont: per language, then a count and an OFFSET)."""
-    calls_in_period = and_(Call.direction == "inbound", _in_period(Call.created_at, period))
+    calls_in_period = and_(Call.direction == "inbound", in_period(Call.created_at, period))
     hours = select(utc_hour(session, Call.created_at).label("hour")).where(calls_in_period).subquery()
     by_hour, by_weekday = [0] * 24, [0] * 7
     calls = 0
@@ -223,7 +199,7 @@ def call_figures(session: Session, period: Period) -> CallFigures:
     seconds = case(
         (
             and_(CallRouting.connected_advisor_id.is_not(None), CallRouting.connected_at.is_not(None)),
-            _seconds(session, CallRouting.connected_at, Call.created_at),
+            seconds_between(session, CallRouting.connected_at, Call.created_at),
         ),
         else_=null(),
     )
@@ -234,7 +210,7 @@ def call_figures(session: Session, period: Period) -> CallFigures:
             seconds.label("seconds"),
         )
         .select_from(Call)
-        .join(CallRouting, _routing_of_calls(period))
+        .join(CallRouting, routing_of_calls(period))
         .where(calls_in_period)
         .subquery()
     )
@@ -317,7 +293,7 @@ def _reached_at() -> ColumnElement[Any]:
 CANCELLED = "cancelled"
 
 
-def _kept_rows(period: Period, now: datetime, *, with_cancelled: bool = False) -> Any:
+def kept_rows(period: Period, now: datetime, *, with_cancelled: bool = False) -> Any:
     """The headline's callbacks with their category (`kept`) and when they were reached (`reached_at`); with
     `with_cancelled` the cancelled ones too, in a category of their own (they are shown apart, not counted)."""
     inner = (
@@ -329,7 +305,7 @@ def _kept_rows(period: Period, now: datetime, *, with_cancelled: bool = False) -
             CallbackRequest.next_attempt_at.label("next_attempt_at"),
             _reached_at().label("reached_at"),
         )
-        .where(_in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
+        .where(in_period(CallbackRequest.window_end, period), CallbackRequest.window_end <= now)
         .where(*([] if with_cancelled else [CallbackRequest.state != State.CANCELLED.value]))
         .cte("callbacks_in_period")
         # Materialized: the per-row lookup is done once, not once for each CASE branch that reads it.
@@ -360,7 +336,7 @@ def _kept_rows(period: Period, now: datetime, *, with_cancelled: bool = False) -
 def kept_in_window(session: Session, period: Period, now: datetime) -> tuple[dict[Kept, int], int]:
     """The headline: callbacks whose window ended in the period (and by `now`), by what became of them; and how
     many such callbacks were cancelled (not counted). One pass over the period's callbacks."""
-    rows = _kept_rows(period, now, with_cancelled=True)
+    rows = kept_rows(period, now, with_cancelled=True)
     counts = {k: 0 for k in Kept}
     cancelled = 0
     for category, n in session.execute(select(rows.c.kept, func.count()).group_by(rows.c.kept)):
@@ -371,7 +347,7 @@ def kept_in_window(session: Session, period: Period, now: datetime) -> tuple[dic
     return counts, cancelled
 
 
-def _text_rows(period: Period, now: datetime) -> Any:
+def text_rows(period: Period, now: datetime) -> Any:
     reply_at = (
         select(func.min(OutboxText.created_at))
         .where(
@@ -393,7 +369,7 @@ def _text_rows(period: Period, now: datetime) -> Any:
             reply_at.label("reply_at"),
         )
         .where(Message.direction == "inbound", Message.answer_due_at.is_not(None))
-        .where(_in_period(Message.answer_due_at, period), Message.answer_due_at <= now)
+        .where(in_period(Message.answer_due_at, period), Message.answer_due_at <= now)
         .cte("texts_in_period")
         # Materialized: the per-row lookup is done once, not once for each CASE branch that reads it.
         .prefix_with("MATERIALIZED", dialect="postgresql")
@@ -408,7 +384,7 @@ def _text_rows(period: Period, now: datetime) -> Any:
 
 
 def texts_answered(session: Session, period: Period, now: datetime) -> dict[TextAnswer, int]:
-    rows = _text_rows(period, now)
+    rows = text_rows(period, now)
     counts = {a: 0 for a in TextAnswer}
     for answer, n in session.execute(select(rows.c.answer, func.count()).group_by(rows.c.answer)):
         counts[TextAnswer(answer)] = int(n)
@@ -425,11 +401,11 @@ def _small_counts(session: Session, period: Period, now: datetime) -> tuple[int,
             .scalar_subquery(),
             select(func.count())
             .select_from(Recording)
-            .where(Recording.source == "fallback", _in_period(Recording.received_at, period))
+            .where(Recording.source == "fallback", in_period(Recording.received_at, period))
             .scalar_subquery(),
             select(func.count())
             .select_from(SmsOptOut)
-            .where(_in_period(SmsOptOut.opted_out_at, period))
+            .where(in_period(SmsOptOut.opted_out_at, period))
             .scalar_subquery(),
         )
     ).one()
@@ -463,205 +439,3 @@ def figures(session: Session, period: Period, now: datetime) -> Figures:
         opt_outs=opted_out,
         cancelled=cancelled,
     )
-
-
-# --- the lists behind the figures -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """One row of a drill-down: when, whose (the relative's id for the timeline link, and the raw number the view
-    masks or shows), the language, and what the figure is about (instants stay datetimes, the view formats)."""
-
-    at: datetime
-    relative_id: int | None
-    number: str | None
-    language: str | None
-    details: tuple[Any, ...]
-
-
-# The detail columns of each kind of list (the view words them).
-CALL_DETAILS = ("status", "advisor", "to_human")
-CALLBACK_DETAILS = ("case", "state", "window_start", "window_end", "reached_at")
-TEXT_DETAILS = ("promised", "answered_at")
-FALLBACK_DETAILS = ("duration",)
-OPT_OUT_DETAILS = ("source",)
-
-
-def details_of(drill: Drill) -> tuple[str, ...]:
-    if drill.value.startswith("calls"):
-        return CALL_DETAILS
-    if drill.value.startswith("callbacks") or drill is Drill.OVERDUE:
-        return CALLBACK_DETAILS
-    if drill.value.startswith("texts"):
-        return TEXT_DETAILS
-    return FALLBACK_DETAILS if drill is Drill.FALLBACK else OPT_OUT_DETAILS
-
-
-def _drill_select(session: Session, drill: Drill, period: Period, now: datetime, language: str | None) -> Any:
-    """The rows of one list, newest first: at, relative_id, number, language, then the details."""
-    if drill.value.startswith("calls"):
-        statement = (
-            select(
-                Call.created_at,
-                Call.relative_id,
-                Call.from_number,
-                CallRouting.language,
-                Call.status,
-                CallRouting.connected_advisor_id,
-                _seconds(session, CallRouting.connected_at, Call.created_at),
-                Call.id,
-            )
-            .select_from(Call)
-            .outerjoin(CallRouting, _routing_of_calls(period))
-            .where(Call.direction == "inbound", _in_period(Call.created_at, period))
-        )
-        if drill is Drill.CALLS_HUMAN:
-            statement = statement.where(CallRouting.connected_advisor_id.is_not(None))
-        elif drill is Drill.CALLS_MISSED:
-            statement = statement.where(
-                CallRouting.call_sid.is_not(None), CallRouting.connected_advisor_id.is_(None)
-            )
-        elif drill is Drill.CALLS_LANGUAGE:
-            statement = statement.where(CallRouting.language == (language or ""))
-        return statement.order_by(Call.created_at.desc(), Call.id.desc())
-    if drill.value.startswith("callbacks") or drill is Drill.OVERDUE:
-        if drill is Drill.OVERDUE:
-            source = (
-                select(
-                    CallbackRequest.id.label("id"),
-                    CallbackRequest.state.label("state"),
-                    CallbackRequest.window_start.label("window_start"),
-                    CallbackRequest.window_end.label("window_end"),
-                    null().label("reached_at"),
-                )
-                .where(CallbackRequest.state.in_(OPEN_STATES), CallbackRequest.due_at < now)
-                .subquery()
-            )
-            at = CallbackRequest.due_at
-        else:
-            source = _kept_rows(period, now)
-            wanted = Kept(drill.value.removeprefix("callbacks_"))
-            source = select(source).where(source.c.kept == wanted.value).subquery()
-            at = CallbackRequest.window_end
-        return (
-            select(
-                at,
-                CallbackRequest.relative_id,
-                CallbackRequest.phone_number,
-                CallbackRequest.language,
-                CallbackRequest.id,
-                source.c.state,
-                source.c.window_start,
-                source.c.window_end,
-                source.c.reached_at,
-                CallbackRequest.created_at,
-            )
-            .join(source, source.c.id == CallbackRequest.id)
-            .order_by(at.desc(), CallbackRequest.id.desc())
-        )
-    if drill.value.startswith("texts"):
-        rows = _text_rows(period, now)
-        wanted_answer = TextAnswer(drill.value.removeprefix("texts_"))
-        return (
-            select(
-                Message.created_at,
-                Message.relative_id,
-                Message.from_number,
-                Relative.language,
-                rows.c.answer_due_at,
-                rows.c.reply_at,
-                Message.id,
-            )
-            .join(rows, rows.c.id == Message.id)
-            .outerjoin(Relative, Relative.id == Message.relative_id)
-            .where(rows.c.answer == wanted_answer.value)
-            .order_by(rows.c.answer_due_at.desc(), Message.id.desc())
-        )
-    if drill is Drill.FALLBACK:
-        return (
-            select(
-                Recording.received_at,
-                Relative.id,
-                Recording.from_number,
-                Relative.language,
-                Recording.duration_seconds,
-                Recording.id,
-            )
-            .outerjoin(Relative, Relative.phone_number == Recording.from_number)
-            .where(Recording.source == "fallback", _in_period(Recording.received_at, period))
-            .order_by(Recording.received_at.desc(), Recording.id.desc())
-        )
-    return (
-        select(
-            SmsOptOut.opted_out_at,
-            Relative.id,
-            SmsOptOut.phone_number,
-            Relative.language,
-            SmsOptOut.source,
-        )
-        .outerjoin(Relative, Relative.phone_number == SmsOptOut.phone_number)
-        .where(_in_period(SmsOptOut.opted_out_at, period))
-        .order_by(SmsOptOut.opted_out_at.desc(), SmsOptOut.phone_number)
-    )
-
-
-def _row(drill: Drill, values: Any) -> Row:
-    at, relative_id, number, language = values[0], values[1], values[2], values[3]
-    if drill.value.startswith("calls"):
-        status, advisor, seconds = values[4], values[5], values[6]
-        details: tuple[Any, ...] = (
-            status,
-            advisor,
-            round(float(seconds), 1) if seconds is not None else None,
-        )
-    elif drill.value.startswith("callbacks") or drill is Drill.OVERDUE:
-        callback_id, state, start, end, reached, created = values[4:10]
-        details = (_case_reference(callback_id, created), state, start, end, _aware(reached))
-    elif drill.value.startswith("texts"):
-        details = (values[4], _aware(values[5]))
-    else:
-        details = (values[4],)
-    return Row(at, relative_id, number, language, details)
-
-
-def _aware(value: Any) -> Any:
-    """A time from a subquery's column (SQLite gives the text back when the column lost its type)."""
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _case_reference(callback_id: int, created: datetime) -> str:
-    """The case reference staff know (services/staff_texts.reference): PL-<year>-<id>."""
-    return f"PL-{created.astimezone(COPENHAGEN):%Y}-{callback_id:04d}"
-
-
-def drill_page(
-    session: Session,
-    drill: Drill,
-    period: Period,
-    now: datetime,
-    *,
-    page: int = 1,
-    language: str | None = None,
-) -> tuple[int, list[Row]]:
-    """(how many rows the list has, the rows of page `page`, PAGE_SIZE a page)."""
-    statement = _drill_select(session, drill, period, now, language)
-    total = int(
-        session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
-    )
-    rows = session.execute(statement.limit(PAGE_SIZE).offset(max(0, page - 1) * PAGE_SIZE))
-    return total, [_row(drill, values) for values in rows]
-
-
-def drill_rows(
-    session: Session, drill: Drill, period: Period, now: datetime, *, language: str | None = None
-) -> Iterator[Row]:
-    """Every row of the list, streamed in batches (for the CSV)."""
-    statement = _drill_select(session, drill, period, now, language)
-    for values in session.execute(statement.execution_options(yield_per=1000)):
-        yield _row(drill, values)
