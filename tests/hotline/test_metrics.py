@@ -196,3 +196,28 @@ def test_metrics_allow_is_normalised(settings_mapping: dict[str, Any]) -> None:
     settings = load_settings(overrides={"web": {"metrics_allow": ["10.1.2.3/8", "::1"]}})
     assert settings.file.web.metrics_allow == ["10.0.0.0/8", "::1/128"]
     assert load_settings().file.web.metrics_allow == ["127.0.0.1/32", "::1/128"]
+
+
+class _BrokenStore:
+    """An instrument whose values cannot be written, as when the multiprocess folder is gone or the disk full."""
+
+    def labels(self, **_labels: str) -> Any:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_count_that_cannot_be_written_never_fails_a_webhook(
+    rostered: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hotline import metrics
+
+    for instrument in ("WEBHOOK_SECONDS", "FALLBACK_ANSWERS", "SIGN_INS_FAILED"):
+        monkeypatch.setattr(metrics, instrument, _BrokenStore())
+    twilio = signer(rostered)
+    greeting = twilio.post("/twilio/voice", call_params())
+    assert greeting.status_code == 200
+    assert "<Gather" in greeting.get_data(as_text=True)
+    fallback = twilio.post("/twilio/voice/fallback", call_params(ErrorCode="11200"))
+    assert fallback.status_code == 200
+    assert "<Dial" in fallback.get_data(as_text=True) or "<Record" in fallback.get_data(as_text=True)
+    assert console_login(rostered.test_client(), "nobody", "not the password").status_code == 401
+    assert any("metrics: could not count" in record.getMessage() for record in caplog.records)
