@@ -255,3 +255,15 @@ print("left:", folder.exists())
     assert 'hotline_fallback_answers_total{route="/twilio/voice/fallback"} 1.0' in done.stdout
     assert 'hotline_webhook_duration_seconds_count{route="/twilio/voice"} 1.0' in done.stdout
     assert "left: False" in done.stdout
+
+
+def test_paths_twilio_never_calls_add_no_series(rostered: Flask) -> None:
+    """The route label is the URL rule: a scan of made-up paths under /twilio/ cannot grow the label set."""
+    client = rostered.test_client()
+    twilio = signer(rostered)
+    before = {labels for name, labels in scrape(client) if name == "hotline_webhook_duration_seconds_count"}
+    for n in range(5):
+        assert twilio.post(f"/twilio/voice/nope-{n}", call_params()).status_code == 404
+        assert client.get(f"/twilio/sms?x={n}", environ_base=LOOPBACK).status_code == 405
+    after = {labels for name, labels in scrape(client) if name == "hotline_webhook_duration_seconds_count"}
+    assert after == before
