@@ -27,15 +27,12 @@ trust the ratios more than the milliseconds.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import os
 import random
 import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +44,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
-from psycopg import sql
+from _serve import PG_ADMIN, ROOT, THREADS, WORKERS, error_lines, pg_admin, serving
 from sqlalchemy import Engine, Table, insert, select, text
 
 from hotline.config.settings import normalize_database_url
@@ -65,10 +62,6 @@ from hotline.db.session import make_engine, make_session_factory, upgrade
 from hotline.services.rosters import ensure_demo_roster
 from hotline.services.staff_accounts import Role, create
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVE = Path(__file__).with_name("_serve.py")
-PG_ADMIN = os.environ.get("HOTLINE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-WORKERS, THREADS = 2, 4
 RELATIVES, CALLS, TEXTS, CLOSED_CALLBACKS, OPEN_CALLBACKS = 10_000, 100_000, 50_000, 5_000, 200
 HEAVY_CALLS, HEAVY_TEXTS, HEAVY_CALLBACKS = 400, 300, 20
 WAITING_THREADS = 60  # relatives whose newest question is not answered yet
@@ -360,34 +353,6 @@ class Client:
             raise RuntimeError(f"signing in answered {status}, not a redirect")
 
 
-def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            conn.close()
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not answer on port {port} within 60 s:\n{log.read_text()[-2000:]}")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    """Quick-stop the gunicorn master (SIGINT), then SIGKILL its process group (the workers) if anything is left."""
-    try:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(10)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 def bench(name: str, url: str, work: Path, args: argparse.Namespace) -> tuple[list[Page], float]:
     """Migrate, seed, serve, sign in, time the pages interleaved; the pages and the seconds seeding took."""
     engine = make_engine(url)
@@ -403,18 +368,12 @@ def bench(name: str, url: str, work: Path, args: argparse.Namespace) -> tuple[li
     if args.explain and engine.dialect.name == "postgresql":
         explain(engine, heavy)
     engine.dispose()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
     instance = work / name
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
-    env |= {
+    env = {
         "HOTLINE_CONFIG": str(ROOT / "config.yaml"),
         "HOTLINE_DATABASE_URL": url,
         "BENCH_INSTANCE_DIR": str(instance),
         "BENCH_LOG_LEVEL": "WARNING",
-        "BENCH_WORKERS": str(WORKERS),
-        "BENCH_THREADS": str(THREADS),
     }
     log = work / f"{name}.log"
     pages = [
@@ -423,11 +382,7 @@ def bench(name: str, url: str, work: Path, args: argparse.Namespace) -> tuple[li
         Page("timeline", f"/console/relatives/{heavy}"),
         Page("healthz", "/healthz"),
     ]
-    with log.open("wb") as out:
-        command = [sys.executable, str(SERVE), "hotline", str(port)]
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
-    try:
-        wait_ready(process, port, log)
+    with serving("hotline", env, log) as (_process, port):
         client = Client(port)
         client.sign_in()
         for round_ in range(args.warmup + args.requests):
@@ -437,10 +392,7 @@ def bench(name: str, url: str, work: Path, args: argparse.Namespace) -> tuple[li
                     page.failures.append(f"{status}")
                 elif round_ >= args.warmup:
                     page.latencies.append(elapsed)
-    finally:
-        stop_server(process)
-    errors = [line for line in log.read_text().splitlines() if '"error"' in line or "[ERROR]" in line]
-    if errors:
+    if errors := error_lines(log):
         pages[0].failures.append(f"{len(errors)} error lines in the server log, first: {errors[0][:300]}")
     return pages, seeded
 
@@ -477,12 +429,6 @@ def explain(engine: Engine, heavy: int) -> None:
             for line in plan:
                 print(f"   {line}")
     print()
-
-
-def pg_admin(statement: str, database: str) -> bool:
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(database)))
-    return True
 
 
 def print_table(name: str, pages: list[Page], seeded: float) -> None:

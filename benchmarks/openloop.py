@@ -9,8 +9,8 @@ Twilio does). Latency counts from the scheduled send time to the last byte of th
 late because every sender was busy (or the GIL or the shared CPUs held it back) adds its queueing delay: no
 coordinated omission. Each request has a new CallSid and is signed before the timed window.
 
-Targets (the same gunicorn set-up as benchmarks/webhooks.py, whose helpers it imports: 2 workers x 4 gthread
-threads through hotline.server.run_gunicorn): the real app on a fresh SQLite file and on a fresh PostgreSQL
+Targets (benchmarks/_serve.py, the gunicorn set-up of benchmarks/webhooks.py, whose signed requests it imports:
+2 workers x 4 gthread threads through hotline.server.run_gunicorn): the real app on a fresh SQLite file and on a fresh PostgreSQL
 database (skipped when not reachable), and the floor of webhooks.py (form parsed, signature checked, call row
 inserted-or-ignored, the same TwiML) on each. OK means 200 with exactly the greeting TwiML the real app answered
 first; afterwards the rows in `calls` must equal the OK answers. The load generator shares the machine's CPUs
@@ -24,8 +24,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,24 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from _serve import PG_ADMIN, ROOT, THREADS, WORKERS, error_lines, pg_admin, server_cpu, serving
 from sqlalchemy import text
-from webhooks import (
-    PG_ADMIN,
-    ROOT,
-    SERVE,
-    THREADS,
-    VOICE,
-    WORKERS,
-    Request,
-    make_requests,
-    pg_admin,
-    server_cpu,
-    stop_server,
-    wait_ready,
-)
+from webhooks import VOICE, Request, make_requests
 
 from hotline.config.settings import normalize_database_url
 from hotline.db.session import make_engine, make_session_factory, upgrade
+from hotline.runtime import demo_signing_secret
 from hotline.services.rosters import ensure_demo_roster
 
 GOAL_MS = 50.0
@@ -146,18 +133,9 @@ def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace) 
         ensure_demo_roster(session)
     engine.dispose()
     rows_before = count_calls(url)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")} | env
-    env |= {"BENCH_WORKERS": str(WORKERS), "BENCH_THREADS": str(THREADS)}
-    with log.open("wb") as out:
-        command = [sys.executable, str(SERVE), kind, str(port)]
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
     warm_count, count = int(args.rate * args.warmup), int(args.rate * args.seconds)
-    try:
-        wait_ready(process, port, log)
-        secret = (Path(env["BENCH_INSTANCE_DIR"]) / "demo_signing_secret").read_text().strip()
+    with serving(kind, env, log) as (process, port):
+        secret = demo_signing_secret(Path(env["BENCH_INSTANCE_DIR"]))
         pool = make_requests(
             f"http://127.0.0.1:{port}", VOICE, secret, warm_count + count + (kind == "hotline")
         )
@@ -174,12 +152,10 @@ def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace) 
         cpu = server_cpu(process.pid)
         result = open_loop(port, pool[warm_count:], args.rate, args.senders, expected)
         result.server_cpu_ms = (server_cpu(process.pid) - cpu) * 1000 / max(1, result.sent)
-    finally:
-        stop_server(process)
     result.target = name
     if warm.errors:
         result.notes.append(f"{warm.errors} errors during warm-up")
-    if errors := [line for line in log.read_text().splitlines() if '"error"' in line or "[ERROR]" in line]:
+    if errors := error_lines(log):
         result.notes.append(f"{len(errors)} error lines in the server log, first: {errors[0][:300]}")
     rows, answered = count_calls(url) - rows_before, result.ok + warm.ok + captured
     if rows != answered:

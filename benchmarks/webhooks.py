@@ -31,13 +31,10 @@ so trust the ratios and the CPU per request more than the absolute rps.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,18 +45,16 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
-from psycopg import sql
+from _serve import PG_ADMIN, ROOT, THREADS, WORKERS, error_lines, pg_admin, server_cpu, serving
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from hotline.config.settings import normalize_database_url
 from hotline.db.session import make_engine, make_session_factory, upgrade
+from hotline.runtime import demo_signing_secret
 from hotline.services.rosters import ensure_demo_roster
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVE = Path(__file__).with_name("_serve.py")
-PG_ADMIN = os.environ.get("HOTLINE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-WORKERS, THREADS, WARMUP_SECONDS = 2, 4, 1.5
+WARMUP_SECONDS = 1.5
 Request = tuple[str, bytes, dict[str, str]]
 VOICE = "/twilio/voice"
 # One step of the call flow: a returning caller at the main menu presses 9 ("hear the menu again").
@@ -159,44 +154,6 @@ def run_load(port: int, requests: list[Request], threads: int, seconds: float, e
     return result
 
 
-def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/")
-            conn.getresponse().read()
-            conn.close()
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not answer on port {port} within 30 s:\n{log.read_text()[-2000:]}")
-
-
-def server_cpu(pid: int) -> float:
-    """CPU seconds used so far by the gunicorn master and its workers (from Linux /proc; 0 elsewhere)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        stats = [Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split() for p in [pid, *children]]
-    except OSError:
-        return 0.0
-    return sum(int(fields[11]) + int(fields[12]) for fields in stats) / os.sysconf("SC_CLK_TCK")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    """Quick-stop the gunicorn master (SIGINT), then SIGKILL its process group (the workers) if anything is left."""
-    try:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(10)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, path: str = VOICE) -> Result:
     """Migrate, start a server for `name`, capture its answer (real app), warm up, measure, stop."""
     kind = next((k for k in ("baseline", "floor") if name.startswith(k)), "hotline")
@@ -210,19 +167,9 @@ def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, 
         with engine.connect() as conn:
             rows_before = conn.execute(text("SELECT count(*) FROM calls")).scalar_one()
         engine.dispose()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")} | env
-    env |= {"BENCH_WORKERS": str(WORKERS), "BENCH_THREADS": str(THREADS)}
-    with log.open("wb") as out:
-        command = [sys.executable, str(SERVE), kind, str(port)]
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
     greeting, notes = work / ("greeting.xml" if path == VOICE else "step.xml"), []
-    try:
-        wait_ready(process, port, log)
-        secret_file = Path(env.get("BENCH_INSTANCE_DIR", "-")) / "demo_signing_secret"
-        secret = secret_file.read_text().strip() if kind != "baseline" else "unchecked"
+    with serving(kind, env, log) as (process, port):
+        secret = demo_signing_secret(Path(env["BENCH_INSTANCE_DIR"])) if kind != "baseline" else "unchecked"
         warmup = args.concurrency * 100
         pool = make_requests(f"http://127.0.0.1:{port}", path, secret, args.max_requests + warmup + 1)
         if kind == "hotline":  # one extra call; its answer is what every timed answer must equal
@@ -239,11 +186,9 @@ def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, 
         cpu = server_cpu(process.pid)
         result = run_load(port, pool[warmup:], args.concurrency, args.seconds, expected)
         result.server_cpu = server_cpu(process.pid) - cpu
-    finally:
-        stop_server(process)
     result.target, answered = name, result.ok + warm.ok + (1 if kind == "hotline" else 0)
     result.notes += notes + ([f"{warm.errors} errors during warm-up"] if warm.errors else [])
-    if errors := [line for line in log.read_text().splitlines() if '"error"' in line or "[ERROR]" in line]:
+    if errors := error_lines(log):
         result.notes.append(f"{len(errors)} error lines in the server log, first: {errors[0][:300]}")
     if engine is not None and path == VOICE:  # a flow step writes no call row; a new call writes one
         with engine.connect() as conn:
@@ -252,12 +197,6 @@ def bench(name: str, env: dict[str, str], work: Path, args: argparse.Namespace, 
         if rows != answered:
             result.notes.append(f"`calls` has {rows} rows, but {answered} calls were answered OK")
     return result
-
-
-def pg_admin(statement: str, database: str) -> bool:
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(database)))
-    return True
 
 
 def main() -> int:

@@ -18,11 +18,8 @@ Run from the repository (it uses the test suite's fake Twilio); tests/deploy/tes
 from __future__ import annotations
 
 import argparse
-import http.client
-import itertools
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -36,10 +33,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import psycopg
 import yaml
@@ -51,11 +46,11 @@ REPO = DEPLOY.parent
 if str(REPO) not in sys.path:  # run as a script: the test suite's helpers are imported from the repository
     sys.path.insert(0, str(REPO))
 
+from deploy.balancer import LoadBalancer  # noqa: E402
+from deploy.units import Unit, command_line, read_env_file, units  # noqa: E402
 from tests.fake_twilio import FakeTwilio  # noqa: E402
 from tests.faults.running import process_env, wait_for  # noqa: E402
 
-INSTALLED_HOTLINE = "/opt/hotline/.venv/bin/hotline"
-ENV_FILE = DEPLOY / "hotline.env.example"
 RELATIVE = "+4567000031"  # the Danish reserve series for tests (docs/testing.md)
 HOTLINE_NUMBER = "+4568000000"
 ACCOUNT = "AC" + "5" * 32
@@ -63,178 +58,6 @@ AUTH_TOKEN = "smoke-test-auth-token"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 GUNICORN_WORKERS = 2
 STARTUP_SECONDS = 45
-
-
-# --- reading the unit files ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Unit:
-    """A systemd unit file, as much of it as the smoke run needs: each key's values in order, by section."""
-
-    path: Path
-    sections: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, path: Path) -> Unit:
-        unit = cls(path)
-        current: dict[str, list[str]] = {}
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            line = raw.strip()
-            if not line or line.startswith(("#", ";")):
-                continue
-            if line.startswith("[") and line.endswith("]"):
-                current = unit.sections.setdefault(line[1:-1], {})
-                continue
-            key, sep, value = line.partition("=")
-            if not sep:
-                raise ValueError(f"{path}: {raw!r} is neither a [Section] nor Key=Value")
-            current.setdefault(key.strip(), []).append(value.strip())
-        return unit
-
-    def get(self, section: str, key: str) -> list[str]:
-        return self.sections.get(section, {}).get(key, [])
-
-    def service(self, key: str) -> str:
-        (value,) = self.get("Service", key)
-        return value
-
-    def environment(self) -> dict[str, str]:
-        """The unit's own Environment= lines (KEY=VALUE, possibly several per line)."""
-        found: dict[str, str] = {}
-        for line in self.get("Service", "Environment"):
-            for item in shlex.split(line):
-                key, _, value = item.partition("=")
-                found[key] = value
-        return found
-
-
-def units() -> dict[str, Unit]:
-    return {path.name: Unit.read(path) for path in sorted(DEPLOY.glob("*.service"))}
-
-
-def read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
-    """KEY=VALUE lines as systemd's EnvironmentFile= reads them (comments and blank lines skipped)."""
-    found: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        key, sep, value = line.partition("=")
-        if not sep:
-            raise ValueError(f"{path}: {raw!r} is not KEY=VALUE")
-        found[key.strip()] = value.strip().strip('"')
-    return found
-
-
-VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
-
-
-def variables_used(command: str) -> set[str]:
-    return {a or b for a, b in VARIABLE.findall(command)}
-
-
-def command_line(unit: Unit, env: Mapping[str, str], instance: str = "") -> list[str]:
-    """ExecStart as systemd would run it: %i and ${VAR} expanded, the installed `hotline` replaced by this
-    Python running the package from the checkout."""
-    line = unit.service("ExecStart").replace("%i", instance)
-
-    def expand(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
-        if name not in env:
-            raise KeyError(
-                f"{unit.path.name}: ExecStart uses ${name}, which the environment file does not set"
-            )
-        return env[name]
-
-    words = shlex.split(VARIABLE.sub(expand, line))
-    if words[0] != INSTALLED_HOTLINE:
-        raise ValueError(f"{unit.path.name}: ExecStart runs {words[0]}, not {INSTALLED_HOTLINE}")
-    return [sys.executable, "-m", "hotline", *words[1:]]
-
-
-# --- the load balancer's stand-in -------------------------------------------------------------------------
-
-
-class LoadBalancer:
-    """What deploy/nginx.conf does, in a few lines: round robin over the web hosts (the next one when a host
-    refuses the connection), X-Forwarded-For/-Proto/-Host/-Port for one trusted proxy, /metrics refused."""
-
-    def __init__(self, upstreams: list[tuple[str, int]], public_url: str) -> None:
-        self.upstreams = upstreams
-        self.public = urlsplit(public_url)
-        self.turn = itertools.count()
-        balancer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                balancer.forward(self)
-
-            def do_POST(self) -> None:
-                balancer.forward(self)
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def forward(self, handler: BaseHTTPRequestHandler) -> None:
-        if handler.path.split("?")[0] == "/metrics":
-            self.answer(handler, 404, {"Content-Type": "text/plain"}, b"not here\n")
-            return
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "connection")}
-        headers.update(
-            {
-                "Host": self.public.netloc,
-                "X-Forwarded-For": handler.client_address[0],
-                "X-Forwarded-Proto": self.public.scheme,
-                "X-Forwarded-Host": self.public.netloc,
-                "X-Forwarded-Port": "443" if self.public.scheme == "https" else "80",
-            }
-        )
-        first = next(self.turn)
-        for attempt in range(2):  # proxy_next_upstream_tries 2
-            host, port = self.upstreams[(first + attempt) % len(self.upstreams)]
-            connection = http.client.HTTPConnection(host, port, timeout=30)
-            try:
-                connection.request(handler.command, handler.path, body=body, headers=headers)
-                response = connection.getresponse()
-                data = response.read()
-            except ConnectionRefusedError:
-                continue
-            finally:
-                connection.close()
-            kept = {
-                k: v for k, v in response.getheaders() if k.lower() not in ("connection", "transfer-encoding")
-            }
-            self.answer(handler, response.status, kept, data)
-            return
-        self.answer(handler, 502, {"Content-Type": "text/plain"}, b"no web host answered\n")
-
-    @staticmethod
-    def answer(handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], data: bytes) -> None:
-        handler.send_response(status)
-        for key, value in headers.items():
-            if key.lower() != "content-length":
-                handler.send_header(key, value)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def __enter__(self) -> LoadBalancer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # --- the processes ------------------------------------------------------------------------------------------

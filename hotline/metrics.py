@@ -9,17 +9,24 @@ gets it, adds up the files of every worker (prometheus_client's multiprocess mod
 before gunicorn forks; `process_died` is gunicorn's child_exit hook.
 
 Label values are bounded: a route is the URL rule (`/twilio/voice/step`), never the requested path.
+
+Counting never fails a request: a webhook whose count cannot be written (the multiprocess folder gone, a disk
+full) still answers the caller; the failure is logged.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client import Counter, Histogram, values
 from prometheus_client.multiprocess import mark_process_dead
+
+log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -46,15 +53,23 @@ SIGN_INS_FAILED = Counter(
 
 
 def observe_webhook(route: str, seconds: float) -> None:
-    WEBHOOK_SECONDS.labels(route=route).observe(seconds)
+    _count(lambda: WEBHOOK_SECONDS.labels(route=route).observe(seconds), f"webhook time of {route}")
 
 
 def fallback_answered(route: str) -> None:
-    FALLBACK_ANSWERS.labels(route=route).inc()
+    _count(lambda: FALLBACK_ANSWERS.labels(route=route).inc(), f"fallback answer of {route}")
 
 
 def sign_in_failed(reason: str) -> None:
-    SIGN_INS_FAILED.labels(reason=reason).inc()
+    _count(lambda: SIGN_INS_FAILED.labels(reason=reason).inc(), f"refused sign-in ({reason})")
+
+
+def _count(write: Callable[[], None], what: str) -> None:
+    """Write one count; a failure is logged, never raised into the request being answered."""
+    try:
+        write()
+    except Exception:
+        log.warning("metrics: could not count the %s; the request goes on", what, exc_info=True)
 
 
 def multiprocess_directory() -> Path | None:

@@ -42,14 +42,18 @@ class LineCollector(Collector):
                 gauges = read_gauges(session, now, timedelta(seconds=3 * heartbeat + 5))
         except SQLAlchemyError as error:
             log.warning("metrics: the database did not answer (%s)", type(error).__name__)
-            yield _gauge("hotline_database_up", "1 when the database answered this scrape's queries.", 0)
+            yield _database_up(False)
             return
-        yield _gauge("hotline_database_up", "1 when the database answered this scrape's queries.", 1)
+        yield _database_up(True)
         yield from _families(gauges, now)
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
+
+
+def _database_up(answered: bool) -> GaugeMetricFamily:
+    return _gauge("hotline_database_up", "1 when the database answered this scrape's queries.", int(answered))
 
 
 def _families(gauges: Gauges, now: datetime) -> Iterator[Metric]:

@@ -11,7 +11,7 @@ import click
 import pytest
 import yaml
 
-from deploy.smoke import (
+from deploy.units import (
     DEPLOY,
     INSTALLED_HOTLINE,
     Unit,

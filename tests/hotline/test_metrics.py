@@ -4,7 +4,10 @@ read /metrics; the gauges when the database is gone; the config key's checks."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +199,71 @@ def test_metrics_allow_is_normalised(settings_mapping: dict[str, Any]) -> None:
     settings = load_settings(overrides={"web": {"metrics_allow": ["10.1.2.3/8", "::1"]}})
     assert settings.file.web.metrics_allow == ["10.0.0.0/8", "::1/128"]
     assert load_settings().file.web.metrics_allow == ["127.0.0.1/32", "::1/128"]
+
+
+class _BrokenStore:
+    """An instrument whose values cannot be written, as when the multiprocess folder is gone or the disk full."""
+
+    def labels(self, **_labels: str) -> Any:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_count_that_cannot_be_written_never_fails_a_webhook(
+    rostered: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hotline import metrics
+
+    for instrument in ("WEBHOOK_SECONDS", "FALLBACK_ANSWERS", "SIGN_INS_FAILED"):
+        monkeypatch.setattr(metrics, instrument, _BrokenStore())
+    twilio = signer(rostered)
+    greeting = twilio.post("/twilio/voice", call_params())
+    assert greeting.status_code == 200
+    assert "<Gather" in greeting.get_data(as_text=True)
+    fallback = twilio.post("/twilio/voice/fallback", call_params(ErrorCode="11200"))
+    assert fallback.status_code == 200
+    assert "<Dial" in fallback.get_data(as_text=True) or "<Record" in fallback.get_data(as_text=True)
+    assert console_login(rostered.test_client(), "nobody", "not the password").status_code == 401
+    assert any("metrics: could not count" in record.getMessage() for record in caplog.records)
+
+
+def test_without_a_given_folder_the_workers_count_into_a_temporary_one(tmp_path: Path) -> None:
+    """`hotline serve --workers N` with no PROMETHEUS_MULTIPROC_DIR: prometheus_client was imported before the
+    folder existed, and `use_directory` makes it count into files all the same (it re-picks the library's value
+    class, the one library detail this relies on; this test fails if a prometheus_client release changes it).
+    In a child process, so this process's instruments stay in memory."""
+    script = """
+import os, sys
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from hotline import metrics
+folder = metrics.use_directory(None)
+metrics.fallback_answered("/twilio/voice/fallback")
+metrics.observe_webhook("/twilio/voice", 0.01)
+files = sorted(p.name.split("_")[0] for p in folder.glob("*.db"))
+registry = CollectorRegistry()
+MultiProcessCollector(registry, path=str(folder))
+print(files)
+print(generate_latest(registry).decode())
+metrics.release_directory(folder, None)
+print("left:", folder.exists())
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "['counter', 'histogram']" in done.stdout, done.stdout + done.stderr
+    assert 'hotline_fallback_answers_total{route="/twilio/voice/fallback"} 1.0' in done.stdout
+    assert 'hotline_webhook_duration_seconds_count{route="/twilio/voice"} 1.0' in done.stdout
+    assert "left: False" in done.stdout
+
+
+def test_paths_twilio_never_calls_add_no_series(rostered: Flask) -> None:
+    """The route label is the URL rule: a scan of made-up paths under /twilio/ cannot grow the label set."""
+    client = rostered.test_client()
+    twilio = signer(rostered)
+    before = {labels for name, labels in scrape(client) if name == "hotline_webhook_duration_seconds_count"}
+    for n in range(5):
+        assert twilio.post(f"/twilio/voice/nope-{n}", call_params()).status_code == 404
+        assert client.get(f"/twilio/sms?x={n}", environ_base=LOOPBACK).status_code == 405
+    after = {labels for name, labels in scrape(client) if name == "hotline_webhook_duration_seconds_count"}
+    assert after == before
