@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from hotline.db.models import (
     AuditEntry,
@@ -29,7 +30,7 @@ from hotline.db.models import (
     RemoteErasure,
     utcnow,
 )
-from hotline.services import pseudonyms, spreadsheet, subject_access
+from hotline.services import outbox, pseudonyms, spreadsheet, subject_access, subject_erasure
 from hotline.staff.console.identity import READ_ONLY_ENDPOINTS
 from tests.helpers import ALWAYS_ON_CALL, HotlineRunner, add_staff, console_login, csrf_token, import_roster
 from tests.subjects import rows_holding, seed_subject
@@ -312,6 +313,39 @@ def test_an_erasure_waits_while_the_relative_is_being_called(staffed: Flask) -> 
         assert session.scalars(select(DataRequest)).all() == []
 
 
+def test_a_text_claimed_while_the_erasure_cancels_refuses_it_and_keeps_its_number(staffed: Flask) -> None:
+    # The sender claims a waiting text after the erasure has begun (as its cancellations are written), in its
+    # own committed transaction: the erasure must not go on and pseudonymise a text that is going out.
+    runtime = staffed.extensions["hotline"]
+    seed_subject(runtime, SUBJECT, 1, utcnow())
+    claimed: list[int] = []
+
+    def sender_claims(session: Session, *_: object) -> None:
+        if claimed:
+            return
+        with runtime.sessions.begin() as other:
+            claimed.extend(
+                other.scalars(
+                    update(OutboxText)
+                    .where(OutboxText.to_number == SUBJECT, OutboxText.state == outbox.PENDING)
+                    .values(state=outbox.SENDING)
+                    .returning(OutboxText.id)
+                )
+            )
+
+    with pytest.raises(subject_erasure.ErasureRefused), runtime.sessions.begin() as session:
+        event.listen(session, "before_flush", sender_claims)
+        relative = subject_access.find(session, SUBJECT)
+        assert relative is not None
+        key = pseudonyms.pseudonym_key(runtime)
+        subject_erasure.erase(session, relative, key=key, actor="carl", account_id=None, now=utcnow())
+    assert claimed != []
+    with runtime.sessions() as session:
+        going = session.scalars(select(OutboxText).where(OutboxText.id.in_(claimed))).all()
+        assert {(text.state, text.to_number) for text in going} == {(outbox.SENDING, SUBJECT)}
+        assert session.scalars(select(DataRequest)).all() == []
+
+
 def test_a_number_pseudonymised_before_is_merged_into_one_relative(staffed: Flask) -> None:
     runtime = staffed.extensions["hotline"]
     key = pseudonyms.pseudonym_key(runtime)
@@ -322,7 +356,7 @@ def test_a_number_pseudonymised_before_is_merged_into_one_relative(staffed: Flas
     with runtime.sessions.begin() as session:
         relative = subject_access.find(session, SUBJECT)
         assert relative is not None
-        done = subject_access.erase(session, relative, key=key, actor="carl", account_id=None, now=utcnow())
+        done = subject_erasure.erase(session, relative, key=key, actor="carl", account_id=None, now=utcnow())
     assert rows_holding(runtime, SUBJECT) == []
     with runtime.sessions() as session:
         assert session.get(Relative, seeded.relative_id) is None
