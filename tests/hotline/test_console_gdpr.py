@@ -10,7 +10,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -30,9 +30,24 @@ from hotline.db.models import (
     RemoteErasure,
     utcnow,
 )
-from hotline.services import outbox, pseudonyms, spreadsheet, subject_access, subject_erasure
+from hotline.services import (
+    outbox,
+    pseudonyms,
+    retention_overview,
+    spreadsheet,
+    subject_access,
+    subject_erasure,
+)
 from hotline.staff.console.identity import READ_ONLY_ENDPOINTS
-from tests.helpers import ALWAYS_ON_CALL, HotlineRunner, add_staff, console_login, csrf_token, import_roster
+from tests.helpers import (
+    ALWAYS_ON_CALL,
+    HotlineRunner,
+    add_staff,
+    console_login,
+    csrf_token,
+    import_roster,
+    local,
+)
 from tests.subjects import rows_holding, seed_subject
 
 SUBJECT = "+4567300001"
@@ -465,6 +480,27 @@ def test_the_retention_page_shows_every_key_the_purge_and_the_erasure_queue(staf
         assert f"{getattr(retention, key)} dage" in card.group(1)
     assert "Hvad sms&#39;er siger" in page or "Hvad sms'er siger" in page
     assert "message_bodies=3" in page and "1 venter" in page
+
+
+@pytest.mark.parametrize(
+    ("hour", "ran_today", "expected"),
+    [
+        (1, False, (10, 3, 30)),  # tonight's is still to come
+        (9, False, None),  # past its time and not run yet: now ("om få minutter")
+        (9, True, (11, 3, 30)),  # done: tomorrow night's
+    ],
+    ids=["before", "overdue", "done"],
+)
+def test_the_retention_page_says_when_the_purge_runs_next(
+    staffed: Flask, hour: int, ran_today: bool, expected: tuple[int, int, int] | None
+) -> None:
+    runtime = staffed.extensions["hotline"]
+    now = local(date(2026, 6, 10), hour, 0)
+    with runtime.sessions.begin() as session:
+        if ran_today:
+            session.add(ClockworkRun(job="purge", run_key="2026-06-10", summary="nothing", ran_at=now))
+        found = retention_overview.overview(session, runtime.settings, now)
+    assert found.next_purge == (now if expected is None else local(date(2026, 6, expected[0]), *expected[1:]))
 
 
 def test_the_command_line_exports_and_erases_by_number(staffed: Flask, runner: HotlineRunner) -> None:
