@@ -1,7 +1,10 @@
-"""A relative with something in every table that can hold their data, for the data-subject requests' tests
-(tests/hotline/test_console_gdpr.py, tests/browser/test_gdpr.py): texts in and out, outbox texts (one waiting,
-one Twilio refused quoting the number), a call with its events and routing, a voicemail, an open callback with a
-note and a closed one with an attempt, a refused callback, the demo's copy, an audit row; optionally an opt-out."""
+"""Rows about one relative in the tables that can hold their data, for the tests of the data-subject requests
+(tests/hotline/test_console_gdpr.py, tests/browser/test_gdpr.py) and of the retention purge
+(tests/hotline/test_retention.py), and `rows_holding`, the check that a number is gone from every column.
+
+`seed_subject`: something in every table: texts in and out, outbox texts (one waiting, one Twilio refused quoting
+the number), a call with its events and routing, a voicemail, an open callback with a note and a closed one with
+an attempt, a refused callback, the demo's copy, an audit row; optionally an opt-out."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, Text, func, select
+from sqlalchemy.orm import Session
 
 from hotline.db.models import (
     Base,
@@ -21,6 +25,7 @@ from hotline.db.models import (
     DemoOutbound,
     Message,
     Recording,
+    Relative,
 )
 from hotline.runtime import Runtime
 from hotline.services import audit, callback_queue, opt_outs, outbox, relatives
@@ -36,15 +41,97 @@ class Seeded:
     sids: dict[str, str]
 
 
+def sid(prefix: str, n: int) -> str:
+    """A Twilio-shaped SID, unique per `prefix` and `n`."""
+    return f"{prefix}{n:032d}"
+
+
+def add_contact(session: Session, relative: Relative, n: int, at: datetime) -> Call:
+    """The relative's text in and the reply out (SIDs SM 10n, 10n+1), an outbox text Twilio refused quoting the
+    number, a call (CA n), its voicemail (RE n), the demo's copy (DM n) and a callback the caps refused that day,
+    all as of `at`. The call, flushed."""
+    number = relative.phone_number
+    for k, (direction, from_, to, body) in enumerate(
+        (
+            ("inbound", number, HOTLINE, f"Min mor falder tit {n}"),
+            ("outbound", HOTLINE, number, f"Vi ringer dig op {n}"),
+        )
+    ):
+        session.add(
+            Message(
+                message_sid=sid("SM", 10 * n + k),
+                direction=direction,
+                from_number=from_,
+                to_number=to,
+                body=body,
+                status="received",
+                relative_id=relative.id,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+    refused = outbox.enqueue(
+        session,
+        capped=False,
+        to=number,
+        purpose="advisor_reply",
+        language="ar",
+        now=at,
+        body=f"Svar {n}",
+        relative_id=relative.id,
+    )
+    assert refused is not None
+    refused.state, refused.failure_code = outbox.FAILED, "21211"
+    refused.failure_detail = f"Invalid 'To' Phone Number: {number}"  # Twilio's wording quotes the number
+    call = Call(
+        call_sid=sid("CA", n),
+        direction="inbound",
+        from_number=number,
+        to_number=HOTLINE,
+        status="completed",
+        relative_id=relative.id,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(call)
+    session.add(
+        Recording(
+            recording_sid=sid("RE", n),
+            call_sid=sid("CA", n),
+            recording_url=f"https://api.twilio.com/rec/{n}",
+            from_number=number,
+            source="ivr",
+            received_at=at,
+        )
+    )
+    session.add(
+        DemoOutbound(
+            kind="sms", sid=sid("DM", n), to_number=number, from_number=HOTLINE, body="x", created_at=at
+        )
+    )
+    session.add(
+        CallbackRefusal(
+            phone_number=number,
+            call_sid=sid("CA", n),
+            recording_sid=sid("RE", n),
+            reason="keyed_in_limit",
+            detail="2 of 2 callbacks today",
+            created_at=at,
+        )
+    )
+    session.flush()
+    return call
+
+
 def seed_subject(runtime: Runtime, number: str, n: int, now: datetime, *, opted_out: bool = False) -> Seeded:
     """Everything about relative `number` (n makes its SIDs unique), as of shortly before `now`."""
     at = now - timedelta(days=2)
     sids = {
-        "call": f"CA{n:032d}",
-        "text_in": f"SM{10 * n:032d}",
-        "text_out": f"SM{10 * n + 1:032d}",
-        "recording": f"RE{n:032d}",
-        "attempt_call": f"CA{100 + n:032d}",
+        "call": sid("CA", n),
+        "text_in": sid("SM", 10 * n),
+        "text_out": sid("SM", 10 * n + 1),
+        "recording": sid("RE", n),
+        "attempt_call": sid("CA", 100 + n),
     }
     closed = register_callback(runtime, at - timedelta(days=1), number=number)
     with runtime.sessions.begin() as session:
@@ -54,7 +141,7 @@ def seed_subject(runtime: Runtime, number: str, n: int, now: datetime, *, opted_
             CallbackAttempt(
                 callback_id=closed,
                 advisor_id="anna",
-                advisor_call_sid=f"CA{200 + n:032d}",
+                advisor_call_sid=sid("CA", 200 + n),
                 relative_call_sid=sids["attempt_call"],
                 outcome="reached",
                 note=f"Talte om aflastning {n}",
@@ -69,79 +156,15 @@ def seed_subject(runtime: Runtime, number: str, n: int, now: datetime, *, opted_
         waiting = session.get(CallbackRequest, open_id)
         assert waiting is not None
         callback_queue.add_note(session, waiting, "anna", f"Ring efter kl. 17 {n}", at)
-        for sid, direction, from_, to, body in (
-            (sids["text_in"], "inbound", number, HOTLINE, f"Min mor falder tit {n}"),
-            (sids["text_out"], "outbound", HOTLINE, number, f"Vi ringer dig op {n}"),
-        ):
-            session.add(
-                Message(
-                    message_sid=sid,
-                    direction=direction,
-                    from_number=from_,
-                    to_number=to,
-                    body=body,
-                    status="received",
-                    relative_id=relative.id,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
-        refused = outbox.enqueue(
-            session,
-            capped=False,
-            to=number,
-            purpose="advisor_reply",
-            language="ar",
-            now=at,
-            body=f"Svar {n}",
-            relative_id=relative.id,
-        )
-        assert refused is not None
-        refused.state, refused.failure_code = outbox.FAILED, "21211"
-        refused.failure_detail = f"Invalid 'To' Phone Number: {number}"
-        call = Call(
-            call_sid=sids["call"],
-            direction="inbound",
-            from_number=number,
-            to_number=HOTLINE,
-            status="completed",
-            relative_id=relative.id,
-            created_at=at,
-            updated_at=at,
-        )
-        session.add(call)
-        session.flush()
+        call = add_contact(session, relative, n, at)
         session.add(CallEvent(call_id=call.id, kind="status", detail="completed", at=at))
         session.add(
             CallRouting(
                 call_sid=sids["call"], relative_id=relative.id, reason="question", language="ar", chain="anna"
             )
         )
-        session.add(
-            Recording(
-                recording_sid=sids["recording"],
-                call_sid=sids["call"],
-                recording_url=f"https://api.twilio.com/rec/{n}",
-                from_number=number,
-                source="ivr",
-                received_at=at,
-            )
-        )
-        session.add(
-            DemoOutbound(kind="sms", sid=f"DM{n:032d}", to_number=number, from_number=HOTLINE, body="x")
-        )
-        session.add(
-            CallbackRefusal(
-                phone_number=number,
-                call_sid=sids["call"],
-                recording_sid=sids["recording"],
-                reason="keyed_in_limit",
-                detail="2 of 2 callbacks today",
-                created_at=at,
-            )
-        )
         if opted_out:
-            opt_outs.opt_out(session, number, source="keyword", now=at, message_sid=f"SM{10 * n + 2:032d}")
+            opt_outs.opt_out(session, number, source="keyword", now=at, message_sid=sid("SM", 10 * n + 2))
         audit.record(
             session, actor="anna", action=audit.Action.VIEWED, relative_id=relative.id, subject="timeline"
         )
@@ -150,8 +173,7 @@ def seed_subject(runtime: Runtime, number: str, n: int, now: datetime, *, opted_
 
 
 def rows_holding(runtime: Runtime, number: str) -> list[str]:
-    """Every table.column in which `number` (its national digits, in any form) is still written (the approach of
-    tests/hotline/test_retention.py)."""
+    """Every table.column in which `number` (its national digits, in any form) is still written."""
     digits = number.removeprefix("+45")
     found = []
     with runtime.sessions() as session:

@@ -1,6 +1,6 @@
 """`hotline relatives export|erase NUMBER`: a relative's data exported or erased from the command line, through the
-same service as the console's Persondata page (hotline.services.subject_access), each request recorded in
-`data_requests` and the audit log under the operating-system user ("cli:<user>").
+same services as the console's Persondata page (hotline.services.subject_access, subject_erasure), each request
+recorded in `data_requests` and the audit log under the operating-system user ("cli:<user>").
 
 Exit codes: 0 done; 1 refused (no such relative, or the number is in use this minute); 2 bad usage.
 """
@@ -15,7 +15,7 @@ import click
 
 from hotline.cli.common import fail, open_runtime
 from hotline.db.models import utcnow
-from hotline.services import subject_access
+from hotline.services import subject_access, subject_erasure
 from hotline.services.pseudonyms import pseudonym_key
 from routing.numbers import mask_number, normalize_number
 from routing.wording.catalogue import both
@@ -91,9 +91,9 @@ def erase(number: str, yes: bool) -> None:
         if relative is None:
             fail([both("relatives.cli.not_found", number=mask_number(wanted))], 1)
         try:
-            done = subject_access.erase(
+            done = subject_erasure.erase(
                 session, relative, key=pseudonym_key(runtime), actor=_actor(), account_id=None, now=utcnow()
             )
-        except subject_access.ErasureRefused:
+        except subject_erasure.ErasureRefused:
             fail([both("console.gdpr.error.busy")], 1)
     click.echo(both("relatives.cli.erased", request=done.request_id, queued=done.twilio_queued))

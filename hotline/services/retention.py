@@ -46,6 +46,8 @@ _CLOSED = tuple(state.value for state in FINAL_STATES)
 _FINISHED = (SENT, FAILED, CANCELLED)
 # Every table that points at a relative: what moves when two pseudonymous relatives turn out to be one number.
 _POINTS_AT_RELATIVE: tuple[Any, ...] = (Call, Message, OutboxText, CallbackRequest, CallRouting)
+# What a relative forgets along with their number (here, and in an erasure: hotline.services.subject_erasure).
+FORGOTTEN: dict[str, Any] = {"language": None, "contact_person_id": None, "last_advisor_id": None}
 
 
 @dataclass
@@ -252,7 +254,7 @@ def _forget_relatives(session: Session, key: bytes, cutoff: datetime) -> int:
     forget = (
         update(table)
         .where(table.c.id == bindparam("row_id"))
-        .values(phone_number=bindparam("alias"), language=None, contact_person_id=None, last_advisor_id=None)
+        .values(phone_number=bindparam("alias"), **FORGOTTEN)
     )
     done, last = 0, 0
     while rows := session.execute(
@@ -286,7 +288,7 @@ def _forget_relatives(session: Session, key: bytes, cutoff: datetime) -> int:
 
 def merge_relative(session: Session, relative_id: int, *, into: int) -> None:
     """Move everything of relative `relative_id` to relative `into` and delete the first (the purge, and an
-    erasure in hotline.services.subject_access, when the number's pseudonym already has a relative)."""
+    erasure in hotline.services.subject_erasure, when the number's pseudonym already has a relative)."""
     for model in _POINTS_AT_RELATIVE:
         session.execute(
             update(model)

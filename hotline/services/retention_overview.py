@@ -41,10 +41,10 @@ def overview(session: Session, settings: Settings, now: datetime) -> Overview:
     today = local_date(now)
     at = settings.file.jobs.purge_at
     # The purge runs once per local date, at or after `purge_at` (hotline.jobs.retention): today's if not done.
-    done_today = last is not None and last.run_key == today.isoformat()
-    due = wall_to_utc(today, at)
-    if done_today or now >= due:
-        due = wall_to_utc(today + timedelta(days=1), at) if done_today else now
+    if last is not None and last.run_key == today.isoformat():
+        due = wall_to_utc(today + timedelta(days=1), at)
+    else:
+        due = max(wall_to_utc(today, at), now)  # past its time and not run yet: it runs within minutes
     pending = session.scalar(
         select(func.count()).select_from(RemoteErasure).where(RemoteErasure.done_at.is_(None))
     )

@@ -10,12 +10,13 @@ import io
 import json
 import re
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from hotline.db.models import (
     AuditEntry,
@@ -29,9 +30,24 @@ from hotline.db.models import (
     RemoteErasure,
     utcnow,
 )
-from hotline.services import pseudonyms, spreadsheet, subject_access
+from hotline.services import (
+    outbox,
+    pseudonyms,
+    retention_overview,
+    spreadsheet,
+    subject_access,
+    subject_erasure,
+)
 from hotline.staff.console.identity import READ_ONLY_ENDPOINTS
-from tests.helpers import ALWAYS_ON_CALL, HotlineRunner, add_staff, console_login, csrf_token, import_roster
+from tests.helpers import (
+    ALWAYS_ON_CALL,
+    HotlineRunner,
+    add_staff,
+    console_login,
+    csrf_token,
+    import_roster,
+    local,
+)
 from tests.subjects import rows_holding, seed_subject
 
 SUBJECT = "+4567300001"
@@ -312,6 +328,39 @@ def test_an_erasure_waits_while_the_relative_is_being_called(staffed: Flask) -> 
         assert session.scalars(select(DataRequest)).all() == []
 
 
+def test_a_text_claimed_while_the_erasure_cancels_refuses_it_and_keeps_its_number(staffed: Flask) -> None:
+    # The sender claims a waiting text after the erasure has begun (as its cancellations are written), in its
+    # own committed transaction: the erasure must not go on and pseudonymise a text that is going out.
+    runtime = staffed.extensions["hotline"]
+    seed_subject(runtime, SUBJECT, 1, utcnow())
+    claimed: list[int] = []
+
+    def sender_claims(session: Session, *_: object) -> None:
+        if claimed:
+            return
+        with runtime.sessions.begin() as other:
+            claimed.extend(
+                other.scalars(
+                    update(OutboxText)
+                    .where(OutboxText.to_number == SUBJECT, OutboxText.state == outbox.PENDING)
+                    .values(state=outbox.SENDING)
+                    .returning(OutboxText.id)
+                )
+            )
+
+    with pytest.raises(subject_erasure.ErasureRefused), runtime.sessions.begin() as session:
+        event.listen(session, "before_flush", sender_claims)
+        relative = subject_access.find(session, SUBJECT)
+        assert relative is not None
+        key = pseudonyms.pseudonym_key(runtime)
+        subject_erasure.erase(session, relative, key=key, actor="carl", account_id=None, now=utcnow())
+    assert claimed != []
+    with runtime.sessions() as session:
+        going = session.scalars(select(OutboxText).where(OutboxText.id.in_(claimed))).all()
+        assert {(text.state, text.to_number) for text in going} == {(outbox.SENDING, SUBJECT)}
+        assert session.scalars(select(DataRequest)).all() == []
+
+
 def test_a_number_pseudonymised_before_is_merged_into_one_relative(staffed: Flask) -> None:
     runtime = staffed.extensions["hotline"]
     key = pseudonyms.pseudonym_key(runtime)
@@ -322,7 +371,7 @@ def test_a_number_pseudonymised_before_is_merged_into_one_relative(staffed: Flas
     with runtime.sessions.begin() as session:
         relative = subject_access.find(session, SUBJECT)
         assert relative is not None
-        done = subject_access.erase(session, relative, key=key, actor="carl", account_id=None, now=utcnow())
+        done = subject_erasure.erase(session, relative, key=key, actor="carl", account_id=None, now=utcnow())
     assert rows_holding(runtime, SUBJECT) == []
     with runtime.sessions() as session:
         assert session.get(Relative, seeded.relative_id) is None
@@ -431,6 +480,27 @@ def test_the_retention_page_shows_every_key_the_purge_and_the_erasure_queue(staf
         assert f"{getattr(retention, key)} dage" in card.group(1)
     assert "Hvad sms&#39;er siger" in page or "Hvad sms'er siger" in page
     assert "message_bodies=3" in page and "1 venter" in page
+
+
+@pytest.mark.parametrize(
+    ("hour", "ran_today", "expected"),
+    [
+        (1, False, (10, 3, 30)),  # tonight's is still to come
+        (9, False, None),  # past its time and not run yet: now ("om få minutter")
+        (9, True, (11, 3, 30)),  # done: tomorrow night's
+    ],
+    ids=["before", "overdue", "done"],
+)
+def test_the_retention_page_says_when_the_purge_runs_next(
+    staffed: Flask, hour: int, ran_today: bool, expected: tuple[int, int, int] | None
+) -> None:
+    runtime = staffed.extensions["hotline"]
+    now = local(date(2026, 6, 10), hour, 0)
+    with runtime.sessions.begin() as session:
+        if ran_today:
+            session.add(ClockworkRun(job="purge", run_key="2026-06-10", summary="nothing", ran_at=now))
+        found = retention_overview.overview(session, runtime.settings, now)
+    assert found.next_purge == (now if expected is None else local(date(2026, 6, expected[0]), *expected[1:]))
 
 
 def test_the_command_line_exports_and_erases_by_number(staffed: Flask, runner: HotlineRunner) -> None:

@@ -8,10 +8,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import String, Text, func, select, update
+from sqlalchemy import func, select, update
 
 from hotline.db.models import (
-    Base,
     Call,
     CallbackRefusal,
     CallbackRequest,
@@ -32,6 +31,7 @@ from hotline.services import retention as retention_service
 from routing.callback_states import Event
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import DAILY_SHIFTS, HOTLINE, TWILIO_ACCOUNT, import_roster, local, register_callback
+from tests.subjects import add_contact, rows_holding, sid
 
 NOW = local(date(2026, 6, 10), 3, 30)  # the nightly purge's time (jobs.purge_at)
 OLD = NOW - timedelta(days=400)  # past every default retention
@@ -52,41 +52,12 @@ PERSONAL_TABLES = (
 )
 
 
-def sid(prefix: str, n: int) -> str:
-    return f"{prefix}{n:032d}"
-
-
 def seed_old_contact(runtime: Runtime, number: str, n: int, at: datetime = OLD) -> None:
     """One relative's texts, outbox rows, call, voicemail, demo copy and closed callback, all as of `at`."""
     with runtime.sessions.begin() as session:
         relative, _ = relatives.find_or_create(session, number)
         relative.language, relative.contact_person_id, relative.last_contact_at = "ar", "anna", at
-        for k, (direction, from_, to) in enumerate(
-            (("inbound", number, HOTLINE), ("outbound", HOTLINE, number))
-        ):
-            session.add(
-                Message(
-                    message_sid=sid("SM", 10 * n + k),
-                    direction=direction,
-                    from_number=from_,
-                    to_number=to,
-                    body=f"ord {n}",
-                    status="received",
-                    relative_id=relative.id,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
-        failed = outbox.enqueue(
-            session,
-            capped=True,
-            to=number,
-            purpose="received",
-            language="ar",
-            now=at,
-            body="svar",
-            relative_id=relative.id,
-        )
+        add_contact(session, relative, n, at)
         sent = outbox.enqueue(
             session,
             capped=True,
@@ -97,45 +68,8 @@ def seed_old_contact(runtime: Runtime, number: str, n: int, at: datetime = OLD) 
             body="tilbud",
             relative_id=relative.id,
         )
-        assert failed is not None and sent is not None
-        failed.state, failed.failure_code = outbox.FAILED, "21211"
-        failed.failure_detail = f"Invalid 'To' Phone Number: {number}"  # Twilio's wording quotes the number
+        assert sent is not None
         sent.state = outbox.SENT
-        session.add(
-            Call(
-                call_sid=sid("CA", n),
-                direction="inbound",
-                from_number=number,
-                to_number=HOTLINE,
-                status="completed",
-                relative_id=relative.id,
-                created_at=at,
-                updated_at=at,
-            )
-        )
-        session.add(
-            Recording(
-                recording_sid=sid("RE", n),
-                call_sid=sid("CA", n),
-                recording_url=f"https://api.twilio.com/rec/{n}",
-                from_number=number,
-                source="ivr",
-                received_at=at,
-            )
-        )
-        session.add(
-            DemoOutbound(kind="sms", sid=sid("DM", n), to_number=number, from_number=HOTLINE, created_at=at)
-        )
-        session.add(  # a second keyed-in callback the caps refused that day
-            CallbackRefusal(
-                phone_number=number,
-                call_sid=sid("CA", n),
-                recording_sid=sid("RE", n),
-                reason="keyed_in_limit",
-                detail="2 of 2 callbacks today",
-                created_at=at,
-            )
-        )
     callback_id = register_callback(runtime, at, number=number)
     with runtime.sessions.begin() as session:
         callback = session.get(CallbackRequest, callback_id)
@@ -146,20 +80,6 @@ def seed_old_contact(runtime: Runtime, number: str, n: int, at: datetime = OLD) 
             update(OutboxText).where(OutboxText.state == outbox.PENDING).values(state=outbox.SENT)
         )
         session.execute(update(Relative).where(Relative.phone_number == number).values(last_contact_at=at))
-
-
-def rows_holding(runtime: Runtime, number: str) -> list[str]:
-    """Every table.column in which `number` (its national digits, in any form) is still written."""
-    digits = number.removeprefix("+45")
-    found = []
-    with runtime.sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            for column in table.columns:
-                if isinstance(column.type, String | Text):
-                    hits = session.scalar(select(func.count()).where(column.contains(digits)))
-                    if hits:
-                        found.append(f"{table.name}.{column.name}")
-    return found
 
 
 def counts(runtime: Runtime) -> dict[str, int]:

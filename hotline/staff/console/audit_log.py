@@ -108,7 +108,6 @@ def _render(args: MultiDict[str, str], problem: str | None = None, status: int =
         next_url=_url("console.audit.index", [*filters, ("after", str(after))]) if after else None,
         csv_url=_url("console.audit.export", [*filters, ("format", "csv")]),
         json_url=_url("console.audit.export", [*filters, ("format", "json")]),
-        filtered=bool(filters),
         number_searched=args.get("by_number") == "1",
     ), status
 

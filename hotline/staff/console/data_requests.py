@@ -1,6 +1,6 @@
 """A relative's data, for managers and admins (`/console/gdpr/`): found by phone number, exported as JSON or a zip
-of CSVs, or erased after a confirmation step (hotline.services.subject_access). Each request is recorded in
-`data_requests` and the audit log.
+of CSVs (hotline.services.subject_access), or erased after a confirmation step (hotline.services.subject_erasure).
+Each request is recorded in `data_requests` and the audit log.
 
 Not for the data-protection officer: they check that requests were handled (the audit log shows each export and
 erasure, and each view of the relative), but do not handle a relative's data themselves. The number is posted,
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.db.models import Relative, utcnow
-from hotline.services import audit, subject_access
+from hotline.services import audit, subject_access, subject_erasure
 from hotline.services import timeline as timelines
 from hotline.services.pseudonyms import pseudonym_key
 from hotline.services.staff_accounts import Role
@@ -146,7 +146,7 @@ def erase(relative_id: int) -> BaseResponse | tuple[str, int]:
         else:
             try:
                 with runtime.console_sessions.begin() as db:  # refused: rolled back, nothing changed
-                    erased = subject_access.erase(
+                    erased = subject_erasure.erase(
                         db,
                         _relative(db, relative_id),
                         key=pseudonym_key(runtime),
@@ -155,7 +155,7 @@ def erase(relative_id: int) -> BaseResponse | tuple[str, int]:
                         now=utcnow(),
                         remote_addr=request.remote_addr,
                     )
-            except subject_access.ErasureRefused as error:
+            except subject_erasure.ErasureRefused as error:
                 problem = error.message_id
             if problem is None:
                 log.info("console: a relative's data erased", extra={"erased": erased.summary()})
@@ -164,7 +164,7 @@ def erase(relative_id: int) -> BaseResponse | tuple[str, int]:
                 )
     with runtime.console_sessions.begin() as db:
         relative = _relative(db, relative_id)
-        plan = subject_access.plan(db, relative)
+        plan = subject_erasure.plan(db, relative)
         number = display_number(relative.phone_number)
         _viewed(db, user, relative_id, "gdpr:erase")
     return render_template(
