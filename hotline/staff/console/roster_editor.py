@@ -112,6 +112,11 @@ def current(db: Session) -> tuple[Roster, int | None]:
     return roster or Roster(), version.id if version is not None else None
 
 
+def version_number(text: str) -> int | None:
+    """A roster version id as a form or URL carries it; None when it is none ("²" is a digit to `isdigit`)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
 def _base() -> tuple[Roster, Roster, int | None, str]:
     """(the roster in force, the roster this change starts from, the version it was previewed on, the draft).
 
@@ -125,8 +130,7 @@ def _base() -> tuple[Roster, Roster, int | None, str]:
         on_top = load_roster(draft)
     except RosterFileError:
         abort(400)
-    base = request.form.get("base", "")
-    return live, on_top, int(base) if base.isdigit() else None, draft
+    return live, on_top, version_number(request.form.get("base", "")), draft
 
 
 def _choices(roster: Roster) -> dict[str, Any]:
@@ -154,7 +158,6 @@ def index() -> str:
         imported = (version.imported_by, local(version.imported_at)) if version else None
     overrides = [(i, o) for i, o in enumerate(roster.overrides) if o.end > now - timedelta(days=1)]
     shifts = {layer: [s for s in roster.shifts if s.layer is layer] for layer in Layer}
-    saved = request.args.get("saved", "")
     return render_template(
         "console/roster.html",
         roster=roster,
@@ -164,7 +167,7 @@ def index() -> str:
         shifts=shifts,
         overrides=overrides,
         waiting=waiting,
-        saved=saved.isdigit() and version_id is not None and int(saved) == version_id,
+        saved=version_id is not None and version_number(request.args.get("saved", "")) == version_id,
         stale=request.args.get("stale") == "1",
     )
 
@@ -403,14 +406,13 @@ def preview(live: Roster, proposal: Proposal, base: int | None, *, note: str = "
 def save() -> BaseResponse | tuple[str, int]:
     user = signed_in()
     draft = request.form.get("draft", "")
-    base = request.form.get("base", "")
     note = request.form.get("note", "")[:60]
     try:
         with current_runtime().console_sessions.begin() as db:
             version, _ = roster_changes.save(
                 db,
                 draft,
-                base_version=int(base) if base.isdigit() else None,
+                base_version=version_number(request.form.get("base", "")),
                 actor=user.identity.username,
                 account_id=user.identity.account_id,
                 note=note,
