@@ -230,33 +230,30 @@ def refused(text: str, problems: list[str]) -> Proposal:
 # --- the loader's problems, worded for the form --------------------------------------------------------------
 
 _PREFIX = re.compile(r"^[^\n]*?:\d+: ")
-# (pattern after "<where>", message id) for problems about one key: the loader's wording (routing/roster_file.py,
-# routing/roster_values.py) read back, so the loader stays the one judge and the form can speak Danish. A pattern
-# with a `value` group hands the value to the message. tests/routing/test_roster_edits.py reaches each from the
-# loader, so a reworded loader message fails there rather than falling back to English on the form.
+# (pattern after "<where>", message) for problems about one key: the loader's wording (routing/roster_file.py,
+# routing/roster_values.py) read back, so the loader stays the one judge and the form can speak Danish.
+# tests/routing/test_roster_edits.py reaches each from the loader, so a reworded loader message fails there rather
+# than showing English on the form.
 _KEY_PROBLEMS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^ '(?P<value>.*)' is not a valid phone number"), "roster.problem.phone"),
-    (
-        re.compile(r"^\[\d+\] '(?P<value>.*)' is not (a language code|a known language code)"),
-        "roster.problem.language",
-    ),
-    (re.compile(r"^\[\d+\] '(?P<value>.*)' is not a skill"), "roster.problem.skill"),
-    (re.compile(r"^ is empty; list the languages"), "roster.problem.languages_empty"),
-    (re.compile(r"^ '(?P<value>.*)' is not a valid id"), "roster.problem.id"),
-    (re.compile(r"^ '(?P<value>.*)' is used twice"), "roster.problem.id_taken"),
-    (re.compile(r"^ '(?P<value>.*)' is not a date and time"), "roster.problem.instant"),
-    (re.compile(r"^ '(?P<value>.*)' has no time of day"), "roster.problem.instant"),
-    (re.compile(r"^ is not after from"), "roster.problem.end_before_start"),
-    (re.compile(r"^ '(?P<value>.*)' is not a time"), "roster.problem.clock"),
-    (re.compile(r"^ '.*' is not a weekday"), "roster.problem.days"),
-    (re.compile(r"^ is empty; write e\.g\. days"), "roster.problem.days"),
-    (re.compile(r"^ '(?P<value>.*)' is not an advisor id"), "roster.problem.unknown_advisor"),
-    (re.compile(r"^ is the advisor being replaced"), "roster.problem.same_advisor"),
-    (re.compile(r"^ '(?P<value>.*)' is not (under teams|declared)"), "roster.problem.team"),
-    (re.compile(r"^\[\d+\] '(?P<value>.*)' is not a date"), "roster.problem.date"),
-    (re.compile(r"^ '(?P<value>.*)' is not allowed"), "roster.problem.choice"),
-    (re.compile(r"^ is empty"), "roster.problem.required"),
-    (re.compile(r"^ must be a single value"), "roster.problem.required"),
+    (re.compile(r"^ '(?P<value>.*)' is not a valid phone number"), "phone"),
+    (re.compile(r"^\[\d+\] '(?P<value>.*)' is not (a language code|a known language code)"), "language"),
+    (re.compile(r"^\[\d+\] '(?P<value>.*)' is not a skill"), "skill"),
+    (re.compile(r"^ is empty; list the languages"), "languages_empty"),
+    (re.compile(r"^ '(?P<value>.*)' is not a valid id"), "id"),
+    (re.compile(r"^ '(?P<value>.*)' is used twice"), "id_taken"),
+    (re.compile(r"^ '(?P<value>.*)' is not a date and time"), "instant"),
+    (re.compile(r"^ '(?P<value>.*)' has no time of day"), "instant"),
+    (re.compile(r"^ is not after from"), "end_before_start"),
+    (re.compile(r"^ '(?P<value>.*)' is not a time"), "clock"),
+    (re.compile(r"^ '(?P<value>.*)' is not a weekday"), "days"),
+    (re.compile(r"^ is empty; write e\.g\. days"), "days"),
+    (re.compile(r"^ '(?P<value>.*)' is not an advisor id"), "unknown_advisor"),
+    (re.compile(r"^ is the advisor being replaced"), "same_advisor"),
+    (re.compile(r"^ '(?P<value>.*)' is not (under teams|declared)"), "team"),
+    (re.compile(r"^\[\d+\] '(?P<value>.*)' is not a date"), "date"),
+    (re.compile(r"^ '(?P<value>.*)' is not allowed"), "choice"),
+    (re.compile(r"^ is empty"), "required"),
+    (re.compile(r"^ must be a single value"), "required"),
 ]
 _OVERLAP = re.compile(r"replaces (?P<advisor>\S+) at the same time as the one at line")
 _NO_LAYER = re.compile(r" adds a shift but has no layer:")
@@ -274,8 +271,32 @@ def _problem(raw: str, path: str | None, fields: Mapping[str, str]) -> Problem:
         key = re.match(r"^\.(?P<key>[a-z_]+)", rest)
         if key is not None:
             after = rest[key.end() :]
-            for pattern, message_id in _KEY_PROBLEMS:
+            for pattern, kind in _KEY_PROBLEMS:
                 found = pattern.match(after)
                 if found:
-                    return Problem(fields.get(key["key"]), ref(message_id, **found.groupdict()))
+                    value = found.groupdict().get("value") or ""
+                    return Problem(fields.get(key["key"]), _worded(kind, value))
     return Problem(None, ref("roster.problem.other", problem=message))
+
+
+def _worded(kind: str, value: str) -> Ref:
+    # Literal `ref` calls, not a table of ids: tests/routing/wording/test_usage.py checks each id and placeholders.
+    words = {
+        "phone": ref("roster.problem.phone", value=value),
+        "language": ref("roster.problem.language", value=value),
+        "skill": ref("roster.problem.skill", value=value),
+        "languages_empty": ref("roster.problem.languages_empty"),
+        "id": ref("roster.problem.id", value=value),
+        "id_taken": ref("roster.problem.id_taken", value=value),
+        "instant": ref("roster.problem.instant", value=value),
+        "end_before_start": ref("roster.problem.end_before_start"),
+        "clock": ref("roster.problem.clock", value=value),
+        "days": ref("roster.problem.days"),
+        "unknown_advisor": ref("roster.problem.unknown_advisor", value=value),
+        "same_advisor": ref("roster.problem.same_advisor"),
+        "team": ref("roster.problem.team", value=value),
+        "date": ref("roster.problem.date", value=value),
+        "choice": ref("roster.problem.choice", value=value),
+        "required": ref("roster.problem.required"),
+    }
+    return words[kind]
