@@ -30,7 +30,7 @@ from hotline.staff.console.identity import login_required, roles_required, signe
 from hotline.web import current_runtime
 from routing.holiday_rule import DAY_NAMES
 from routing.roster import Layer, Roster
-from routing.roster_diff import changes, period
+from routing.roster_diff import DayChanges, changes, period
 from routing.roster_edits import (
     AdvisorInput,
     HolidayInput,
@@ -377,22 +377,27 @@ def holidays() -> tuple[str, int] | str:
 # --- preview and save -------------------------------------------------------------------------------------------
 
 
+def what_changes(live: Roster, proposed: Roster) -> tuple[list[DayChanges], list[str]]:
+    """What `proposed` changes against `live` in the next PREVIEW_DAYS days, day by day, and its warnings in the
+    reader's language: what a manager sees before saving a change or approving a request."""
+    now = utcnow()
+    start, end = period(now, PREVIEW_DAYS)
+    look_from, look_to = warning_period(live, proposed, now, PREVIEW_DAYS)
+    found = warnings(live, proposed, look_from, look_to, coverage_hours(current_runtime().settings))
+    return changes(live, proposed, start, end), [w.words(chosen_language()) for w in found]
+
+
 def preview(live: Roster, proposal: Proposal, base: int | None, *, note: str = "") -> tuple[str, int] | str:
     """The preview of a proposed roster against the one in force: what changes in the next 14 days, and the
     warnings; or, when the loader refuses it, the problems (a change removing something rarely fails, but the
     file as a whole is judged again)."""
     if proposal.roster is None:
         return render_template("console/roster_refused.html", proposal=proposal), 400
-    now = utcnow()
-    start, end = period(now, PREVIEW_DAYS)
-    days = changes(live, proposal.roster, start, end)
-    look_from, look_to = warning_period(live, proposal.roster, now, PREVIEW_DAYS)
-    hours = coverage_hours(current_runtime().settings)
-    found = warnings(live, proposal.roster, look_from, look_to, hours)
+    days, said = what_changes(live, proposal.roster)
     return render_template(
         "console/roster_preview.html",
         days=days,
-        warnings=[w.words(chosen_language()) for w in found],
+        warnings=said,
         draft=proposal.text,
         base="" if base is None else base,
         note=note,
