@@ -41,14 +41,6 @@ _MEMO_KEY = "routing.coverage_calendar"
 _MEMO_LIMIT = 64  # weeks and months kept per roster version
 
 
-def _clock(t: datetime, day: date) -> str:
-    """`t` as Copenhagen wall time "HH:MM"; midnight ending `day` reads "24:00"."""
-    local = t.astimezone(COPENHAGEN)
-    if local.date() == day + timedelta(days=1) and local.time() == time(0):
-        return "24:00"
-    return f"{local:%H:%M}"
-
-
 def _wall(label: str) -> int:
     return int(label[:2]) * 60 + int(label[3:])
 

@@ -232,6 +232,8 @@ def refused(text: str, problems: list[str]) -> Proposal:
 _PREFIX = re.compile(r"^[^\n]*?:\d+: ")
 # (pattern after "<where>", message) for problems about one key: the loader's wording (routing/roster_file.py,
 # routing/roster_values.py) read back, so the loader stays the one judge and the form can speak Danish.
+# tests/routing/test_roster_edits.py reaches each from the loader, so a reworded loader message fails there rather
+# than showing English on the form.
 _KEY_PROBLEMS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^ '(?P<value>.*)' is not a valid phone number"), "phone"),
     (re.compile(r"^\[\d+\] '(?P<value>.*)' is not (a language code|a known language code)"), "language"),
@@ -278,6 +280,7 @@ def _problem(raw: str, path: str | None, fields: Mapping[str, str]) -> Problem:
 
 
 def _worded(kind: str, value: str) -> Ref:
+    # Literal `ref` calls, not a table of ids: tests/routing/wording/test_usage.py checks each id and placeholders.
     words = {
         "phone": ref("roster.problem.phone", value=value),
         "language": ref("roster.problem.language", value=value),

@@ -22,7 +22,7 @@ from babel.dates import format_date
 
 from routing.gaps import DEFAULT_GAP_LAYERS, CoverageHours, find_gaps
 from routing.oncall import coverage
-from routing.roster import Override, Roster
+from routing.roster import Roster
 from routing.roster_diff import Span, subtract
 from routing.wallclock import COPENHAGEN, local_date, to_utc, wall_interval
 from routing.wording.catalogue import language_name, ref, text
@@ -142,11 +142,6 @@ def _lost_languages(before: Roster, after: Roster, start: datetime, end: datetim
     return found
 
 
-def _advisors_of(o: Override) -> set[str]:
-    """Whom the override puts on or off call: cover for someone who is off is the usual pair, not a clash."""
-    return {o.advisor_id}
-
-
 def _overlaps(before: Roster, after: Roster, start: datetime, end: datetime) -> list[RosterWarning]:
     old = Counter(before.overrides)
     new_ones = [o for o in (Counter(after.overrides) - old).elements() if o.end > start and o.start < end]
@@ -156,11 +151,12 @@ def _overlaps(before: Roster, after: Roster, start: datetime, end: datetime) -> 
         for other in after.overrides:
             if other is o or (id(other), id(o)) in seen:
                 continue
-            shared = _advisors_of(o) & _advisors_of(other)
+            # Only the advisor an override puts on or off call counts: cover for someone who is off (the
+            # replaced advisor) is the usual pair, not a clash.
             lo, hi = max(o.start, other.start), min(o.end, other.end)
-            if shared and lo < hi:
+            if o.advisor_id == other.advisor_id and lo < hi:
                 seen.add((id(o), id(other)))
-                who = sorted(shared)[0]
+                who = o.advisor_id
                 name = after.advisor(who).name if after.has_advisor(who) else who
                 found.append(RosterWarning(WarningKind.OVERLAP, lo, hi, advisor=name))
     return found

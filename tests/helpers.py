@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ import yaml
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -89,9 +90,44 @@ overrides:
 PHONES = {"anna": "+4568300001", "dalia": "+4568300002", "bo": "+4568300003", "mads": "+4568300009"}
 
 
+def roster_of(advisors: int) -> str:
+    """A roster of `advisors` advisors (a00, a01, ...), each with a primary shift around the clock every day and a
+    backup shift at weekends: for counting work that must not grow with the advisors or their shifts."""
+    lines = ["version: 1", "advisors:"]
+    lines += [
+        f'  - {{id: a{i:02d}, name: Rådgiver {i}, phone: "+45 68 21 {i // 100:02d} {i % 100:02d}", languages: [da]}}'
+        for i in range(advisors)
+    ]
+    lines += ["shifts:", "  primary:"]
+    lines += [
+        f'    - {{advisor: a{i:02d}, days: daily, start: "07:00", end: "07:00"}}' for i in range(advisors)
+    ]
+    lines += ["  backup:"]
+    lines += [
+        f'    - {{advisor: a{i:02d}, days: [sat, sun], start: "08:00", end: "20:00"}}'
+        for i in range(advisors)
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def import_roster(app: Flask, text: str = DAILY_SHIFTS) -> None:
     with app.extensions["hotline"].sessions.begin() as session:
         rosters.import_roster(session, text, source_name="test.yaml", actor="test")
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements `engine` issues inside the block."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- the clock ----------------------------------------------------------------------------------------------

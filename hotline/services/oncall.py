@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -28,14 +29,14 @@ def chain_for(
     busy = presence.busy_advisors(
         session, at, timedelta(minutes=settings.file.escalation.busy_expiry_minutes)
     )
-    return build_chain(
+    return chain_at(
         roster,
-        at,
+        settings,
+        at=at,
         reason=reason,
         language=language,
         contact_person_id=contact_person_id,
         busy=busy,
-        prefs=preferences(settings),
     )
 
 
@@ -47,15 +48,18 @@ def chain_at(
     reason: Reason,
     language: str,
     contact_person_id: str | None = None,
+    busy: Iterable[str] = frozenset(),
 ) -> Chain:
-    """The chain for a call at `at` as the roster decides it, nobody left out as busy (busy is a fact about now):
-    what `hotline oncall --at` prints and the console's chain preview shows."""
+    """The chain for a call at `at` as `roster` decides it with config.yaml's preferences, leaving out the `busy`
+    advisors (none by default: busy is a fact about now): what `hotline oncall --at` prints and the console's
+    chain preview shows."""
     return build_chain(
         roster,
         at,
         reason=reason,
         language=language,
         contact_person_id=contact_person_id,
+        busy=busy,
         prefs=preferences(settings),
     )
 

@@ -16,16 +16,16 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 from werkzeug.serving import BaseWSGIServer
 
 from hotline.server import make_embedded_server
 from hotline.twilio.rest import TwilioTransport, make_client
+from tests.browser.walks import PHONE
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import ALWAYS_ON_CALL, TWILIO_ACCOUNT, AppFactory, add_staff, import_roster
 
 CHROMIUM = Path(os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium"))
-PHONE = {"width": 360, "height": 740}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -92,18 +92,35 @@ def server(console_app: Flask, serve: Callable[[Flask], str]) -> str:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def phone_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """`phone_page(viewport=PHONE, **options)`: a fresh page in a browser of its own (its own cookies), a Danish
+    phone of that size; `options` go to `Browser.new_context` (e.g. `accept_downloads=True`). CSP violations the
+    page reports are collected on `page.csp`. Closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(viewport: ViewportSize = PHONE, **options: Any) -> Page:
+        context = browser.new_context(
+            viewport=viewport, locale="da-DK", device_scale_factor=2, is_mobile=True, **options
+        )
+        contexts.append(context)
+        tab = context.new_page()
+        violations: list[str] = []
+        tab.on(
+            "console",
+            lambda message: violations.append(message.text) if "Content Security" in message.text else None,
+        )
+        tab.csp = violations  # type: ignore[attr-defined]
+        return tab
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(phone_page: Callable[..., Page]) -> Page:
     """A fresh phone-sized page (its own cookies); CSP violations it reports are collected on `page.csp`."""
-    context = browser.new_context(viewport=PHONE, locale="da-DK", device_scale_factor=2, is_mobile=True)
-    tab = context.new_page()
-    violations: list[str] = []
-    tab.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security" in message.text else None,
-    )
-    tab.csp = violations  # type: ignore[attr-defined]
-    yield tab
-    context.close()
+    return phone_page()
 
 
 @pytest.fixture

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import icalendar
-import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from routing.wallclock import COPENHAGEN
 from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
 from tests.helpers import HotlineRunner, add_staff, import_roster
 
-PHONE = {"width": 390, "height": 844}
+LARGE_PHONE: ViewportSize = {"width": 390, "height": 844}
 
 ROSTER = """
 version: 1
@@ -44,20 +43,6 @@ overrides:
 """
 
 
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="da-DK", device_scale_factor=2, is_mobile=True)
-    tab = context.new_page()
-    violations: list[str] = []
-    tab.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security" in message.text else None,
-    )
-    tab.csp = violations  # type: ignore[attr-defined]
-    yield tab
-    context.close()
-
-
 def fits(page: Page, what: str) -> None:
     assert axe_violations(page) == [], what
     width = page.evaluate("() => document.documentElement.scrollWidth")
@@ -66,7 +51,7 @@ def fits(page: Page, what: str) -> None:
 
 
 def test_the_calendar_the_preview_the_command_and_the_feed_agree(
-    phone: Page, app: Flask, serve: Callable[[Flask], str], runner: HotlineRunner
+    phone_page: Callable[..., Page], app: Flask, serve: Callable[[Flask], str], runner: HotlineRunner
 ) -> None:
     # Next week's Monday night is covered by vik for nat; Tuesday night nat is off and nobody covers: a gap.
     today = datetime.now(COPENHAGEN).date()
@@ -80,7 +65,7 @@ def test_the_calendar_the_preview_the_command_and_the_feed_agree(
     )
     add_staff(app, "chef", role="manager", advisor_id="chef")
     server = serve(app)
-    page = phone
+    page = phone_page(viewport=LARGE_PHONE)
 
     page.goto(f"{server}/console/calendar/")
     sign_in(page, "chef")

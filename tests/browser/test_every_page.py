@@ -8,23 +8,21 @@ later fails this test until it is checked. Every page must also fit a 360 px scr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, ViewportSize
+from playwright.sync_api import Page
 
 from hotline.db.models import utcnow
 from hotline.services import roster_requests
 from hotline.services.reports import Drill
 from routing.roster import Layer
 from routing.roster_swaps import OfferedShift, RequestKind
-from tests.browser.walks import axe_violations, sign_in
+from tests.browser.walks import PHONE, axe_violations, sign_in
 from tests.helpers import DAILY_SHIFTS, RELATIVE, add_staff, import_roster
 from tests.subjects import seed_subject
-
-PHONE: ViewportSize = {"width": 360, "height": 740}
 
 # GET routes that are not pages to read: downloads, fragments htmx swaps into a page, the sign-in flow.
 NOT_PAGES = {
@@ -42,10 +40,8 @@ NOT_PAGES = {
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="da-DK", is_mobile=True)
-    yield context.new_page()
-    context.close()
+def phone(phone_page: Callable[..., Page]) -> Page:
+    return phone_page()
 
 
 def _urls(app: Flask, values: dict[str, dict[str, object]]) -> dict[str, list[str]]:

@@ -13,20 +13,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from hotline.db.models import AuditEntry, RemoteErasure, utcnow
-from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
+from tests.browser.walks import ARTIFACTS, PHONE, axe_violations, sign_in
 from tests.helpers import add_staff
 from tests.subjects import rows_holding, seed_subject
 
 SUBJECT = "+4567300001"
-PHONE = {"width": 360, "height": 740}
 
 
 def test_a_manager_exports_and_erases_then_the_dpo_finds_it_all_in_the_audit_log(
-    page: Page, browser: Browser, console_app: Flask, serve: Callable[[Flask], str], tmp_path: Path
+    page: Page,
+    phone_page: Callable[..., Page],
+    console_app: Flask,
+    serve: Callable[[Flask], str],
+    tmp_path: Path,
 ) -> None:
     runtime = console_app.extensions["hotline"]
     seeded = seed_subject(runtime, SUBJECT, 1, utcnow())
@@ -91,12 +94,7 @@ def test_a_manager_exports_and_erases_then_the_dpo_finds_it_all_in_the_audit_log
     assert axe_violations(page) == []
 
     # The data-protection officer, in another browser.
-    context = browser.new_context(viewport=PHONE, locale="da-DK", is_mobile=True, accept_downloads=True)
-    dpo = context.new_page()
-    csp: list[str] = []
-    dpo.on(
-        "console", lambda message: csp.append(message.text) if "Content Security" in message.text else None
-    )
+    dpo = phone_page(accept_downloads=True)
     dpo.goto(f"{server}/console/")
     sign_in(dpo, "dora")
     expect(dpo.locator("#dpo-links")).to_be_visible()
@@ -132,5 +130,4 @@ def test_a_manager_exports_and_erases_then_the_dpo_finds_it_all_in_the_audit_log
     width = dpo.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the retention page is {width} px wide on a 360 px phone"
     assert dpo.goto(f"{server}/console/gdpr/").status == 403  # type: ignore[union-attr]
-    assert page.csp == [] and csp == []  # type: ignore[attr-defined]
-    context.close()
+    assert page.csp == [] and dpo.csp == []  # type: ignore[attr-defined]

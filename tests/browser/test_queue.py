@@ -5,15 +5,15 @@ checks the pages against WCAG 2.1 A and AA; a screenshot of the queue goes to ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from hotline.db.models import utcnow
 from routing.callbacks import Priority
-from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
+from tests.browser.walks import ARTIFACTS, PHONE, axe_violations, sign_in
 from tests.fake_twilio import FakeTwilio
 from tests.helpers import (
     NUMBERS,
@@ -22,8 +22,6 @@ from tests.helpers import (
     dial_in,
     register_callback,
 )
-
-PHONE = {"width": 360, "height": 740}
 
 
 def open_queue(page: Page, server: str, username: str) -> None:
@@ -69,18 +67,9 @@ def test_a_failed_chain_then_ring_mig_op_rings_the_advisor_first(
 
 
 @pytest.fixture
-def second_page(browser: Browser) -> Iterator[Page]:
+def second_page(phone_page: Callable[..., Page]) -> Page:
     """A second phone: another advisor's browser, with its own cookies."""
-    context = browser.new_context(viewport=PHONE, locale="da-DK", device_scale_factor=2, is_mobile=True)
-    tab = context.new_page()
-    violations: list[str] = []
-    tab.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security" in message.text else None,
-    )
-    tab.csp = violations  # type: ignore[attr-defined]
-    yield tab
-    context.close()
+    return phone_page()
 
 
 def test_two_advisors_take_the_same_callback_and_one_wins(

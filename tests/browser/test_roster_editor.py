@@ -6,23 +6,22 @@ checks every page visited."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 import icalendar
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from hotline.db.models import AuditEntry, RosterVersion, utcnow
 from hotline.services import links
 from routing.roster_warnings import span_words
 from routing.wallclock import COPENHAGEN, UTC, local_date
-from tests.browser.walks import ARTIFACTS, axe_violations, sign_in
+from tests.browser.walks import ARTIFACTS, PHONE, axe_violations, sign_in
 from tests.helpers import DAILY_SHIFTS, HotlineRunner, add_staff, import_roster
 
-PHONE = {"width": 360, "height": 740}
 SCREENSHOT = ARTIFACTS / "roster-preview-360x740.png"  # copied to docs/screenshots/roster-preview.png
 
 
@@ -36,10 +35,9 @@ def roster_app(app: Flask) -> Flask:
 
 
 @pytest.fixture
-def advisor_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="da-DK", device_scale_factor=2, is_mobile=True)
-    yield context.new_page()
-    context.close()
+def advisor_page(phone_page: Callable[..., Page]) -> Page:
+    """The advisor's phone, beside the manager's `page`."""
+    return phone_page()
 
 
 def checked(page: Page) -> None:

@@ -6,13 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from tests.helpers import REPO, STAFF_PASSWORD
 
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 ARTIFACTS = REPO / "artifacts"  # screenshots to look at after a run; git-ignored
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE: ViewportSize = {
+    "width": 360,
+    "height": 740,
+}  # the phone every walk is sized for, unless it says otherwise
 
 
 def sign_in(page: Page, username: str, password: str = STAFF_PASSWORD) -> None:

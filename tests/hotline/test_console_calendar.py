@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from hotline.services import links
 from tests.helpers import (
@@ -24,7 +21,9 @@ from tests.helpers import (
     HotlineRunner,
     add_staff,
     console_login,
+    counted,
     import_roster,
+    roster_of,
 )
 
 PAGES = ("/console/calendar/", "/console/calendar/preview", "/console/calendar/feeds")
@@ -174,35 +173,6 @@ def test_the_week_is_the_default_and_pages_on(staffed: Flask) -> None:
     ).get_data(as_text=True)
 
 
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the console's engine issues inside the block."""
-    statements: list[str] = []
-    engine = app.extensions["hotline"].console_engine
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def roster_of(advisors: int) -> str:
-    lines = ["version: 1", "advisors:"]
-    lines += [
-        f'  - {{id: a{i:02d}, name: Rådgiver {i}, phone: "+45 68 22 {i // 100:02d} {i % 100:02d}", languages: [da]}}'
-        for i in range(advisors)
-    ]
-    lines += ["shifts:", "  primary:"]
-    lines += [
-        f'    - {{advisor: a{i:02d}, days: daily, start: "07:00", end: "07:00"}}' for i in range(advisors)
-    ]
-    return "\n".join(lines) + "\n"
-
-
 def test_a_month_costs_the_same_statements_with_3_advisors_as_with_30(
     settings_mapping: dict[str, Any],
 ) -> None:
@@ -216,7 +186,7 @@ def test_a_month_costs_the_same_statements_with_3_advisors_as_with_30(
             import_roster(app, roster_of(advisors))
             text_of(client, "/console/calendar/?view=month&date=2026-10-01")  # parse the new version once
             for path in ("/console/calendar/?view=month&date=2026-10-01", "/console/calendar/feeds"):
-                with counted(app) as statements:
+                with counted(app.extensions["hotline"].console_engine) as statements:
                     page = text_of(client, path)
                 assert f"Rådgiver {advisors - 1}" in page
                 counts.append((path, len(statements)))

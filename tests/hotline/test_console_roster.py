@@ -3,6 +3,9 @@ loader refuses re-render the form in Danish with nothing saved."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -112,12 +115,26 @@ def test_managers_and_admins_edit_preview_and_save(staffed: Flask, username: str
 
 
 def _hidden(page: str, name: str) -> str:
-    import html
-    import re
-
     found = re.search(rf'name="{name}" value="([^"]*)"', page)
     assert found, name
     return html.unescape(found.group(1))
+
+
+def test_a_tampered_or_stale_draft_is_refused_not_a_500(staffed: Flask) -> None:
+    client = _signed_in(staffed, "mads")
+    token = csrf_token(client, "/console/roster/overrides/new")
+    tampered = {"csrf_token": token, "draft": "version: 1\nadvisors: 5\n", "base": "1", "step": "open"}
+    assert client.post("/console/roster/overrides/new", data=tampered).status_code == 400
+    refused = client.post("/console/roster/save", data=tampered)
+    assert refused.status_code == 400
+    assert "Vagtplanen kan ikke gemmes sådan. Intet er ændret." in refused.get_data(as_text=True)
+    # A version number that only looks like digits ("²" is a digit to str.isdigit, not to int) is no version.
+    odd = {"csrf_token": token, "draft": DAILY_SHIFTS, "base": "²"}
+    assert client.post("/console/roster/overrides/0/remove", data=odd).status_code == 200
+    stale = client.post("/console/roster/save", data=odd)
+    assert stale.status_code == 302 and "stale=1" in stale.headers["Location"]
+    assert client.get("/console/roster/?saved=²").status_code == 200
+    assert _versions(staffed) == 1
 
 
 ADVISOR = {"name": "Eva Prøve", "id": "eva", "phone": "+45 68 30 00 05", "languages": "da", "active": "on"}
@@ -175,8 +192,6 @@ def test_a_refused_change_re_renders_the_form_in_danish_and_saves_nothing(
     answer = client.post(path, data={"csrf_token": token, **form})
     assert answer.status_code == 400
     page = answer.get_data(as_text=True)
-    import html
-
     assert words in html.unescape(page)
     assert "Vagtplanen kan ikke gemmes sådan. Intet er ændret." in page
     if field is not None:  # the message is tied to its field

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import phonenumbers
@@ -15,11 +14,11 @@ import pytest
 import time_machine
 import yaml
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from hotline.db.models import Relative
 from hotline.services import rosters
-from tests.helpers import AppFactory, call_params, dial_in, import_roster, signer
+from tests.helpers import AppFactory, call_params, counted, dial_in, import_roster, roster_of, signer
 
 # The greeting path and the flow steps walked in tests/hotline/test_ivr.py, on a Monday morning.
 MONDAY_MORNING = "2026-11-23T09:00:00+00:00"
@@ -27,41 +26,6 @@ MAIN_MENU = "/twilio/voice/step?v=1&n=main_menu&f=o&l=da&g=1"
 LANGUAGE_MENU = "/twilio/voice/step?v=1&n=language_menu&f=o&g=1"
 CALLBACK_MENU = "/twilio/voice/step?v=1&n=callback_menu&f=o&l=da&g=2"
 CONNECT = "/twilio/voice/connect?reason=question&lang=da&flow=v%3D1%26n%3Dquestion_connect%26f%3Do%26l%3Dda"
-
-
-def roster_of(advisors: int) -> str:
-    """A roster of `advisors` advisors, each with a primary shift every day and a backup shift at weekends."""
-    lines = ["version: 1", "advisors:"]
-    lines += [
-        f'  - {{id: a{i:02d}, name: Rådgiver {i}, phone: "+45 68 21 {i // 100:02d} {i % 100:02d}", languages: [da]}}'
-        for i in range(advisors)
-    ]
-    lines += ["shifts:", "  primary:"]
-    lines += [
-        f'    - {{advisor: a{i:02d}, days: daily, start: "07:00", end: "07:00"}}' for i in range(advisors)
-    ]
-    lines += ["  backup:"]
-    lines += [
-        f'    - {{advisor: a{i:02d}, days: [sat, sun], start: "08:00", end: "20:00"}}'
-        for i in range(advisors)
-    ]
-    return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the app's webhook engine issues inside the block."""
-    statements: list[str] = []
-    engine = app.extensions["hotline"].engine
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 _callers = itertools.count(1)
@@ -82,7 +46,7 @@ def _post(app: Flask, path: str, params: dict[str, str]) -> str:
 
 def _greeting_new(app: Flask, i: int) -> list[str]:
     params = call_params(from_=_number(i))
-    with counted(app) as statements:
+    with counted(app.extensions["hotline"].engine) as statements:
         _post(app, "/twilio/voice", params)
     return statements
 
@@ -92,14 +56,14 @@ def _greeting_returning(app: Flask, i: int) -> list[str]:
     first = call_params(from_=caller)
     _post(app, "/twilio/voice", first)
     _post(app, LANGUAGE_MENU, {**first, "Digits": "2"})  # remembers English
-    with counted(app) as statements:
+    with counted(app.extensions["hotline"].engine) as statements:
         text = _post(app, "/twilio/voice", call_params(from_=caller))
     assert "n%3Dmain_menu" in text or "n=main_menu" in text, text  # the language menu skipped
     return statements
 
 
 def _greeting_withheld(app: Flask, _i: int) -> list[str]:
-    with counted(app) as statements:
+    with counted(app.extensions["hotline"].engine) as statements:
         _post(app, "/twilio/voice", call_params(from_="anonymous"))
     return statements
 
@@ -108,7 +72,7 @@ def _step(path: str, digits: str) -> Callable[[Flask, int], list[str]]:
     def walk(app: Flask, i: int) -> list[str]:
         params = call_params(from_=_number(i))
         _post(app, "/twilio/voice", params)
-        with counted(app) as statements:
+        with counted(app.extensions["hotline"].engine) as statements:
             _post(app, path, {**params, "Digits": digits, "CallStatus": "in-progress"})
         return statements
 

@@ -4,7 +4,10 @@ nights too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -13,11 +16,15 @@ from routing.roster import Layer
 from routing.roster_diff import changes, period, subtract, summary
 from routing.roster_edits import (
     AdvisorInput,
+    HolidayInput,
     OverrideInput,
+    ShiftInput,
     add_override,
+    add_shift,
     propose,
     put_advisor,
     remove_override,
+    set_holidays,
     start_from,
 )
 from routing.roster_file import load_roster
@@ -100,6 +107,88 @@ def test_an_advisor_the_loader_refuses_names_the_field(
     assert proposal.roster is None
     assert [(p.field, p.words.message_id, dict(p.words.values)) for p in proposal.problems] == [
         (field, message_id, values)
+    ]
+
+
+EVA = AdvisorInput("eva", "Eva", "+4568300005", "da")
+NIGHT = ("2026-12-08 22:00", "2026-12-09 07:00")
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message_id", "values"),
+    [
+        (
+            lambda d: put_advisor(d, replace(EVA, skills="Sorg"), existing=None),
+            "skills",
+            "skill",
+            {"value": "Sorg"},
+        ),
+        (
+            lambda d: put_advisor(d, replace(EVA, team="nord"), existing=None),
+            "team",
+            "team",
+            {"value": "nord"},
+        ),
+        (
+            lambda d: add_override(d, off("dalia", "2026-12-08", NIGHT[1])),
+            "from",
+            "instant",
+            {"value": "2026-12-08"},
+        ),
+        (
+            lambda d: add_override(d, off("dalia", "i aften", NIGHT[1])),
+            "from",
+            "instant",
+            {"value": "i aften"},
+        ),
+        (lambda d: add_override(d, off("zz", *NIGHT)), "off", "unknown_advisor", {"value": "zz"}),
+        (
+            lambda d: add_override(d, OverrideInput("replace", "dalia", *NIGHT, replaces="dalia")),
+            "with",
+            "same_advisor",
+            {},
+        ),
+        (lambda d: add_override(d, OverrideInput("add", "anna", *NIGHT)), "layer", "layer_needed", {}),
+        (
+            lambda d: add_override(d, OverrideInput("add", "anna", *NIGHT, layer="front")),
+            "layer",
+            "choice",
+            {"value": "front"},
+        ),
+        (lambda d: add_shift(d, ShiftInput("primary", "anna", (), "07:00", "15:00")), "days", "days", {}),
+        (
+            lambda d: add_shift(d, ShiftInput("primary", "anna", ("mon", "fun"), "07:00", "15:00")),
+            "days",
+            "days",
+            {},
+        ),
+        (
+            lambda d: add_shift(d, ShiftInput("primary", "anna", ("mon",), "25:00", "15:00")),
+            "start",
+            "clock",
+            {"value": "25:00"},
+        ),
+        (
+            lambda d: set_holidays(d, HolidayInput("normal", False, "2026-13-01")),
+            "extra_dates",
+            "date",
+            {"value": "2026-13-01"},
+        ),
+    ],
+)
+def test_each_worded_problem_is_reached_from_the_loader(
+    change: Callable[[dict[str, Any]], tuple[dict[str, Any], str]],
+    key: str,
+    message_id: str,
+    values: dict[str, str],
+) -> None:
+    """The form's Danish problems are the loader's English ones read back: a reworded loader message must fail
+    here, not fall back to "Vagtplanen siger: ..." in English on the form."""
+    data, path = change(start_from(BASE))
+    proposal = propose(data, path, {key: f"field-{key}"})
+    assert proposal.roster is None
+    assert [(p.field, p.words.message_id, dict(p.words.values)) for p in proposal.problems] == [
+        (f"field-{key}", f"roster.problem.{message_id}", values)
     ]
 
 

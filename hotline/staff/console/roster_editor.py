@@ -30,7 +30,7 @@ from hotline.staff.console.identity import login_required, roles_required, signe
 from hotline.web import current_runtime
 from routing.holiday_rule import DAY_NAMES
 from routing.roster import Layer, Roster
-from routing.roster_diff import changes, period
+from routing.roster_diff import DayChanges, changes, period
 from routing.roster_edits import (
     AdvisorInput,
     HolidayInput,
@@ -112,6 +112,11 @@ def current(db: Session) -> tuple[Roster, int | None]:
     return roster or Roster(), version.id if version is not None else None
 
 
+def version_number(text: str) -> int | None:
+    """A roster version id as a form or URL carries it; None when it is none ("²" is a digit to `isdigit`)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
 def _base() -> tuple[Roster, Roster, int | None, str]:
     """(the roster in force, the roster this change starts from, the version it was previewed on, the draft).
 
@@ -125,8 +130,7 @@ def _base() -> tuple[Roster, Roster, int | None, str]:
         on_top = load_roster(draft)
     except RosterFileError:
         abort(400)
-    base = request.form.get("base", "")
-    return live, on_top, int(base) if base.isdigit() else None, draft
+    return live, on_top, version_number(request.form.get("base", "")), draft
 
 
 def _choices(roster: Roster) -> dict[str, Any]:
@@ -154,7 +158,6 @@ def index() -> str:
         imported = (version.imported_by, local(version.imported_at)) if version else None
     overrides = [(i, o) for i, o in enumerate(roster.overrides) if o.end > now - timedelta(days=1)]
     shifts = {layer: [s for s in roster.shifts if s.layer is layer] for layer in Layer}
-    saved = request.args.get("saved", "")
     return render_template(
         "console/roster.html",
         roster=roster,
@@ -164,7 +167,7 @@ def index() -> str:
         shifts=shifts,
         overrides=overrides,
         waiting=waiting,
-        saved=saved.isdigit() and version_id is not None and int(saved) == version_id,
+        saved=version_id is not None and version_number(request.args.get("saved", "")) == version_id,
         stale=request.args.get("stale") == "1",
     )
 
@@ -374,22 +377,27 @@ def holidays() -> tuple[str, int] | str:
 # --- preview and save -------------------------------------------------------------------------------------------
 
 
+def what_changes(live: Roster, proposed: Roster) -> tuple[list[DayChanges], list[str]]:
+    """What `proposed` changes against `live` in the next PREVIEW_DAYS days, day by day, and its warnings in the
+    reader's language: what a manager sees before saving a change or approving a request."""
+    now = utcnow()
+    start, end = period(now, PREVIEW_DAYS)
+    look_from, look_to = warning_period(live, proposed, now, PREVIEW_DAYS)
+    found = warnings(live, proposed, look_from, look_to, coverage_hours(current_runtime().settings))
+    return changes(live, proposed, start, end), [w.words(chosen_language()) for w in found]
+
+
 def preview(live: Roster, proposal: Proposal, base: int | None, *, note: str = "") -> tuple[str, int] | str:
     """The preview of a proposed roster against the one in force: what changes in the next 14 days, and the
     warnings; or, when the loader refuses it, the problems (a change removing something rarely fails, but the
     file as a whole is judged again)."""
     if proposal.roster is None:
         return render_template("console/roster_refused.html", proposal=proposal), 400
-    now = utcnow()
-    start, end = period(now, PREVIEW_DAYS)
-    days = changes(live, proposal.roster, start, end)
-    look_from, look_to = warning_period(live, proposal.roster, now, PREVIEW_DAYS)
-    hours = coverage_hours(current_runtime().settings)
-    found = warnings(live, proposal.roster, look_from, look_to, hours)
+    days, said = what_changes(live, proposal.roster)
     return render_template(
         "console/roster_preview.html",
         days=days,
-        warnings=[w.words(chosen_language()) for w in found],
+        warnings=said,
         draft=proposal.text,
         base="" if base is None else base,
         note=note,
@@ -403,14 +411,13 @@ def preview(live: Roster, proposal: Proposal, base: int | None, *, note: str = "
 def save() -> BaseResponse | tuple[str, int]:
     user = signed_in()
     draft = request.form.get("draft", "")
-    base = request.form.get("base", "")
     note = request.form.get("note", "")[:60]
     try:
         with current_runtime().console_sessions.begin() as db:
             version, _ = roster_changes.save(
                 db,
                 draft,
-                base_version=int(base) if base.isdigit() else None,
+                base_version=version_number(request.form.get("base", "")),
                 actor=user.identity.username,
                 account_id=user.identity.account_id,
                 note=note,

@@ -12,18 +12,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.db.models import RosterRequest, utcnow
 from hotline.services import audit, roster_changes, roster_requests
-from hotline.services.oncall import coverage_hours
 from hotline.services.roster_requests import State
-from hotline.staff.console.i18n import chosen_language
 from hotline.staff.console.identity import StaffUser, login_required, roles_required, signed_in
-from hotline.staff.console.roster_editor import MANAGERS, current, roster_words
+from hotline.staff.console.roster_editor import MANAGERS, current, roster_words, what_changes
 from hotline.web import current_runtime
 from routing.roster import Roster
-from routing.roster_diff import changes, period
 from routing.roster_edits import Proposal, add_override, propose, start_from
 from routing.roster_file import RosterFileError
 from routing.roster_swaps import OfferedShift, RequestKind, cover_input, shifts_of
-from routing.roster_warnings import warning_period, warnings
 
 bp = Blueprint("roster_requests", __name__, url_prefix="/roster/requests")
 bp.context_processor(roster_words)
@@ -53,19 +49,23 @@ def _offers(roster: Roster, advisor_id: str) -> tuple[list[OfferedShift], list[O
 
 def _page(problem: str | None = None, status: int = 200) -> tuple[str, int]:
     user = signed_in()
-    advisor_id = user.identity.advisor_id
     manager = user.role in MANAGERS
     with current_runtime().console_sessions() as db:
         roster, _ = current(db)
         own = roster_requests.mine(db, user.identity.account_id)
         waiting = roster_requests.pending(db) if manager else []
         done = roster_requests.decided(db) if manager else []
-    mine, theirs = _offers(roster, advisor_id) if advisor_id and roster.has_advisor(advisor_id) else ([], [])
+    advisor_id = user.identity.advisor_id
+    if advisor_id is not None and not roster.has_advisor(advisor_id):
+        advisor_id = (
+            None  # an account whose advisor is not (or no longer) in the roster has no shifts to offer
+        )
+    mine, theirs = _offers(roster, advisor_id) if advisor_id is not None else ([], [])
     colleagues = [a for a in roster.advisors if a.id != advisor_id and a.active]
     names = {a.id: a.name for a in roster.advisors}
     return render_template(
         "console/roster_requests.html",
-        advisor_id=advisor_id if advisor_id and roster.has_advisor(advisor_id) else None,
+        advisor_id=advisor_id,
         own=own,
         waiting=waiting,
         done=done,
@@ -165,16 +165,7 @@ def show(request_id: int) -> tuple[str, int] | str:
 def _decision_page(
     found: RosterRequest, live: Roster, proposal: Proposal, problem: str | None = None
 ) -> tuple[str, int] | str:
-    now = utcnow()
-    days, said = [], []
-    if proposal.roster is not None:
-        start, end = period(now)
-        days = changes(live, proposal.roster, start, end)
-        look_from, look_to = warning_period(live, proposal.roster, now)
-        hours = coverage_hours(current_runtime().settings)
-        said = [
-            w.words(chosen_language()) for w in warnings(live, proposal.roster, look_from, look_to, hours)
-        ]
+    days, said = what_changes(live, proposal.roster) if proposal.roster is not None else ([], [])
     page = render_template(
         "console/roster_request.html",
         found=found,
